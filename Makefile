@@ -1,0 +1,68 @@
+# ig - themed image assets through Unix filters.  GNU make.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+
+CFLAGS ?= -g -O2
+# objects go under BUILD, commands under BIN: the sanitizer build keeps its own
+BUILD ?= build
+BIN ?= bin
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-MMD -MP -Ilib $(shell $(PKG_CONFIG) --cflags lmdb libxxhash libpng libcurl libcrypto)
+# every command links the same list; --as-needed keeps only what it uses,
+# since a filter that starts often must not load curl and OpenSSL for nothing
+override LDFLAGS += -Wl,--as-needed
+LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto) -ljq -lm
+
+CMDS = ig-record ig-query
+LIB_SRCS = $(filter-out lib/model_data.c,$(wildcard lib/*.c)) lib/model_data.c
+LIB_OBJS = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+MODEL = $(sort $(wildcard db/model/*.json))
+MANS = $(wildcard man/*.1 man/*.7)
+
+all: $(addprefix $(BIN)/,$(CMDS))
+
+$(BIN)/%: $(BUILD)/cmd/%.o $(BUILD)/libig.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libig.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# the model, embedded: one C string holding a JSON array of db/model/*.json
+lib/model_data.c: $(MODEL) Makefile
+	{ echo '/* generated from db/model by make: do not edit */'; \
+	  echo 'const char ig_model_json[] = "["'; sep=''; \
+	  for f in $(MODEL); do \
+	    [ -n "$$sep" ] && echo '","'; sep=1; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; \
+	  done; echo '"]";'; } >$@.tmp && mv $@.tmp $@
+
+test: all
+	tests/run
+
+# the whole suite again under AddressSanitizer and UBSan, in a build of its own
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+check-asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin CFLAGS="-g -O1 $(SAN)" LDFLAGS="$(SAN)" all
+	IG_BIN=$(CURDIR)/build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANS)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m0755 $(addprefix $(BIN)/,$(CMDS)) $(DESTDIR)$(BINDIR)
+	install -m0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1
+	install -m0644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7
+
+clean:
+	rm -rf $(BUILD) $(BIN) lib/model_data.c
+
+.PHONY: all test check-asan lint-man install clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

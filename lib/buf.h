@@ -1,0 +1,42 @@
+/* buf.h - a growable byte buffer */
+#ifndef IG_BUF_H
+#define IG_BUF_H
+#include <stddef.h>
+#include <string.h>
+
+struct ig_buf {
+	char *p;
+	size_t len, cap;
+};
+
+void ig_buf_grow(struct ig_buf *b, size_t more);
+void ig_buf_free(struct ig_buf *b);
+/* keep the buffer NUL-terminated so it can be read as a C string */
+const char *ig_buf_str(struct ig_buf *b);
+void ig_buf_printf(struct ig_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void
+ig_buf_add(struct ig_buf *b, const void *s, size_t n)
+{
+	if (b->cap - b->len < n + 1)
+		ig_buf_grow(b, n + 1);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static inline void
+ig_buf_addc(struct ig_buf *b, char c)
+{
+	if (b->cap - b->len < 2)
+		ig_buf_grow(b, 2);
+	b->p[b->len++] = c;
+}
+
+static inline void
+ig_buf_adds(struct ig_buf *b, const char *s)
+{
+	ig_buf_add(b, s, strlen(s));
+}
+
+#endif

@@ -1,0 +1,14 @@
+/* clock.h - RFC 3339 timestamps in UTC with microseconds */
+#ifndef IG_CLOCK_H
+#define IG_CLOCK_H
+#include <stdint.h>
+
+#define IG_TIME_TEXT 28	/* 2026-11-22T03:18:40.123456Z and a NUL */
+
+/* microseconds since the epoch */
+int64_t ig_now_us(void);
+void ig_time_format(int64_t us, char out[IG_TIME_TEXT]);
+/* any RFC 3339 date-time (offset or Z, 0-9 fraction digits); 0 on success */
+int ig_time_parse(const char *s, int64_t *us);
+
+#endif

@@ -1,0 +1,88 @@
+/* err.c - error reporting and allocation that cannot fail quietly */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+void
+ig_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ig_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+void
+ig_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ig_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+ig_err_at(const char *file, long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s:%ld: ", ig_prog, file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *
+ig_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		ig_die(IG_EXIT_SYSTEM, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+ig_realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		ig_die(IG_EXIT_SYSTEM, "out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *
+ig_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(ig_malloc(n), s, n);
+}
+
+void
+ig_check_stdout(void)
+{
+	if (ferror(stdout))
+		ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
+}
+
+void
+ig_close_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
+	if (fclose(stdout) != 0)
+		ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
+}

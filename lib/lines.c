@@ -1,0 +1,106 @@
+/* lines.c - bounded line reader over read(2) */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "lines.h"
+
+#define CHUNK 65536
+
+int
+ig_lines_open(struct ig_lines *r, const char *path)
+{
+	memset(r, 0, sizeof *r);
+	r->name = path;
+	if (strcmp(path, "-") == 0) {
+		r->fd = 0;
+	} else if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+void
+ig_lines_close(struct ig_lines *r)
+{
+	if (r->fd > 0)
+		close(r->fd);
+	free(r->buf);
+	r->buf = NULL;
+}
+
+int
+ig_lines_buffered(const struct ig_lines *r)
+{
+	return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start) != NULL;
+}
+
+int
+ig_lines_wait(struct ig_lines *r, int ms)
+{
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	int n;
+
+	if (ig_lines_buffered(r))
+		return 1;
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	return n != 0;
+}
+
+ssize_t
+ig_lines_next(struct ig_lines *r, char **line)
+{
+	size_t scanned = r->start;
+
+	for (;;) {
+		char *nl = memchr(r->buf + scanned, '\n', r->end - scanned);
+		ssize_t n;
+
+		if (nl) {
+			size_t len = (size_t)(nl - (r->buf + r->start));
+
+			*nl = '\0';
+			*line = r->buf + r->start;
+			r->start += len + 1;
+			r->lineno++;
+			return (ssize_t)len;
+		}
+		if (r->eof) {
+			size_t len = r->end - r->start;
+
+			if (len == 0)
+				return -1;
+			/* a last line without its newline still counts */
+			r->buf[r->end] = '\0';
+			*line = r->buf + r->start;
+			r->start = r->end;
+			r->lineno++;
+			return (ssize_t)len;
+		}
+		scanned = r->end;
+		if (r->start > 0) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			scanned -= r->start;
+			r->end -= r->start;
+			r->start = 0;
+		}
+		if (r->cap - r->end < CHUNK + 1) {
+			r->cap = r->cap ? r->cap * 2 : CHUNK * 2;
+			r->buf = ig_realloc(r->buf, r->cap);
+		}
+		do
+			n = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -2;
+		if (n == 0)
+			r->eof = 1;
+		r->end += (size_t)n;
+	}
+}

@@ -1,0 +1,736 @@
+/* model.c - the data model as data: loading, validation, record layout */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "err.h"
+#include "json.h"
+#include "model.h"
+#include "uuid.h"
+
+/* generated from db/model by the Makefile */
+extern const char ig_model_json[];
+
+#define MAX_SAFE_INTEGER 9007199254740992.0	/* 2^53: doubles stay exact below */
+
+static struct ig_model model;
+
+static void __attribute__((noreturn))
+bad_model(const char *where, const char *what)
+{
+	ig_die(IG_EXIT_SYSTEM, "db/model: %s: %s", where, what);
+}
+
+static int
+obj_bool(jv o, const char *k)
+{
+	jv v = ig_get(o, k);
+	int r = jv_get_kind(v) == JV_KIND_TRUE;
+
+	jv_free(v);
+	return r;
+}
+
+static enum ig_type
+parse_type(const char *where, const char *s)
+{
+	static const char *names[] = { "string", "integer", "number", "boolean",
+	    "uuid", "timestamp", "object", "array", "json" };
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum ig_type)i;
+	bad_model(where, "unknown type");
+}
+
+static enum ig_syntax
+parse_syntax(const char *where, const char *s)
+{
+	static const char *names[] = { "", "path", "color", "sha256", "xxh128" };
+
+	for (size_t i = 1; i < sizeof names / sizeof *names; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum ig_syntax)i;
+	bad_model(where, "unknown syntax");
+}
+
+/* refs and default_from name other things: resolved after loading */
+struct pending {
+	struct ig_field *f;
+	struct ig_collection *c;
+	char *ref, *from;
+};
+static struct pending *pend;
+static int npend;
+
+static void load_fields(struct ig_collection *c, jv spec, struct ig_field **out, int *n);
+
+static void
+load_field(struct ig_collection *c, struct ig_field *f, const char *name, jv spec)
+{
+	jv v;
+
+	memset(f, 0, sizeof *f);
+	f->name = ig_strdup(name);
+	f->ref = f->default_from = -1;
+	if (jv_get_kind(spec) != JV_KIND_OBJECT)
+		bad_model(name, "field spec is not an object");
+	v = ig_get(spec, "type");
+	if (jv_get_kind(v) != JV_KIND_STRING)
+		bad_model(name, "field has no type");
+	f->type = parse_type(name, jv_string_value(v));
+	jv_free(v);
+	f->required = obj_bool(spec, "required");
+	f->nonempty = obj_bool(spec, "nonempty");
+	f->not_future = obj_bool(spec, "not_future");
+	f->exists = obj_bool(spec, "exists");
+	f->open = obj_bool(spec, "open");
+	v = ig_get(spec, "max_length");
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		f->max_length = (long)jv_number_value(v);
+	jv_free(v);
+	v = ig_get(spec, "min");
+	if ((f->has_min = jv_get_kind(v) == JV_KIND_NUMBER))
+		f->min = jv_number_value(v);
+	jv_free(v);
+	v = ig_get(spec, "max");
+	if ((f->has_max = jv_get_kind(v) == JV_KIND_NUMBER))
+		f->max = jv_number_value(v);
+	jv_free(v);
+	v = ig_get(spec, "syntax");
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		f->syntax = parse_syntax(name, jv_string_value(v));
+	jv_free(v);
+	f->enumv = ig_get(spec, "enum");
+	if (jv_get_kind(f->enumv) != JV_KIND_ARRAY) {
+		jv_free(f->enumv);
+		f->enumv = jv_invalid();
+	}
+	f->defval = ig_has(spec, "default") ? ig_get(spec, "default") : jv_invalid();
+	v = ig_get(spec, "items");
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		f->items = ig_malloc(sizeof *f->items);
+		load_field(c, f->items, name, jv_copy(v));
+	}
+	jv_free(v);
+	v = ig_get(spec, "fields");
+	if (jv_get_kind(v) == JV_KIND_OBJECT)
+		load_fields(c, jv_copy(v), &f->fields, &f->nfields);
+	jv_free(v);
+	{
+		jv ref = ig_get(spec, "ref"), from = ig_get(spec, "default_from");
+
+		if (jv_get_kind(ref) == JV_KIND_STRING || jv_get_kind(from) == JV_KIND_STRING) {
+			pend = ig_realloc(pend, (size_t)(npend + 1) * sizeof *pend);
+			pend[npend].f = f;
+			pend[npend].c = c;
+			pend[npend].ref = jv_get_kind(ref) == JV_KIND_STRING ?
+			    ig_strdup(jv_string_value(ref)) : NULL;
+			pend[npend].from = jv_get_kind(from) == JV_KIND_STRING ?
+			    ig_strdup(jv_string_value(from)) : NULL;
+			npend++;
+		}
+		jv_free(ref);
+		jv_free(from);
+	}
+	jv_free(spec);
+}
+
+static void
+load_fields(struct ig_collection *c, jv spec, struct ig_field **out, int *n)
+{
+	int i = 0;
+
+	*n = jv_object_length(jv_copy(spec));
+	*out = ig_malloc((size_t)*n * sizeof **out);
+	jv_object_foreach(spec, k, v) {
+		load_field(c, &(*out)[i++], jv_string_value(k), v);
+		jv_free(k);
+	}
+	jv_free(spec);
+}
+
+static void
+add_index(struct ig_collection *c, jv fields, int unique)
+{
+	struct ig_index *ix;
+	struct ig_buf name = { 0 };
+	int n = jv_array_length(jv_copy(fields));
+
+	if (n < 1 || n > IG_INDEX_MAX)
+		bad_model(c->name, "an index needs 1 to 4 fields");
+	c->indexes = ig_realloc(c->indexes, (size_t)(c->nindexes + 1) * sizeof *c->indexes);
+	ix = &c->indexes[c->nindexes++];
+	ix->nfields = n;
+	ix->unique = unique;
+	ig_buf_printf(&name, "%s:%s", c->name, unique ? "unique:" : "");
+	for (int i = 0; i < n; i++) {
+		jv f = jv_array_get(jv_copy(fields), i);
+
+		if (jv_get_kind(f) != JV_KIND_STRING ||
+		    (ix->fields[i] = ig_field_find(c, jv_string_value(f))) < 0)
+			bad_model(c->name, "an index names an unknown field");
+		ig_buf_printf(&name, "%s%s", i ? "," : "", jv_string_value(f));
+		jv_free(f);
+	}
+	ix->name = ig_strdup(ig_buf_str(&name));
+	ig_buf_free(&name);
+	jv_free(fields);
+}
+
+static int
+find_index(const struct ig_collection *c, int nf, const int *fields, int prefix)
+{
+	for (int i = 0; i < c->nindexes; i++) {
+		const struct ig_index *ix = &c->indexes[i];
+
+		if ((prefix ? ix->nfields >= nf : ix->nfields == nf) &&
+		    memcmp(ix->fields, fields, (size_t)nf * sizeof *fields) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void
+add_indexes(struct ig_collection *c, jv spec, const char *key, int unique)
+{
+	jv list = ig_get(spec, key);
+
+	if (jv_get_kind(list) == JV_KIND_ARRAY)
+		jv_array_foreach(list, i, fields)
+			add_index(c, fields, unique);
+	jv_free(list);
+}
+
+static void
+load_derive(struct ig_collection *c, jv spec)
+{
+	jv_object_foreach(spec, k, d) {
+		struct ig_derive *dv;
+		jv from = ig_get(d, "from"), by = ig_get(d, "by"), field = ig_get(d, "field");
+		jv rules = ig_get(d, "rules");
+		const struct ig_collection *child;
+		int pair[2];
+
+		c->derives = ig_realloc(c->derives, (size_t)(c->nderives + 1) * sizeof *c->derives);
+		dv = &c->derives[c->nderives++];
+		memset(dv, 0, sizeof *dv);
+		if ((dv->field = ig_field_find(c, jv_string_value(k))) < 0 ||
+		    jv_get_kind(from) != JV_KIND_STRING ||
+		    !(child = ig_model_find(&model, jv_string_value(from))) ||
+		    jv_get_kind(by) != JV_KIND_STRING || jv_get_kind(field) != JV_KIND_STRING ||
+		    (dv->child_by = ig_field_find(child, jv_string_value(by))) < 0 ||
+		    (dv->child_field = ig_field_find(child, jv_string_value(field))) < 0 ||
+		    jv_get_kind(rules) != JV_KIND_ARRAY)
+			bad_model(c->name, "bad derive");
+		dv->child = child->index;
+		pair[0] = dv->child_by;
+		pair[1] = dv->child_field;
+		if ((dv->child_index = find_index(child, 2, pair, 0)) < 0)
+			bad_model(c->name, "a derive needs an index on its child's (by, field)");
+		dv->fallback = jv_copy(c->fields[dv->field].defval);
+		jv_array_foreach(rules, i, r) {
+			jv any = ig_get(r, "any"), all = ig_get(r, "all");
+			struct ig_derive_rule *dr;
+
+			dv->rules = ig_realloc(dv->rules, (size_t)(dv->nrules + 1) * sizeof *dv->rules);
+			dr = &dv->rules[dv->nrules++];
+			dr->all = jv_get_kind(all) == JV_KIND_ARRAY;
+			dr->states = dr->all ? all : any;
+			jv_free(dr->all ? any : all);
+			dr->then = ig_get(r, "then");
+			if (jv_get_kind(dr->states) != JV_KIND_ARRAY ||
+			    jv_get_kind(dr->then) != JV_KIND_STRING)
+				bad_model(c->name, "a derive rule needs any or all, and then");
+			jv_free(r);
+		}
+		jv_free(from);
+		jv_free(by);
+		jv_free(field);
+		jv_free(rules);
+		jv_free(k);
+		jv_free(d);
+	}
+	jv_free(spec);
+}
+
+static void
+load(void)
+{
+	char err[256];
+	jv all = ig_json_parse(ig_model_json, strlen(ig_model_json), err, sizeof err);
+	jv base = jv_invalid(), specs = jv_array();
+
+	if (!jv_is_valid(all))
+		bad_model("model", err);
+	jv_array_foreach(all, i, spec) {
+		if (obj_bool(spec, "base")) {
+			jv_free(base);
+			base = spec;
+		} else {
+			specs = jv_array_append(specs, spec);
+		}
+	}
+	jv_free(all);
+	if (!jv_is_valid(base))
+		bad_model("base.json", "missing");
+	model.ncolls = jv_array_length(jv_copy(specs));
+	model.colls = ig_malloc((size_t)model.ncolls * sizeof *model.colls);
+	memset(model.colls, 0, (size_t)model.ncolls * sizeof *model.colls);
+	jv_array_foreach(specs, i, spec) {
+		struct ig_collection *c = &model.colls[i];
+		jv name = ig_get(spec, "collection");
+
+		if (jv_get_kind(name) != JV_KIND_STRING)
+			bad_model("model", "a file has no collection name");
+		c->name = ig_strdup(jv_string_value(name));
+		c->index = i;
+		jv_free(name);
+		{
+			/* one object, base fields first, so the array never moves
+			 * after pending names point into it */
+			jv fields = ig_get(base, "fields"), own = ig_get(spec, "fields");
+
+			if (jv_get_kind(own) != JV_KIND_OBJECT)
+				bad_model(c->name, "no fields");
+			jv_object_foreach(own, k, v)
+				fields = jv_object_set(fields, k, v);
+			jv_free(own);
+			load_fields(c, fields, &c->fields, &c->nfields);
+		}
+		jv_free(spec);
+	}
+	/* the field arrays are final now: resolve names */
+	for (int i = 0; i < npend; i++) {
+		struct pending *p = &pend[i];
+		const struct ig_collection *to;
+
+		if (p->ref) {
+			if (!(to = ig_model_find(&model, p->ref)))
+				bad_model(p->c->name, "ref names an unknown collection");
+			p->f->ref = to->index;
+		}
+		if (p->from && (p->f->default_from = ig_field_find(p->c, p->from)) < 0)
+			bad_model(p->c->name, "default_from names an unknown field");
+		free(p->ref);
+		free(p->from);
+	}
+	free(pend);
+	pend = NULL;
+	npend = 0;
+	jv_array_foreach(specs, i, spec) {
+		struct ig_collection *c = &model.colls[i];
+
+		add_indexes(c, base, "indexes", 0);
+		add_indexes(c, spec, "indexes", 0);
+		add_indexes(c, spec, "unique", 1);
+		/* a foreign key is followed through any index that starts with it */
+		for (int f = 0; f < c->nfields; f++) {
+			if (c->fields[f].ref >= 0 && find_index(c, 1, &f, 1) < 0) {
+				jv one = JV_ARRAY(jv_string(c->fields[f].name));
+
+				add_index(c, one, 0);
+			}
+		}
+		c->transitions = ig_get(spec, "transitions");
+		c->stamps = ig_get(spec, "stamps");
+		model.nindexes += c->nindexes;
+		jv_free(spec);
+	}
+	jv_array_foreach(specs, i, spec) {
+		jv d = ig_get(spec, "derive");
+
+		if (jv_get_kind(d) == JV_KIND_OBJECT)
+			load_derive(&model.colls[i], d);
+		else
+			jv_free(d);
+		jv_free(spec);
+	}
+	jv_free(specs);
+	jv_free(base);
+}
+
+const struct ig_model *
+ig_model(void)
+{
+	if (!model.colls)
+		load();
+	return &model;
+}
+
+const struct ig_collection *
+ig_model_find(const struct ig_model *m, const char *name)
+{
+	for (int i = 0; i < m->ncolls; i++)
+		if (strcmp(m->colls[i].name, name) == 0)
+			return &m->colls[i];
+	return NULL;
+}
+
+int
+ig_field_find(const struct ig_collection *c, const char *name)
+{
+	for (int i = 0; i < c->nfields; i++)
+		if (strcmp(c->fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void
+ig_model_order(const struct ig_model *m, int *order)
+{
+	int *placed = ig_malloc((size_t)m->ncolls * sizeof *placed), n = 0;
+
+	memset(placed, 0, (size_t)m->ncolls * sizeof *placed);
+	while (n < m->ncolls) {
+		int progress = 0;
+
+		for (int i = 0; i < m->ncolls; i++) {
+			const struct ig_collection *c = &m->colls[i];
+			int ready = !placed[i];
+
+			for (int f = 0; ready && f < c->nfields; f++)
+				if (c->fields[f].ref >= 0 && c->fields[f].ref != i &&
+				    !placed[c->fields[f].ref])
+					ready = 0;
+			if (ready) {
+				placed[i] = 1;
+				order[n++] = i;
+				progress = 1;
+			}
+		}
+		if (!progress)
+			bad_model("model", "foreign keys form a cycle");
+	}
+	free(placed);
+}
+
+static const char *
+type_name(enum ig_type t)
+{
+	static const char *names[] = { "a string", "an integer", "a number",
+	    "a boolean", "a UUID", "an RFC 3339 timestamp", "an object",
+	    "an array", "JSON" };
+
+	return names[t];
+}
+
+static int
+is_hex_lower(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int
+syntax_ok(enum ig_syntax syn, const char *s, size_t n, const char **why)
+{
+	switch (syn) {
+	case IG_S_NONE:
+		return 1;
+	case IG_S_PATH:
+		*why = "must be a valid path (not empty, at most 4096 bytes, no control characters, not ending in /)";
+		if (n == 0 || n > 4096 || s[n - 1] == '/')
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return 0;
+		return 1;
+	case IG_S_COLOR: {
+		size_t h = n - 1;
+
+		*why = "must be a color #rgb, #rgba, #rrggbb or #rrggbbaa";
+		if (n < 4 || s[0] != '#' || (h != 3 && h != 4 && h != 6 && h != 8))
+			return 0;
+		for (size_t i = 1; i < n; i++)
+			if (!((s[i] >= '0' && s[i] <= '9') || ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')))
+				return 0;
+		return 1;
+	}
+	case IG_S_SHA256:
+		*why = "must be 64 lowercase hex digits";
+		return n == 64 && is_hex_lower(s, n);
+	case IG_S_XXH128:
+		*why = "must be 32 lowercase hex digits";
+		return n == 32 && is_hex_lower(s, n);
+	}
+	return 1;
+}
+
+static int check_value(const struct ig_field *f, const char *path, jv v, jv old,
+    int64_t now_us, char *err, size_t errlen);
+
+static int
+check_fields(const struct ig_field *fields, int nfields, int open, const char *path,
+    jv obj, jv old, int64_t now_us, char *err, size_t errlen)
+{
+	char sub[256];
+
+	if (!open) {
+		jv_object_foreach(obj, k, v) {
+			int known = strcmp(jv_string_value(k), "collection") == 0 && !path[0];
+
+			for (int i = 0; !known && i < nfields; i++)
+				known = strcmp(fields[i].name, jv_string_value(k)) == 0;
+			if (!known) {
+				snprintf(err, errlen, "unknown field '%s%s%s'", path,
+				    path[0] ? "." : "", jv_string_value(k));
+				jv_free(k);
+				jv_free(v);
+				return -1;
+			}
+			jv_free(k);
+			jv_free(v);
+		}
+	}
+	for (int i = 0; i < nfields; i++) {
+		const struct ig_field *f = &fields[i];
+		jv v = ig_get(obj, f->name);
+		jv ov = jv_is_valid(old) ? ig_get(old, f->name) : jv_invalid();
+		int rc = 0;
+
+		snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", f->name);
+		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
+			if (f->required) {
+				snprintf(err, errlen, "missing required field '%s'", sub);
+				rc = -1;
+			}
+		} else {
+			rc = check_value(f, sub, jv_copy(v), ov, now_us, err, errlen);
+			ov = jv_invalid();
+		}
+		jv_free(ov);
+		jv_free(v);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* consumes v and old */
+static int
+check_value(const struct ig_field *f, const char *path, jv v, jv old,
+    int64_t now_us, char *err, size_t errlen)
+{
+	jv_kind k = jv_get_kind(v);
+	int ok = 1, rc = -1;
+	const char *why = NULL;
+
+	switch (f->type) {
+	case IG_T_STRING:
+	case IG_T_UUID:
+	case IG_T_TIMESTAMP:
+		ok = k == JV_KIND_STRING;
+		break;
+	case IG_T_INTEGER:
+		ok = k == JV_KIND_NUMBER && jv_number_value(v) == floor(jv_number_value(v));
+		if (ok && fabs(jv_number_value(v)) > MAX_SAFE_INTEGER) {
+			snprintf(err, errlen, "'%s' is beyond 2^53, which JSON numbers cannot hold exactly", path);
+			goto out;
+		}
+		break;
+	case IG_T_NUMBER:
+		ok = k == JV_KIND_NUMBER;
+		break;
+	case IG_T_BOOLEAN:
+		ok = k == JV_KIND_TRUE || k == JV_KIND_FALSE;
+		break;
+	case IG_T_OBJECT:
+		ok = k == JV_KIND_OBJECT;
+		break;
+	case IG_T_ARRAY:
+		ok = k == JV_KIND_ARRAY;
+		break;
+	case IG_T_JSON:
+		break;
+	}
+	if (!ok) {
+		snprintf(err, errlen, "'%s' must be %s", path, type_name(f->type));
+		goto out;
+	}
+	if (k == JV_KIND_STRING) {
+		const char *s = jv_string_value(v);
+		size_t n = (size_t)jv_string_length_bytes(jv_copy(v));
+		uint8_t u[16];
+		int64_t t;
+
+		if (strlen(s) != n) {
+			snprintf(err, errlen, "'%s' must not contain NUL", path);
+			goto out;
+		}
+		if (f->type == IG_T_UUID && ig_uuid_parse(s, u) != 0) {
+			snprintf(err, errlen, "'%s' must be a UUID, not \"%.64s\"", path, s);
+			goto out;
+		}
+		if (f->type == IG_T_TIMESTAMP) {
+			if (ig_time_parse(s, &t) != 0) {
+				snprintf(err, errlen, "'%s' must be an RFC 3339 timestamp, not \"%.64s\"", path, s);
+				goto out;
+			}
+			if (f->not_future && t > now_us) {
+				snprintf(err, errlen, "'%s' is in the future (%s)", path, s);
+				goto out;
+			}
+		}
+		if (f->nonempty && strspn(s, " \t\r\n") == n) {
+			snprintf(err, errlen, "'%s' must not be empty", path);
+			goto out;
+		}
+		if (f->max_length && ig_utf8_length(s, n) > (size_t)f->max_length) {
+			snprintf(err, errlen, "'%s' is longer than %ld characters", path, f->max_length);
+			goto out;
+		}
+		if (!syntax_ok(f->syntax, s, n, &why)) {
+			snprintf(err, errlen, "'%s' %s", path, why);
+			goto out;
+		}
+		if (f->exists) {
+			struct stat st;
+			int changed = !jv_is_valid(old) || jv_get_kind(old) != JV_KIND_STRING ||
+			    strcmp(jv_string_value(old), s) != 0;
+
+			if (changed && (stat(s, &st) != 0 || !S_ISREG(st.st_mode))) {
+				snprintf(err, errlen, "'%s': no such file: %.200s", path, s);
+				goto out;
+			}
+		}
+	}
+	if (k == JV_KIND_NUMBER) {
+		double d = jv_number_value(v);
+
+		if (f->has_min && d < f->min) {
+			snprintf(err, errlen, "'%s' must be at least %g, not %g", path, f->min, d);
+			goto out;
+		}
+		if (f->has_max && d > f->max) {
+			snprintf(err, errlen, "'%s' must be at most %g, not %g", path, f->max, d);
+			goto out;
+		}
+	}
+	if (jv_is_valid(f->enumv)) {
+		int found = 0;
+
+		jv_array_foreach(f->enumv, i, e)
+			found |= jv_equal(e, jv_copy(v));
+		if (!found) {
+			struct ig_buf allowed = { 0 };
+
+			jv_array_foreach(f->enumv, i, e) {
+				ig_buf_printf(&allowed, "%s%s", i ? ", " : "",
+				    jv_get_kind(e) == JV_KIND_STRING ? jv_string_value(e) : "?");
+				jv_free(e);
+			}
+			snprintf(err, errlen, "'%s' must be one of %s", path, ig_buf_str(&allowed));
+			ig_buf_free(&allowed);
+			goto out;
+		}
+	}
+	if (k == JV_KIND_ARRAY && f->items) {
+		char sub[256];
+
+		jv_array_foreach(v, i, e) {
+			snprintf(sub, sizeof sub, "%s[%d]", path, i);
+			if (check_value(f->items, sub, e, jv_invalid(), now_us, err, errlen))
+				goto out;
+		}
+	}
+	if (k == JV_KIND_OBJECT && f->nfields &&
+	    check_fields(f->fields, f->nfields, f->open, path, v, jv_invalid(),
+	    now_us, err, errlen))
+		goto out;
+	rc = 0;
+out:
+	jv_free(v);
+	jv_free(old);
+	return rc;
+}
+
+int
+ig_model_check(const struct ig_collection *c, jv rec, jv old, int64_t now_us,
+    char *err, size_t errlen)
+{
+	return check_fields(c->fields, c->nfields, 0, "", rec, old, now_us, err, errlen);
+}
+
+jv
+ig_model_defaults(const struct ig_collection *c, jv rec)
+{
+	for (int i = 0; i < c->nfields; i++) {
+		const struct ig_field *f = &c->fields[i];
+
+		if (ig_has(rec, f->name))
+			continue;
+		if (jv_is_valid(f->defval)) {
+			rec = jv_object_set(rec, jv_string(f->name), jv_copy(f->defval));
+		} else if (f->default_from >= 0) {
+			jv from = ig_get(rec, c->fields[f->default_from].name);
+
+			if (jv_is_valid(from))
+				rec = jv_object_set(rec, jv_string(f->name), from);
+			else
+				jv_free(from);
+		}
+	}
+	return rec;
+}
+
+int
+ig_model_transition_ok(const struct ig_collection *c, int f, jv from, jv to)
+{
+	jv edges, allowed;
+	int ok = 0;
+
+	if (jv_equal(jv_copy(from), jv_copy(to)))
+		return 1;
+	edges = ig_get(c->transitions, c->fields[f].name);
+	if (!jv_is_valid(edges))
+		return 1;	/* the field has no transitions: any change goes */
+	allowed = jv_get_kind(from) == JV_KIND_STRING ?
+	    ig_get(edges, jv_string_value(from)) : jv_invalid();
+	if (jv_get_kind(allowed) == JV_KIND_ARRAY)
+		jv_array_foreach(allowed, i, s)
+			ok |= jv_equal(s, jv_copy(to));
+	jv_free(allowed);
+	jv_free(edges);
+	return ok;
+}
+
+int
+ig_model_stamp(const struct ig_collection *c, int f, jv state)
+{
+	jv map = ig_get(c->stamps, c->fields[f].name), name;
+	int r = -1;
+
+	if (jv_get_kind(state) == JV_KIND_STRING) {
+		name = ig_get(map, jv_string_value(state));
+		if (jv_get_kind(name) == JV_KIND_STRING)
+			r = ig_field_find(c, jv_string_value(name));
+		jv_free(name);
+	}
+	jv_free(map);
+	return r;
+}
+
+void
+ig_model_write(struct ig_buf *b, const struct ig_collection *c, jv rec)
+{
+	ig_buf_add(b, "{\"collection\":", 14);
+	ig_json_write_string(b, c->name, strlen(c->name));
+	for (int i = 0; i < c->nfields; i++) {
+		jv v = ig_get(rec, c->fields[i].name);
+
+		if (jv_is_valid(v)) {
+			ig_buf_addc(b, ',');
+			ig_json_write_string(b, c->fields[i].name, strlen(c->fields[i].name));
+			ig_buf_addc(b, ':');
+			ig_json_write(b, v);
+		}
+		jv_free(v);
+	}
+	ig_buf_addc(b, '}');
+}

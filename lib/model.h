@@ -1,0 +1,102 @@
+/* model.h - the data model, read from db/model/ (embedded at build time)
+ *
+ * Nothing here names a collection or a field: validation, defaults, keys,
+ * transitions and derived state all come from the model files.
+ */
+#ifndef IG_MODEL_H
+#define IG_MODEL_H
+#include <stddef.h>
+#include <jv.h>
+
+#include "buf.h"
+
+enum ig_type {
+	IG_T_STRING, IG_T_INTEGER, IG_T_NUMBER, IG_T_BOOLEAN, IG_T_UUID,
+	IG_T_TIMESTAMP, IG_T_OBJECT, IG_T_ARRAY, IG_T_JSON,
+};
+
+enum ig_syntax { IG_S_NONE, IG_S_PATH, IG_S_COLOR, IG_S_SHA256, IG_S_XXH128 };
+
+struct ig_field {
+	char *name;
+	enum ig_type type;
+	enum ig_syntax syntax;
+	int required, nonempty, not_future, exists, open;
+	long max_length;
+	int has_min, has_max;
+	double min, max;
+	jv enumv;		/* array of allowed values, or invalid */
+	jv defval;		/* default value, or invalid */
+	int default_from;	/* field whose value is the default, or -1 */
+	int ref;		/* collection a uuid refers to, or -1 */
+	struct ig_field *items;	/* array element spec */
+	struct ig_field *fields;	/* nested object fields */
+	int nfields;
+};
+
+#define IG_INDEX_MAX 4
+struct ig_index {
+	int nfields, fields[IG_INDEX_MAX];
+	int unique;
+	char *name;		/* "collection:f1,f2" - the store's database name */
+};
+
+struct ig_derive_rule {
+	int all;		/* 1: every child in states; 0: any child */
+	jv states;		/* array of strings */
+	jv then;		/* string */
+};
+
+/* a field kept in step with the children that refer to this collection */
+struct ig_derive {
+	int field;		/* field of this collection */
+	int child;		/* child collection */
+	int child_by;		/* its field referring here */
+	int child_field;	/* its field summarised */
+	int child_index;	/* its index on (child_by, child_field) */
+	struct ig_derive_rule *rules;
+	int nrules;
+	jv fallback;		/* when no rule holds: the field's default */
+};
+
+struct ig_collection {
+	char *name;
+	int index;
+	struct ig_field *fields;	/* base fields first, then the collection's */
+	int nfields;
+	struct ig_index *indexes;
+	int nindexes;
+	jv transitions;		/* {"field": {"from": ["to", ...]}} or invalid */
+	jv stamps;		/* {"field": {"state": "timestamp field"}} or invalid */
+	struct ig_derive *derives;
+	int nderives;
+};
+
+struct ig_model {
+	struct ig_collection *colls;
+	int ncolls;
+	int nindexes;		/* over all collections */
+};
+
+/* the model compiled into this program; dies on a malformed model */
+const struct ig_model *ig_model(void);
+const struct ig_collection *ig_model_find(const struct ig_model *m, const char *name);
+int ig_field_find(const struct ig_collection *c, const char *name);
+/* collections in an order where every collection comes after those it refers to */
+void ig_model_order(const struct ig_model *m, int *order);
+
+/* Check rec against the collection, old being the stored record or invalid.
+ * 0 if valid; otherwise the reason is in err. */
+int ig_model_check(const struct ig_collection *c, jv rec, jv old, int64_t now_us,
+    char *err, size_t errlen);
+/* fill defaults for absent fields (a new record) */
+jv ig_model_defaults(const struct ig_collection *c, jv rec);
+/* a transition of field f from one value to another, allowed by the model? */
+int ig_model_transition_ok(const struct ig_collection *c, int f, jv from, jv to);
+/* the stamp field for field f entering state, or -1 */
+int ig_model_stamp(const struct ig_collection *c, int f, jv state);
+
+/* the record's compact JSON: "collection" first, then fields in model order */
+void ig_model_write(struct ig_buf *b, const struct ig_collection *c, jv rec);
+
+#endif

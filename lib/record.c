@@ -1,0 +1,554 @@
+/* record.c - the rules of the model applied to one record at a time */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "err.h"
+#include "json.h"
+#include "record.h"
+#include "uuid.h"
+
+static int
+same(jv a, jv b)
+{
+	return jv_equal(jv_copy(a), jv_copy(b));
+}
+
+static jv
+field(jv rec, const struct ig_collection *c, int f)
+{
+	return ig_get(rec, c->fields[f].name);
+}
+
+static jv
+set(jv rec, const struct ig_collection *c, int f, jv v)
+{
+	return jv_object_set(rec, jv_string(c->fields[f].name), v);
+}
+
+static jv
+stamp(int64_t us)
+{
+	char t[IG_TIME_TEXT];
+
+	ig_time_format(us, t);
+	return jv_string(t);
+}
+
+/* uuids in lowercase, timestamps in UTC with microseconds: one spelling per
+ * value keeps keys and comparisons exact */
+static jv
+normalize(const struct ig_collection *c, jv rec)
+{
+	for (int i = 0; i < c->nfields; i++) {
+		const struct ig_field *f = &c->fields[i];
+		jv v;
+
+		if (f->type != IG_T_UUID && f->type != IG_T_TIMESTAMP)
+			continue;
+		v = field(rec, c, i);
+		if (jv_get_kind(v) == JV_KIND_STRING) {
+			uint8_t u[16];
+			char text[IG_UUID_TEXT > IG_TIME_TEXT ? IG_UUID_TEXT : IG_TIME_TEXT];
+			int64_t t;
+
+			if (f->type == IG_T_UUID && ig_uuid_parse(jv_string_value(v), u) == 0) {
+				ig_uuid_format(u, text);
+				rec = set(rec, c, i, jv_string(text));
+			} else if (f->type == IG_T_TIMESTAMP && ig_time_parse(jv_string_value(v), &t) == 0) {
+				ig_time_format(t, text);
+				rec = set(rec, c, i, jv_string(text));
+			}
+		}
+		jv_free(v);
+	}
+	return rec;
+}
+
+static int
+id_of(jv rec, uint8_t id[16])
+{
+	jv v = ig_get(rec, "id");
+	int rc = jv_get_kind(v) == JV_KIND_STRING ? ig_uuid_parse(jv_string_value(v), id) : -1;
+
+	jv_free(v);
+	return rc;
+}
+
+static int
+index_put(struct ig_store *s, MDB_txn *txn, int c, int i, jv old, jv rec,
+    const uint8_t id[16])
+{
+	const struct ig_collection *col = &s->m->colls[c];
+	const struct ig_index *ix = &col->indexes[i];
+	uint8_t okey[IG_KEY_MAX], nkey[IG_KEY_MAX];
+	size_t olen = 0, nlen = 0;
+	int ohas, nhas, rc;
+	MDB_val k, d = { 16, (void *)id };
+
+	ohas = jv_is_valid(old) && ig_index_key(col, ix, old, ix->nfields, okey, &olen) == 0;
+	nhas = ig_index_key(col, ix, rec, ix->nfields, nkey, &nlen) == 0;
+	if (ohas && nhas && olen == nlen && memcmp(okey, nkey, olen) == 0)
+		return 0;
+	if (ohas) {
+		k.mv_size = olen;
+		k.mv_data = okey;
+		rc = mdb_del(txn, s->indexes[c][i], &k, ix->unique ? NULL : &d);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	if (nhas) {
+		k.mv_size = nlen;
+		k.mv_data = nkey;
+		rc = mdb_put(txn, s->indexes[c][i], &k, &d, ix->unique ? 0 : MDB_NODUPDATA);
+		if (rc && rc != MDB_KEYEXIST)
+			return rc;
+	}
+	return 0;
+}
+
+/* counts of a parent's children by state, through the child's (by, field) index */
+struct tally {
+	jv counts;	/* {"state": n} */
+	double total;
+};
+
+static int
+tally_children(struct ig_store *s, MDB_txn *txn, const struct ig_derive *d,
+    const uint8_t pid[16], struct tally *t)
+{
+	MDB_cursor *cur;
+	MDB_val k = { 17, NULL }, v;
+	uint8_t prefix[17];
+	int rc;
+
+	memcpy(prefix, pid, 16);
+	prefix[16] = '\0';
+	k.mv_data = prefix;
+	t->counts = jv_object();
+	t->total = 0;
+	if ((rc = mdb_cursor_open(txn, s->indexes[d->child][d->child_index], &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+		size_t n;
+
+		if (k.mv_size < 17 || memcmp(k.mv_data, prefix, 17) != 0)
+			break;
+		if ((rc = mdb_cursor_count(cur, &n)))
+			break;
+		t->counts = jv_object_set(t->counts,
+		    jv_string_sized((char *)k.mv_data + 17, (int)k.mv_size - 17),
+		    jv_number((double)n));
+		t->total += (double)n;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static jv
+derive_target(const struct ig_derive *d, struct tally *t)
+{
+	for (int r = 0; r < d->nrules; r++) {
+		const struct ig_derive_rule *rule = &d->rules[r];
+		double n = 0;
+
+		jv_array_foreach(rule->states, i, st) {
+			jv c = jv_object_get(jv_copy(t->counts), st);
+
+			if (jv_is_valid(c))
+				n += jv_number_value(c);
+			jv_free(c);
+		}
+		if (rule->all ? t->total > 0 && n == t->total : n > 0)
+			return jv_copy(rule->then);
+	}
+	return jv_copy(d->fallback);
+}
+
+static int put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
+    jv in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen);
+
+/* bring a parent's derived field in step with its children, through the
+ * model's transitions (one intermediate state where no direct edge exists) */
+static int
+derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d,
+    const uint8_t pid[16], int64_t now_us, char *err, size_t errlen)
+{
+	const struct ig_collection *pc = &s->m->colls[p];
+	struct tally t;
+	jv target, parent, cur, steps = jv_array();
+	MDB_val val;
+	char idtext[IG_UUID_TEXT];
+	int rc;
+
+	if ((rc = ig_store_get(s, txn, p, pid, &val)))
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = tally_children(s, txn, d, pid, &t)))
+		return rc;
+	target = derive_target(d, &t);
+	jv_free(t.counts);
+	parent = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
+	cur = field(parent, pc, d->field);
+	jv_free(parent);
+	if (same(cur, target)) {
+		/* nothing to do */
+	} else if (ig_model_transition_ok(pc, d->field, cur, target)) {
+		steps = jv_array_append(steps, jv_copy(target));
+	} else {
+		jv edges = ig_get(pc->transitions, pc->fields[d->field].name);
+		jv via = jv_get_kind(cur) == JV_KIND_STRING ? ig_get(edges, jv_string_value(cur)) : jv_invalid();
+
+		if (jv_get_kind(via) == JV_KIND_ARRAY)
+			jv_array_foreach(via, i, mid) {
+				if (jv_array_length(jv_copy(steps)) == 0 &&
+				    ig_model_transition_ok(pc, d->field, mid, target))
+					steps = JV_ARRAY(jv_copy(mid), jv_copy(target));
+				jv_free(mid);
+			}
+		jv_free(via);
+		jv_free(edges);
+	}
+	jv_free(cur);
+	jv_free(target);
+	ig_uuid_format(pid, idtext);
+	jv_array_foreach(steps, i, st) {
+		jv in = JV_OBJECT(jv_string("collection"), jv_string(pc->name),
+		    jv_string("id"), jv_string(idtext));
+		struct ig_buf scratch = { 0 };
+
+		in = jv_object_set(in, jv_string(pc->fields[d->field].name), st);
+		if (!rc)
+			rc = put_record(s, txn, pc, in, now_us, &scratch, err, errlen);
+		else
+			jv_free(in);
+		ig_buf_free(&scratch);
+	}
+	jv_free(steps);
+	return rc;
+}
+
+static int
+check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv rec,
+    const uint8_t id[16], char *err, size_t errlen)
+{
+	int rc;
+
+	for (int i = 0; i < c->nfields; i++) {
+		const struct ig_field *f = &c->fields[i];
+		jv v;
+		uint8_t ref[16];
+		MDB_val val;
+
+		if (f->ref < 0)
+			continue;
+		v = field(rec, c, i);
+		if (jv_get_kind(v) == JV_KIND_STRING && ig_uuid_parse(jv_string_value(v), ref) == 0) {
+			rc = ig_store_get(s, txn, f->ref, ref, &val);
+			if (rc == MDB_NOTFOUND) {
+				snprintf(err, errlen, "'%s' refers to no %s record %s",
+				    f->name, s->m->colls[f->ref].name, jv_string_value(v));
+				rc = IG_REJECT;
+			}
+			if (rc) {
+				jv_free(v);
+				return rc;
+			}
+		}
+		jv_free(v);
+	}
+	for (int i = 0; i < c->nindexes; i++) {
+		const struct ig_index *ix = &c->indexes[i];
+		uint8_t key[IG_KEY_MAX];
+		size_t len;
+		MDB_val k, d;
+		int kr;
+
+		if ((kr = ig_index_key(c, ix, rec, ix->nfields, key, &len)) < 0) {
+			snprintf(err, errlen, "the key of index %s is longer than %d bytes",
+			    ix->name, IG_KEY_MAX);
+			return IG_REJECT;
+		}
+		if (kr > 0 || !ix->unique)
+			continue;
+		k.mv_size = len;
+		k.mv_data = key;
+		rc = mdb_get(txn, s->indexes[c->index][i], &k, &d);
+		if (rc == 0 && (d.mv_size != 16 || memcmp(d.mv_data, id, 16) != 0)) {
+			char other[IG_UUID_TEXT];
+			struct ig_buf names = { 0 };
+
+			ig_uuid_format(d.mv_data, other);
+			for (int j = 0; j < ix->nfields; j++) {
+				jv v = field(rec, c, ix->fields[j]);
+
+				ig_buf_printf(&names, "%s%s=", j ? ", " : "", c->fields[ix->fields[j]].name);
+				ig_json_write(&names, v);
+				jv_free(v);
+			}
+			snprintf(err, errlen, "%s with %s exists already (id %s)", c->name,
+			    ig_buf_str(&names), other);
+			ig_buf_free(&names);
+			return IG_REJECT;
+		}
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
+    jv in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen)
+{
+	uint8_t id[16];
+	char idtext[IG_UUID_TEXT];
+	jv old = jv_invalid(), rec, v;
+	MDB_val key = { 16, id }, val;
+	int rc, del;
+
+	in = jv_object_delete(in, jv_string("collection"));
+	if (ig_has(in, "id")) {
+		if (id_of(in, id) != 0) {
+			jv_free(in);
+			snprintf(err, errlen, "'id' must be a UUID");
+			return IG_REJECT;
+		}
+	} else {
+		ig_uuid_v7(id);
+	}
+	ig_uuid_format(id, idtext);
+	in = jv_object_set(in, jv_string("id"), jv_string(idtext));
+	rc = ig_store_get(s, txn, c->index, id, &val);
+	if (rc == 0) {
+		old = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
+		old = jv_object_delete(old, jv_string("collection"));
+		rec = jv_copy(old);
+		jv_object_foreach(in, k, x)
+			rec = jv_object_set(rec, k, x);
+	} else if (rc == MDB_NOTFOUND) {
+		rec = ig_model_defaults(c, jv_copy(in));
+		if (!ig_has(in, "created_at"))
+			rec = jv_object_set(rec, jv_string("created_at"), stamp(now_us));
+	} else {
+		jv_free(in);
+		return rc;
+	}
+	rec = normalize(c, rec);
+
+	/* soft delete: is_deleted and deleted_at say the same thing */
+	v = ig_get(in, "is_deleted");
+	if (jv_get_kind(v) == JV_KIND_TRUE || jv_get_kind(v) == JV_KIND_FALSE) {
+		del = jv_get_kind(v) == JV_KIND_TRUE;
+		jv_free(v);
+		v = ig_get(rec, "deleted_at");
+		if (!del)
+			rec = jv_object_set(rec, jv_string("deleted_at"), jv_null());
+		else if (jv_get_kind(v) != JV_KIND_STRING)
+			rec = jv_object_set(rec, jv_string("deleted_at"), stamp(now_us));
+	} else if (ig_has(in, "deleted_at")) {
+		jv_free(v);
+		v = ig_get(rec, "deleted_at");
+		rec = jv_object_set(rec, jv_string("is_deleted"),
+		    jv_get_kind(v) == JV_KIND_NULL ? jv_false() : jv_true());
+	}
+	jv_free(v);
+
+	/* entering a state may stamp a time, once */
+	if (jv_is_valid(c->stamps))
+		for (int f = 0; f < c->nfields; f++) {
+			jv now = field(rec, c, f), was = jv_is_valid(old) ? field(old, c, f) : jv_invalid();
+			int sf;
+
+			if (!same(now, was) && (sf = ig_model_stamp(c, f, now)) >= 0) {
+				jv cur = field(rec, c, sf);
+
+				if (jv_get_kind(cur) != JV_KIND_STRING)
+					rec = set(rec, c, sf, stamp(now_us));
+				jv_free(cur);
+			}
+			jv_free(now);
+			jv_free(was);
+		}
+
+	if (jv_is_valid(old) && same(rec, old)) {
+		/* nothing changed: keep updated_at, write nothing */
+		ig_model_write(out, c, old);
+		rc = 0;
+		goto done;
+	}
+	if (!ig_has(in, "updated_at"))
+		rec = jv_object_set(rec, jv_string("updated_at"), stamp(now_us));
+
+	if ((rc = ig_model_check(c, rec, old, now_us, err, errlen)))
+		goto done;
+	if (jv_is_valid(old))
+		for (int f = 0; f < c->nfields; f++) {
+			jv a = field(old, c, f), b = field(rec, c, f);
+
+			if (!ig_model_transition_ok(c, f, a, b)) {
+				struct ig_buf m = { 0 };
+
+				ig_buf_printf(&m, "'%s' cannot change from ", c->fields[f].name);
+				ig_json_write(&m, a);
+				ig_buf_adds(&m, " to ");
+				ig_json_write(&m, b);
+				snprintf(err, errlen, "%s", ig_buf_str(&m));
+				ig_buf_free(&m);
+				rc = IG_REJECT;
+			}
+			jv_free(a);
+			jv_free(b);
+			if (rc)
+				goto done;
+		}
+	if ((rc = check_keys(s, txn, c, rec, id, err, errlen)))
+		goto done;
+
+	ig_model_write(out, c, rec);
+	val.mv_size = out->len;
+	val.mv_data = out->p;
+	if ((rc = mdb_put(txn, s->colls[c->index], &key, &val, 0)))
+		goto done;
+	for (int i = 0; i < c->nindexes; i++)
+		if ((rc = index_put(s, txn, c->index, i, old, rec, id)))
+			goto done;
+
+	/* parents whose derived fields follow this child's changes */
+	if (jv_is_valid(old))
+		for (int p = 0; p < s->m->ncolls && !rc; p++) {
+			const struct ig_collection *pc = &s->m->colls[p];
+
+			for (int d = 0; d < pc->nderives && !rc; d++) {
+				const struct ig_derive *dv = &pc->derives[d];
+				jv a, b, pidv;
+				uint8_t pid[16];
+
+				if (dv->child != c->index)
+					continue;
+				a = field(old, c, dv->child_field);
+				b = field(rec, c, dv->child_field);
+				pidv = field(rec, c, dv->child_by);
+				if (!same(a, b) && jv_get_kind(pidv) == JV_KIND_STRING &&
+				    ig_uuid_parse(jv_string_value(pidv), pid) == 0)
+					rc = derive_parent(s, txn, p, dv, pid, now_us, err, errlen);
+				jv_free(a);
+				jv_free(b);
+				jv_free(pidv);
+			}
+		}
+done:
+	jv_free(in);
+	jv_free(old);
+	jv_free(rec);
+	return rc;
+}
+
+int
+ig_record_put(struct ig_store *s, MDB_txn *txn, jv in, int64_t now_us,
+    struct ig_buf *out, char *err, size_t errlen)
+{
+	jv name = ig_get(in, "collection");
+	const struct ig_collection *c = NULL;
+
+	if (jv_get_kind(name) == JV_KIND_STRING)
+		c = ig_model_find(s->m, jv_string_value(name));
+	if (!c) {
+		struct ig_buf names = { 0 };
+
+		for (int i = 0; i < s->m->ncolls; i++)
+			ig_buf_printf(&names, "%s%s", i ? ", " : "", s->m->colls[i].name);
+		if (jv_get_kind(name) == JV_KIND_STRING)
+			snprintf(err, errlen, "unknown collection \"%.64s\" (known: %s)",
+			    jv_string_value(name), ig_buf_str(&names));
+		else
+			snprintf(err, errlen, "'collection' must be a string (one of %s)",
+			    ig_buf_str(&names));
+		ig_buf_free(&names);
+		jv_free(name);
+		jv_free(in);
+		return IG_REJECT;
+	}
+	jv_free(name);
+	return put_record(s, txn, c, in, now_us, out, err, errlen);
+}
+
+int
+ig_record_referenced(struct ig_store *s, MDB_txn *txn, int c, const uint8_t id[16], int *rc)
+{
+	*rc = 0;
+	for (int x = 0; x < s->m->ncolls; x++) {
+		const struct ig_collection *xc = &s->m->colls[x];
+
+		for (int i = 0; i < xc->nindexes; i++) {
+			const struct ig_index *ix = &xc->indexes[i];
+			MDB_cursor *cur;
+			MDB_val k = { 16, (void *)id }, d;
+			int r;
+
+			if (xc->fields[ix->fields[0]].ref != c)
+				continue;
+			if ((*rc = mdb_cursor_open(txn, s->indexes[x][i], &cur)))
+				return 0;
+			r = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+			mdb_cursor_close(cur);
+			if (r == 0 && k.mv_size >= 16 && memcmp(k.mv_data, id, 16) == 0 &&
+			    (k.mv_size == 16 || ((char *)k.mv_data)[16] == '\0'))
+				return 1;
+			if (r && r != MDB_NOTFOUND) {
+				*rc = r;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kept)
+{
+	const struct ig_collection *col = &s->m->colls[c];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->colls[c], &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t id[16];
+		jv rec;
+		int refd;
+
+		if (!ig_stored_deleted(&v))
+			continue;
+		memcpy(id, k.mv_data, 16);
+		refd = ig_record_referenced(s, txn, c, id, &rc);
+		if (rc)
+			break;
+		if (refd) {
+			(*kept)++;
+			continue;
+		}
+		rec = ig_json_parse(v.mv_data, v.mv_size, NULL, 0);
+		for (int i = 0; i < col->nindexes && !rc; i++) {
+			uint8_t key[IG_KEY_MAX];
+			size_t len;
+			MDB_val ik, d = { 16, id };
+
+			if (ig_index_key(col, &col->indexes[i], rec, col->indexes[i].nfields, key, &len))
+				continue;
+			ik.mv_size = len;
+			ik.mv_data = key;
+			rc = mdb_del(txn, s->indexes[c][i], &ik, col->indexes[i].unique ? NULL : &d);
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		}
+		jv_free(rec);
+		if (rc || (rc = mdb_cursor_del(cur, 0)))
+			break;
+		(*purged)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}

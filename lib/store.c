@@ -1,0 +1,237 @@
+/* store.c - LMDB environment, databases and map growth */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "json.h"
+#include "store.h"
+#include "uuid.h"
+
+/* sparse on 64-bit systems: costs nothing until written */
+#define DEFAULT_MAPSIZE ((size_t)1 << 30)
+
+const char *
+ig_store_default(const char *opt)
+{
+	static char path[4096];
+	const char *e;
+
+	if (opt)
+		return opt;
+	if ((e = getenv("IG_STORE")) && *e)
+		return e;
+	if ((e = getenv("XDG_DATA_HOME")) && *e)
+		snprintf(path, sizeof path, "%s/ig/store", e);
+	else
+		snprintf(path, sizeof path, "%s/.local/share/ig/store",
+		    (e = getenv("HOME")) ? e : ".");
+	return path;
+}
+
+static int
+mkdirs(const char *dir)
+{
+	char *p = ig_strdup(dir), *q = p;
+	int rc = 0;
+
+	while (!rc && (q = strchr(q + 1, '/'))) {
+		*q = '\0';
+		if (mkdir(p, 0777) != 0 && errno != EEXIST)
+			rc = errno;
+		*q = '/';
+	}
+	if (!rc && mkdir(p, 0777) != 0 && errno != EEXIST)
+		rc = errno;
+	free(p);
+	return rc;
+}
+
+static size_t
+mapsize_setting(void)
+{
+	const char *e = getenv("IG_MAPSIZE");
+	char *end;
+	unsigned long long v;
+
+	if (!e || !*e)
+		return DEFAULT_MAPSIZE;
+	v = strtoull(e, &end, 10);
+	return *end || v < 4096 ? DEFAULT_MAPSIZE : (size_t)v;
+}
+
+static int
+open_dbs(struct ig_store *s, MDB_txn *txn)
+{
+	unsigned create = s->rdonly ? 0 : MDB_CREATE;
+	int rc;
+
+	for (int c = 0; c < s->m->ncolls; c++) {
+		const struct ig_collection *col = &s->m->colls[c];
+
+		rc = mdb_dbi_open(txn, col->name, create, &s->colls[c]);
+		if (rc == MDB_NOTFOUND && s->rdonly) {
+			s->missing = 1;
+			return 0;
+		}
+		if (rc)
+			return rc;
+		for (int i = 0; i < col->nindexes; i++) {
+			unsigned flags = create | (col->indexes[i].unique ? 0 : MDB_DUPSORT | MDB_DUPFIXED);
+
+			if ((rc = mdb_dbi_open(txn, col->indexes[i].name, flags, &s->indexes[c][i])))
+				return rc;
+		}
+	}
+	s->opened = 1;
+	return 0;
+}
+
+int
+ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t errlen)
+{
+	struct stat st;
+	MDB_txn *txn;
+	int rc, dead;
+
+	memset(s, 0, sizeof *s);
+	s->m = ig_model();
+	s->path = ig_strdup(dir);
+	s->rdonly = rdonly;
+	s->colls = ig_malloc((size_t)s->m->ncolls * sizeof *s->colls);
+	s->indexes = ig_malloc((size_t)s->m->ncolls * sizeof *s->indexes);
+	for (int c = 0; c < s->m->ncolls; c++)
+		s->indexes[c] = ig_malloc((size_t)(s->m->colls[c].nindexes + 1) * sizeof **s->indexes);
+	if (rdonly) {
+		if (stat(dir, &st) != 0) {
+			snprintf(err, errlen, "store %s: %s", dir, strerror(errno));
+			return errno;
+		}
+	} else if ((rc = mkdirs(dir))) {
+		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
+		return rc;
+	}
+	if ((rc = mdb_env_create(&s->env)) ||
+	    (rc = mdb_env_set_maxdbs(s->env, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 1))) ||
+	    (rc = mdb_env_set_mapsize(s->env, mapsize_setting())))
+		goto fail;
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0666)))
+		goto fail;
+	/* a filter killed mid-read leaves its reader slot behind */
+	if ((rc = mdb_reader_check(s->env, &dead)))
+		goto fail;
+	if ((rc = ig_store_begin(s, rdonly, &txn)))
+		goto fail;
+	if ((rc = open_dbs(s, txn))) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	/* committing keeps the handles, for readers too */
+	if ((rc = mdb_txn_commit(txn)))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "store %s: %s", dir, mdb_strerror(rc));
+	if (s->env)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	return rc;
+}
+
+void
+ig_store_close(struct ig_store *s)
+{
+	if (s->env)
+		mdb_env_close(s->env);
+	for (int c = 0; c < s->m->ncolls; c++)
+		free(s->indexes[c]);
+	free(s->indexes);
+	free(s->colls);
+	free(s->path);
+	s->env = NULL;
+}
+
+int
+ig_store_begin(struct ig_store *s, int rdonly, MDB_txn **txn)
+{
+	int rc;
+
+	for (;;) {
+		rc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
+		if (rc != MDB_MAP_RESIZED)
+			return rc;
+		/* another process grew the map: adopt its size */
+		if ((rc = mdb_env_set_mapsize(s->env, 0)))
+			return rc;
+	}
+}
+
+int
+ig_store_grow(struct ig_store *s)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &info)))
+		return rc;
+	return mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+}
+
+int
+ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], MDB_val *val)
+{
+	MDB_val key = { 16, (void *)id };
+
+	if (!s->opened)
+		return MDB_NOTFOUND;
+	return mdb_get(txn, s->colls[coll], &key, val);
+}
+
+int
+ig_stored_deleted(const MDB_val *val)
+{
+	/* base fields come before any nested value, so the first occurrence of
+	 * the key is the record's own: see ig_model_write */
+	static const char key[] = "\"is_deleted\":";
+	const char *p = memmem(val->mv_data, val->mv_size, key, sizeof key - 1);
+
+	return p && (size_t)(p - (char *)val->mv_data) + sizeof key - 1 + 4 <= val->mv_size &&
+	    memcmp(p + sizeof key - 1, "true", 4) == 0;
+}
+
+int
+ig_index_key(const struct ig_collection *c, const struct ig_index *ix, jv rec,
+    int nfields, uint8_t *key, size_t *len)
+{
+	struct ig_buf b = { 0 };
+	int rc = 0;
+
+	for (int i = 0; i < nfields && !rc; i++) {
+		const struct ig_field *f = &c->fields[ix->fields[i]];
+		jv v = ig_get(rec, f->name);
+		uint8_t u[16];
+
+		if (i)
+			ig_buf_addc(&b, '\0');
+		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL)
+			rc = 1;
+		else if (f->type == IG_T_UUID && jv_get_kind(v) == JV_KIND_STRING &&
+		    ig_uuid_parse(jv_string_value(v), u) == 0)
+			ig_buf_add(&b, u, 16);
+		else if (jv_get_kind(v) == JV_KIND_STRING)
+			ig_buf_add(&b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+		else
+			ig_json_write(&b, v);
+		jv_free(v);
+	}
+	if (!rc && b.len > IG_KEY_MAX)
+		rc = -1;
+	if (!rc) {
+		memcpy(key, b.p, b.len);
+		*len = b.len;
+	}
+	ig_buf_free(&b);
+	return rc;
+}

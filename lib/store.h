@@ -1,0 +1,42 @@
+/* store.h - the LMDB store: one database per collection, one per index */
+#ifndef IG_STORE_H
+#define IG_STORE_H
+#include <stdint.h>
+#include <lmdb.h>
+
+#include "model.h"
+
+struct ig_store {
+	MDB_env *env;
+	const struct ig_model *m;
+	char *path;
+	int rdonly;
+	MDB_dbi *colls;		/* per collection */
+	MDB_dbi **indexes;	/* per collection, per index */
+	int opened;		/* database handles are open */
+	int missing;		/* a reader found no database for some collection */
+};
+
+/* -s DIR, else $IG_STORE, else $XDG_DATA_HOME/ig/store */
+const char *ig_store_default(const char *opt);
+/* opens (a writer creates) the store; returns 0 or an LMDB/errno code,
+ * with the reason in err */
+int ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t errlen);
+void ig_store_close(struct ig_store *s);
+/* begins a transaction, following another process's map growth */
+int ig_store_begin(struct ig_store *s, int rdonly, MDB_txn **txn);
+/* doubles the map; no transaction of this process may be open */
+int ig_store_grow(struct ig_store *s);
+
+/* the stored JSON of a record, or MDB_NOTFOUND */
+int ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], MDB_val *val);
+/* 1 if the record's serialized form says it is soft-deleted */
+int ig_stored_deleted(const MDB_val *val);
+
+/* the index key of rec: 0, 1 if a field is null (not indexed), -1 if too long */
+int ig_index_key(const struct ig_collection *c, const struct ig_index *ix, jv rec,
+    int nfields, uint8_t *key, size_t *len);
+/* max key bytes LMDB takes */
+#define IG_KEY_MAX 511
+
+#endif

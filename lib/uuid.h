@@ -1,0 +1,14 @@
+/* uuid.h - UUIDs as 16 bytes and as canonical lowercase text */
+#ifndef IG_UUID_H
+#define IG_UUID_H
+#include <stdint.h>
+
+#define IG_UUID_TEXT 37	/* 36 characters and a NUL */
+
+/* 0 if s is a UUID in 8-4-4-4-12 hex form (either case) */
+int ig_uuid_parse(const char *s, uint8_t out[16]);
+void ig_uuid_format(const uint8_t u[16], char out[IG_UUID_TEXT]);
+/* a new time-ordered UUIDv7, increasing within this process */
+void ig_uuid_v7(uint8_t out[16]);
+
+#endif
