@@ -15,8 +15,8 @@
 const char *ig_prog = "ig-record";
 
 /* a batch is committed at this size, or when input pauses, or after a second */
-#define BATCH_LINES 10000
-#define BATCH_BYTES (16u << 20)
+#define BATCH_LINES 50000
+#define BATCH_BYTES (32u << 20)
 #define BATCH_US 1000000
 #define IDLE_MS 100
 

@@ -462,55 +462,113 @@ syntax_ok(enum ig_syntax syn, const char *s, size_t n, const char **why)
 	return 1;
 }
 
+jv *
+ig_row_new(const struct ig_collection *c)
+{
+	jv *row = ig_malloc((size_t)c->nfields * sizeof *row);
+
+	for (int i = 0; i < c->nfields; i++)
+		row[i] = jv_invalid();
+	return row;
+}
+
+void
+ig_row_free(const struct ig_collection *c, jv *row)
+{
+	if (!row)
+		return;
+	for (int i = 0; i < c->nfields; i++)
+		jv_free(row[i]);
+	free(row);
+}
+
+static int
+field_index(const struct ig_field *fields, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (fields[i].name[0] == name[0] && strcmp(fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* fields may be a collection's or a nested object's */
+static int
+fill_row(const struct ig_field *fields, int n, int open, jv *row, jv obj,
+    const char *path, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	jv_object_foreach(obj, k, v) {
+		const char *name = jv_string_value(k);
+		int i = field_index(fields, n, name);
+
+		if (i >= 0) {
+			jv_free(row[i]);
+			row[i] = v;
+		} else {
+			if (!open && !(path == NULL && strcmp(name, "collection") == 0) && !rc) {
+				snprintf(err, errlen, "unknown field '%s%s%s'", path ? path : "",
+				    path ? "." : "", name);
+				rc = -1;
+			}
+			jv_free(v);
+		}
+		jv_free(k);
+	}
+	jv_free(obj);
+	return rc;
+}
+
+int
+ig_row_set(const struct ig_collection *c, jv *row, jv obj, char *err, size_t errlen)
+{
+	return fill_row(c->fields, c->nfields, 0, row, obj, NULL, err, errlen);
+}
+
+int
+ig_row_equal(const struct ig_collection *c, const jv *a, const jv *b)
+{
+	for (int i = 0; i < c->nfields; i++)
+		if (!jv_equal(jv_copy(a[i]), jv_copy(b[i])))
+			return 0;
+	return 1;
+}
+
 static int check_value(const struct ig_field *f, const char *path, jv v, jv old,
     int64_t now_us, char *err, size_t errlen);
 
 static int
-check_fields(const struct ig_field *fields, int nfields, int open, const char *path,
-    jv obj, jv old, int64_t now_us, char *err, size_t errlen)
+check_row(const struct ig_field *fields, int nfields, const char *parent,
+    const jv *row, const jv *old, int64_t now_us, char *err, size_t errlen)
 {
-	char sub[256];
+	char path[256];
 
-	if (!open) {
-		jv_object_foreach(obj, k, v) {
-			int known = strcmp(jv_string_value(k), "collection") == 0 && !path[0];
-
-			for (int i = 0; !known && i < nfields; i++)
-				known = strcmp(fields[i].name, jv_string_value(k)) == 0;
-			if (!known) {
-				snprintf(err, errlen, "unknown field '%s%s%s'", path,
-				    path[0] ? "." : "", jv_string_value(k));
-				jv_free(k);
-				jv_free(v);
-				return -1;
-			}
-			jv_free(k);
-			jv_free(v);
-		}
-	}
 	for (int i = 0; i < nfields; i++) {
 		const struct ig_field *f = &fields[i];
-		jv v = ig_get(obj, f->name);
-		jv ov = jv_is_valid(old) ? ig_get(old, f->name) : jv_invalid();
-		int rc = 0;
+		jv_kind k = jv_get_kind(row[i]);
 
-		snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", f->name);
-		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
-			if (f->required) {
-				snprintf(err, errlen, "missing required field '%s'", sub);
-				rc = -1;
-			}
-		} else {
-			rc = check_value(f, sub, jv_copy(v), ov, now_us, err, errlen);
-			ov = jv_invalid();
+		if (!f->required && (k == JV_KIND_INVALID || k == JV_KIND_NULL))
+			continue;
+		/* a nested field's path is formatted; a top-level one is its name */
+		const char *p = f->name;
+
+		if (parent) {
+			snprintf(path, sizeof path, "%s.%s", parent, f->name);
+			p = path;
 		}
-		jv_free(ov);
-		jv_free(v);
-		if (rc)
-			return rc;
+		if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
+			snprintf(err, errlen, "missing required field '%s'", p);
+			return -1;
+		}
+		if (check_value(f, p, jv_copy(row[i]), old ? jv_copy(old[i]) : jv_invalid(),
+		    now_us, err, errlen))
+			return -1;
 	}
 	return 0;
 }
+
+static int check_value(const struct ig_field *f, const char *path, jv v, jv old,
+    int64_t now_us, char *err, size_t errlen);
 
 /* consumes v and old */
 static int
@@ -639,10 +697,20 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 				goto out;
 		}
 	}
-	if (k == JV_KIND_OBJECT && f->nfields &&
-	    check_fields(f->fields, f->nfields, f->open, path, v, jv_invalid(),
-	    now_us, err, errlen))
-		goto out;
+	if (k == JV_KIND_OBJECT && f->nfields) {
+		jv *sub = ig_malloc((size_t)f->nfields * sizeof *sub);
+		int bad;
+
+		for (int i = 0; i < f->nfields; i++)
+			sub[i] = jv_invalid();
+		bad = fill_row(f->fields, f->nfields, f->open, sub, jv_copy(v), path, err, errlen) ||
+		    check_row(f->fields, f->nfields, path, sub, NULL, now_us, err, errlen);
+		for (int i = 0; i < f->nfields; i++)
+			jv_free(sub[i]);
+		free(sub);
+		if (bad)
+			goto out;
+	}
 	rc = 0;
 out:
 	jv_free(v);
@@ -651,32 +719,25 @@ out:
 }
 
 int
-ig_model_check(const struct ig_collection *c, jv rec, jv old, int64_t now_us,
-    char *err, size_t errlen)
+ig_model_check(const struct ig_collection *c, const jv *row, const jv *old,
+    int64_t now_us, char *err, size_t errlen)
 {
-	return check_fields(c->fields, c->nfields, 0, "", rec, old, now_us, err, errlen);
+	return check_row(c->fields, c->nfields, NULL, row, old, now_us, err, errlen);
 }
 
-jv
-ig_model_defaults(const struct ig_collection *c, jv rec)
+void
+ig_model_defaults(const struct ig_collection *c, jv *row)
 {
 	for (int i = 0; i < c->nfields; i++) {
 		const struct ig_field *f = &c->fields[i];
 
-		if (ig_has(rec, f->name))
+		if (jv_is_valid(row[i]))
 			continue;
-		if (jv_is_valid(f->defval)) {
-			rec = jv_object_set(rec, jv_string(f->name), jv_copy(f->defval));
-		} else if (f->default_from >= 0) {
-			jv from = ig_get(rec, c->fields[f->default_from].name);
-
-			if (jv_is_valid(from))
-				rec = jv_object_set(rec, jv_string(f->name), from);
-			else
-				jv_free(from);
-		}
+		if (jv_is_valid(f->defval))
+			row[i] = jv_copy(f->defval);
+		else if (f->default_from >= 0)
+			row[i] = jv_copy(row[f->default_from]);
 	}
-	return rec;
 }
 
 int
@@ -717,20 +778,17 @@ ig_model_stamp(const struct ig_collection *c, int f, jv state)
 }
 
 void
-ig_model_write(struct ig_buf *b, const struct ig_collection *c, jv rec)
+ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row)
 {
 	ig_buf_add(b, "{\"collection\":", 14);
 	ig_json_write_string(b, c->name, strlen(c->name));
 	for (int i = 0; i < c->nfields; i++) {
-		jv v = ig_get(rec, c->fields[i].name);
-
-		if (jv_is_valid(v)) {
-			ig_buf_addc(b, ',');
-			ig_json_write_string(b, c->fields[i].name, strlen(c->fields[i].name));
-			ig_buf_addc(b, ':');
-			ig_json_write(b, v);
-		}
-		jv_free(v);
+		if (!jv_is_valid(row[i]))
+			continue;
+		ig_buf_addc(b, ',');
+		ig_json_write_string(b, c->fields[i].name, strlen(c->fields[i].name));
+		ig_buf_addc(b, ':');
+		ig_json_write(b, row[i]);
 	}
 	ig_buf_addc(b, '}');
 }

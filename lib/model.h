@@ -85,18 +85,27 @@ int ig_field_find(const struct ig_collection *c, const char *name);
 /* collections in an order where every collection comes after those it refers to */
 void ig_model_order(const struct ig_model *m, int *order);
 
-/* Check rec against the collection, old being the stored record or invalid.
- * 0 if valid; otherwise the reason is in err. */
-int ig_model_check(const struct ig_collection *c, jv rec, jv old, int64_t now_us,
-    char *err, size_t errlen);
+/* A record as a row: one jv per field of the collection, in model order,
+ * jv_invalid() where the field is absent. Lookups by index, not by name. */
+jv *ig_row_new(const struct ig_collection *c);
+void ig_row_free(const struct ig_collection *c, jv *row);
+/* fill row from an object (consumed), skipping "collection"; -1 on an unknown
+ * field, with the reason in err */
+int ig_row_set(const struct ig_collection *c, jv *row, jv obj, char *err, size_t errlen);
+int ig_row_equal(const struct ig_collection *c, const jv *a, const jv *b);
+
+/* Check a row, old being the stored row or NULL. 0 if valid; otherwise the
+ * reason is in err. */
+int ig_model_check(const struct ig_collection *c, const jv *row, const jv *old,
+    int64_t now_us, char *err, size_t errlen);
 /* fill defaults for absent fields (a new record) */
-jv ig_model_defaults(const struct ig_collection *c, jv rec);
+void ig_model_defaults(const struct ig_collection *c, jv *row);
 /* a transition of field f from one value to another, allowed by the model? */
 int ig_model_transition_ok(const struct ig_collection *c, int f, jv from, jv to);
 /* the stamp field for field f entering state, or -1 */
 int ig_model_stamp(const struct ig_collection *c, int f, jv state);
 
 /* the record's compact JSON: "collection" first, then fields in model order */
-void ig_model_write(struct ig_buf *b, const struct ig_collection *c, jv rec);
+void ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row);
 
 #endif

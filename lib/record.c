@@ -14,69 +14,67 @@ same(jv a, jv b)
 	return jv_equal(jv_copy(a), jv_copy(b));
 }
 
-static jv
-field(jv rec, const struct ig_collection *c, int f)
+/* Time-ordered keys mostly arrive in order: appending then fills pages
+ * instead of splitting them in half. LMDB refuses an append that is out of
+ * order (MDB_KEYEXIST), and then the ordinary put does it. */
+static int
+ig_put_ordered(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *d, int dup)
 {
-	return ig_get(rec, c->fields[f].name);
+	int rc = mdb_put(txn, dbi, k, d, dup ? MDB_APPENDDUP : MDB_APPEND);
+
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn, dbi, k, d, dup ? MDB_NODUPDATA : 0);
+	return rc;
 }
 
-static jv
-set(jv rec, const struct ig_collection *c, int f, jv v)
-{
-	return jv_object_set(rec, jv_string(c->fields[f].name), v);
-}
-
+/* "now" as text, formatted once per timestamp */
 static jv
 stamp(int64_t us)
 {
-	char t[IG_TIME_TEXT];
+	static int64_t cached = -1;
+	static char text[IG_TIME_TEXT];
 
-	ig_time_format(us, t);
-	return jv_string(t);
+	if (us != cached) {
+		ig_time_format(us, text);
+		cached = us;
+	}
+	return jv_string(text);
 }
 
 /* uuids in lowercase, timestamps in UTC with microseconds: one spelling per
  * value keeps keys and comparisons exact */
-static jv
-normalize(const struct ig_collection *c, jv rec)
+static void
+normalize(const struct ig_collection *c, jv *row)
 {
 	for (int i = 0; i < c->nfields; i++) {
 		const struct ig_field *f = &c->fields[i];
-		jv v;
+		char text[IG_UUID_TEXT > IG_TIME_TEXT ? IG_UUID_TEXT : IG_TIME_TEXT];
+		const char *s;
+		uint8_t u[16];
+		int64_t t;
 
-		if (f->type != IG_T_UUID && f->type != IG_T_TIMESTAMP)
+		if ((f->type != IG_T_UUID && f->type != IG_T_TIMESTAMP) ||
+		    jv_get_kind(row[i]) != JV_KIND_STRING)
 			continue;
-		v = field(rec, c, i);
-		if (jv_get_kind(v) == JV_KIND_STRING) {
-			uint8_t u[16];
-			char text[IG_UUID_TEXT > IG_TIME_TEXT ? IG_UUID_TEXT : IG_TIME_TEXT];
-			int64_t t;
-
-			if (f->type == IG_T_UUID && ig_uuid_parse(jv_string_value(v), u) == 0) {
-				ig_uuid_format(u, text);
-				rec = set(rec, c, i, jv_string(text));
-			} else if (f->type == IG_T_TIMESTAMP && ig_time_parse(jv_string_value(v), &t) == 0) {
-				ig_time_format(t, text);
-				rec = set(rec, c, i, jv_string(text));
-			}
+		s = jv_string_value(row[i]);
+		if (f->type == IG_T_UUID) {
+			if (strpbrk(s, "ABCDEF") == NULL || ig_uuid_parse(s, u) != 0)
+				continue;
+			ig_uuid_format(u, text);
+		} else {
+			/* the canonical shape needs no rewriting */
+			if ((strlen(s) == 27 && s[10] == 'T' && s[19] == '.' && s[26] == 'Z') ||
+			    ig_time_parse(s, &t) != 0)
+				continue;
+			ig_time_format(t, text);
 		}
-		jv_free(v);
+		jv_free(row[i]);
+		row[i] = jv_string(text);
 	}
-	return rec;
 }
 
 static int
-id_of(jv rec, uint8_t id[16])
-{
-	jv v = ig_get(rec, "id");
-	int rc = jv_get_kind(v) == JV_KIND_STRING ? ig_uuid_parse(jv_string_value(v), id) : -1;
-
-	jv_free(v);
-	return rc;
-}
-
-static int
-index_put(struct ig_store *s, MDB_txn *txn, int c, int i, jv old, jv rec,
+index_put(struct ig_store *s, MDB_txn *txn, int c, int i, const jv *old, const jv *row,
     const uint8_t id[16])
 {
 	const struct ig_collection *col = &s->m->colls[c];
@@ -86,8 +84,8 @@ index_put(struct ig_store *s, MDB_txn *txn, int c, int i, jv old, jv rec,
 	int ohas, nhas, rc;
 	MDB_val k, d = { 16, (void *)id };
 
-	ohas = jv_is_valid(old) && ig_index_key(col, ix, old, ix->nfields, okey, &olen) == 0;
-	nhas = ig_index_key(col, ix, rec, ix->nfields, nkey, &nlen) == 0;
+	ohas = old && ig_index_key(col, ix, old, okey, &olen) == 0;
+	nhas = ig_index_key(col, ix, row, nkey, &nlen) == 0;
 	if (ohas && nhas && olen == nlen && memcmp(okey, nkey, olen) == 0)
 		return 0;
 	if (ohas) {
@@ -100,10 +98,33 @@ index_put(struct ig_store *s, MDB_txn *txn, int c, int i, jv old, jv rec,
 	if (nhas) {
 		k.mv_size = nlen;
 		k.mv_data = nkey;
-		rc = mdb_put(txn, s->indexes[c][i], &k, &d, ix->unique ? 0 : MDB_NODUPDATA);
+		rc = ig_put_ordered(txn, s->indexes[c][i], &k, &d, !ix->unique);
 		if (rc && rc != MDB_KEYEXIST)
 			return rc;
 	}
+	return 0;
+}
+
+/* the stored row of a record; MDB_NOTFOUND if there is none */
+static int
+load_row(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
+    const uint8_t id[16], jv **row)
+{
+	char err[256];
+	MDB_val val;
+	jv obj;
+	int rc;
+
+	*row = NULL;
+	if ((rc = ig_store_get(s, txn, c->index, id, &val)))
+		return rc;
+	obj = ig_json_parse(val.mv_data, val.mv_size, err, sizeof err);
+	if (!jv_is_valid(obj)) {
+		jv_free(obj);
+		return MDB_CORRUPTED;
+	}
+	*row = ig_row_new(c);
+	ig_row_set(c, *row, obj, err, sizeof err);
 	return 0;
 }
 
@@ -177,20 +198,21 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 {
 	const struct ig_collection *pc = &s->m->colls[p];
 	struct tally t;
-	jv target, parent, cur, steps = jv_array();
-	MDB_val val;
+	jv target, cur, steps = jv_array(), *parent;
 	char idtext[IG_UUID_TEXT];
 	int rc;
 
-	if ((rc = ig_store_get(s, txn, p, pid, &val)))
+	if ((rc = load_row(s, txn, pc, pid, &parent)))
 		return rc == MDB_NOTFOUND ? 0 : rc;
-	if ((rc = tally_children(s, txn, d, pid, &t)))
+	cur = jv_copy(parent[d->field]);
+	ig_row_free(pc, parent);
+	if ((rc = tally_children(s, txn, d, pid, &t))) {
+		jv_free(cur);
+		jv_free(steps);
 		return rc;
+	}
 	target = derive_target(d, &t);
 	jv_free(t.counts);
-	parent = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
-	cur = field(parent, pc, d->field);
-	jv_free(parent);
 	if (same(cur, target)) {
 		/* nothing to do */
 	} else if (ig_model_transition_ok(pc, d->field, cur, target)) {
@@ -229,33 +251,27 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 }
 
 static int
-check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv rec,
+check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const jv *row,
     const uint8_t id[16], char *err, size_t errlen)
 {
 	int rc;
 
 	for (int i = 0; i < c->nfields; i++) {
 		const struct ig_field *f = &c->fields[i];
-		jv v;
 		uint8_t ref[16];
 		MDB_val val;
 
-		if (f->ref < 0)
+		if (f->ref < 0 || jv_get_kind(row[i]) != JV_KIND_STRING ||
+		    ig_uuid_parse(jv_string_value(row[i]), ref) != 0)
 			continue;
-		v = field(rec, c, i);
-		if (jv_get_kind(v) == JV_KIND_STRING && ig_uuid_parse(jv_string_value(v), ref) == 0) {
-			rc = ig_store_get(s, txn, f->ref, ref, &val);
-			if (rc == MDB_NOTFOUND) {
-				snprintf(err, errlen, "'%s' refers to no %s record %s",
-				    f->name, s->m->colls[f->ref].name, jv_string_value(v));
-				rc = IG_REJECT;
-			}
-			if (rc) {
-				jv_free(v);
-				return rc;
-			}
+		rc = ig_store_get(s, txn, f->ref, ref, &val);
+		if (rc == MDB_NOTFOUND) {
+			snprintf(err, errlen, "'%s' refers to no %s record %s",
+			    f->name, s->m->colls[f->ref].name, jv_string_value(row[i]));
+			return IG_REJECT;
 		}
-		jv_free(v);
+		if (rc)
+			return rc;
 	}
 	for (int i = 0; i < c->nindexes; i++) {
 		const struct ig_index *ix = &c->indexes[i];
@@ -264,7 +280,7 @@ check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv r
 		MDB_val k, d;
 		int kr;
 
-		if ((kr = ig_index_key(c, ix, rec, ix->nfields, key, &len)) < 0) {
+		if ((kr = ig_index_key(c, ix, row, key, &len)) < 0) {
 			snprintf(err, errlen, "the key of index %s is longer than %d bytes",
 			    ix->name, IG_KEY_MAX);
 			return IG_REJECT;
@@ -280,11 +296,8 @@ check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv r
 
 			ig_uuid_format(d.mv_data, other);
 			for (int j = 0; j < ix->nfields; j++) {
-				jv v = field(rec, c, ix->fields[j]);
-
 				ig_buf_printf(&names, "%s%s=", j ? ", " : "", c->fields[ix->fields[j]].name);
-				ig_json_write(&names, v);
-				jv_free(v);
+				ig_json_write(&names, row[ix->fields[j]]);
 			}
 			snprintf(err, errlen, "%s with %s exists already (id %s)", c->name,
 			    ig_buf_str(&names), other);
@@ -297,150 +310,135 @@ check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv r
 	return 0;
 }
 
+static void
+set(jv *row, int f, jv v)
+{
+	jv_free(row[f]);
+	row[f] = v;
+}
+
 static int
 put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
     jv in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen)
 {
+	/* base fields, in base.json's order */
+	enum { F_ID, F_CREATED, F_UPDATED, F_DELETED_AT, F_IS_DELETED };
 	uint8_t id[16];
 	char idtext[IG_UUID_TEXT];
-	jv old = jv_invalid(), rec, v;
+	jv *given = ig_row_new(c), *old = NULL, *row;
 	MDB_val key = { 16, id }, val;
-	int rc, del;
+	int rc;
 
-	in = jv_object_delete(in, jv_string("collection"));
-	if (ig_has(in, "id")) {
-		if (id_of(in, id) != 0) {
-			jv_free(in);
+	if (ig_row_set(c, given, in, err, errlen)) {
+		rc = IG_REJECT;
+		goto done0;
+	}
+	if (jv_is_valid(given[F_ID])) {
+		if (jv_get_kind(given[F_ID]) != JV_KIND_STRING ||
+		    ig_uuid_parse(jv_string_value(given[F_ID]), id) != 0) {
 			snprintf(err, errlen, "'id' must be a UUID");
-			return IG_REJECT;
+			rc = IG_REJECT;
+			goto done0;
 		}
 	} else {
 		ig_uuid_v7(id);
 	}
 	ig_uuid_format(id, idtext);
-	in = jv_object_set(in, jv_string("id"), jv_string(idtext));
-	rc = ig_store_get(s, txn, c->index, id, &val);
-	if (rc == 0) {
-		old = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
-		old = jv_object_delete(old, jv_string("collection"));
-		rec = jv_copy(old);
-		jv_object_foreach(in, k, x)
-			rec = jv_object_set(rec, k, x);
-	} else if (rc == MDB_NOTFOUND) {
-		rec = ig_model_defaults(c, jv_copy(in));
-		if (!ig_has(in, "created_at"))
-			rec = jv_object_set(rec, jv_string("created_at"), stamp(now_us));
+	set(given, F_ID, jv_string(idtext));
+	rc = load_row(s, txn, c, id, &old);
+	if (rc && rc != MDB_NOTFOUND)
+		goto done0;
+	row = ig_row_new(c);
+	if (old) {
+		for (int i = 0; i < c->nfields; i++)
+			row[i] = jv_copy(jv_is_valid(given[i]) ? given[i] : old[i]);
 	} else {
-		jv_free(in);
-		return rc;
+		for (int i = 0; i < c->nfields; i++)
+			row[i] = jv_copy(given[i]);
+		ig_model_defaults(c, row);
+		if (!jv_is_valid(given[F_CREATED]))
+			set(row, F_CREATED, stamp(now_us));
 	}
-	rec = normalize(c, rec);
+	normalize(c, row);
 
 	/* soft delete: is_deleted and deleted_at say the same thing */
-	v = ig_get(in, "is_deleted");
-	if (jv_get_kind(v) == JV_KIND_TRUE || jv_get_kind(v) == JV_KIND_FALSE) {
-		del = jv_get_kind(v) == JV_KIND_TRUE;
-		jv_free(v);
-		v = ig_get(rec, "deleted_at");
-		if (!del)
-			rec = jv_object_set(rec, jv_string("deleted_at"), jv_null());
-		else if (jv_get_kind(v) != JV_KIND_STRING)
-			rec = jv_object_set(rec, jv_string("deleted_at"), stamp(now_us));
-	} else if (ig_has(in, "deleted_at")) {
-		jv_free(v);
-		v = ig_get(rec, "deleted_at");
-		rec = jv_object_set(rec, jv_string("is_deleted"),
-		    jv_get_kind(v) == JV_KIND_NULL ? jv_false() : jv_true());
+	if (jv_get_kind(given[F_IS_DELETED]) == JV_KIND_TRUE) {
+		if (jv_get_kind(row[F_DELETED_AT]) != JV_KIND_STRING)
+			set(row, F_DELETED_AT, stamp(now_us));
+	} else if (jv_get_kind(given[F_IS_DELETED]) == JV_KIND_FALSE) {
+		set(row, F_DELETED_AT, jv_null());
+	} else if (jv_is_valid(given[F_DELETED_AT])) {
+		set(row, F_IS_DELETED, jv_get_kind(row[F_DELETED_AT]) == JV_KIND_NULL ?
+		    jv_false() : jv_true());
 	}
-	jv_free(v);
 
 	/* entering a state may stamp a time, once */
 	if (jv_is_valid(c->stamps))
 		for (int f = 0; f < c->nfields; f++) {
-			jv now = field(rec, c, f), was = jv_is_valid(old) ? field(old, c, f) : jv_invalid();
 			int sf;
 
-			if (!same(now, was) && (sf = ig_model_stamp(c, f, now)) >= 0) {
-				jv cur = field(rec, c, sf);
-
-				if (jv_get_kind(cur) != JV_KIND_STRING)
-					rec = set(rec, c, sf, stamp(now_us));
-				jv_free(cur);
-			}
-			jv_free(now);
-			jv_free(was);
+			if ((!old || !same(row[f], old[f])) &&
+			    (sf = ig_model_stamp(c, f, row[f])) >= 0 &&
+			    jv_get_kind(row[sf]) != JV_KIND_STRING)
+				set(row, sf, stamp(now_us));
 		}
 
-	if (jv_is_valid(old) && same(rec, old)) {
+	if (old && ig_row_equal(c, row, old)) {
 		/* nothing changed: keep updated_at, write nothing */
 		ig_model_write(out, c, old);
 		rc = 0;
 		goto done;
 	}
-	if (!ig_has(in, "updated_at"))
-		rec = jv_object_set(rec, jv_string("updated_at"), stamp(now_us));
+	if (!jv_is_valid(given[F_UPDATED]))
+		set(row, F_UPDATED, stamp(now_us));
 
-	if ((rc = ig_model_check(c, rec, old, now_us, err, errlen)))
+	if ((rc = ig_model_check(c, row, old, now_us, err, errlen)))
 		goto done;
-	if (jv_is_valid(old))
-		for (int f = 0; f < c->nfields; f++) {
-			jv a = field(old, c, f), b = field(rec, c, f);
+	for (int f = 0; old && f < c->nfields; f++)
+		if (!ig_model_transition_ok(c, f, old[f], row[f])) {
+			struct ig_buf m = { 0 };
 
-			if (!ig_model_transition_ok(c, f, a, b)) {
-				struct ig_buf m = { 0 };
-
-				ig_buf_printf(&m, "'%s' cannot change from ", c->fields[f].name);
-				ig_json_write(&m, a);
-				ig_buf_adds(&m, " to ");
-				ig_json_write(&m, b);
-				snprintf(err, errlen, "%s", ig_buf_str(&m));
-				ig_buf_free(&m);
-				rc = IG_REJECT;
-			}
-			jv_free(a);
-			jv_free(b);
-			if (rc)
-				goto done;
+			ig_buf_printf(&m, "'%s' cannot change from ", c->fields[f].name);
+			ig_json_write(&m, old[f]);
+			ig_buf_adds(&m, " to ");
+			ig_json_write(&m, row[f]);
+			snprintf(err, errlen, "%s", ig_buf_str(&m));
+			ig_buf_free(&m);
+			rc = IG_REJECT;
+			goto done;
 		}
-	if ((rc = check_keys(s, txn, c, rec, id, err, errlen)))
+	if ((rc = check_keys(s, txn, c, row, id, err, errlen)))
 		goto done;
 
-	ig_model_write(out, c, rec);
+	ig_model_write(out, c, row);
 	val.mv_size = out->len;
 	val.mv_data = out->p;
-	if ((rc = mdb_put(txn, s->colls[c->index], &key, &val, 0)))
+	if ((rc = old ? mdb_put(txn, s->colls[c->index], &key, &val, 0) :
+	    ig_put_ordered(txn, s->colls[c->index], &key, &val, 0)))
 		goto done;
 	for (int i = 0; i < c->nindexes; i++)
-		if ((rc = index_put(s, txn, c->index, i, old, rec, id)))
+		if ((rc = index_put(s, txn, c->index, i, old, row, id)))
 			goto done;
 
 	/* parents whose derived fields follow this child's changes */
-	if (jv_is_valid(old))
-		for (int p = 0; p < s->m->ncolls && !rc; p++) {
-			const struct ig_collection *pc = &s->m->colls[p];
+	for (int p = 0; old && p < s->m->ncolls && !rc; p++) {
+		const struct ig_collection *pc = &s->m->colls[p];
 
-			for (int d = 0; d < pc->nderives && !rc; d++) {
-				const struct ig_derive *dv = &pc->derives[d];
-				jv a, b, pidv;
-				uint8_t pid[16];
+		for (int d = 0; d < pc->nderives && !rc; d++) {
+			const struct ig_derive *dv = &pc->derives[d];
+			uint8_t pid[16];
 
-				if (dv->child != c->index)
-					continue;
-				a = field(old, c, dv->child_field);
-				b = field(rec, c, dv->child_field);
-				pidv = field(rec, c, dv->child_by);
-				if (!same(a, b) && jv_get_kind(pidv) == JV_KIND_STRING &&
-				    ig_uuid_parse(jv_string_value(pidv), pid) == 0)
-					rc = derive_parent(s, txn, p, dv, pid, now_us, err, errlen);
-				jv_free(a);
-				jv_free(b);
-				jv_free(pidv);
-			}
+			if (dv->child == c->index && !same(old[dv->child_field], row[dv->child_field]) &&
+			    jv_get_kind(row[dv->child_by]) == JV_KIND_STRING &&
+			    ig_uuid_parse(jv_string_value(row[dv->child_by]), pid) == 0)
+				rc = derive_parent(s, txn, p, dv, pid, now_us, err, errlen);
 		}
+	}
 done:
-	jv_free(in);
-	jv_free(old);
-	jv_free(rec);
+	ig_row_free(c, row);
+done0:
+	ig_row_free(c, old);
+	ig_row_free(c, given);
 	return rc;
 }
 
@@ -517,7 +515,7 @@ ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kep
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		uint8_t id[16];
-		jv rec;
+		jv *row;
 		int refd;
 
 		if (!ig_stored_deleted(&v))
@@ -530,13 +528,14 @@ ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kep
 			(*kept)++;
 			continue;
 		}
-		rec = ig_json_parse(v.mv_data, v.mv_size, NULL, 0);
+		if ((rc = load_row(s, txn, col, id, &row)))
+			break;
 		for (int i = 0; i < col->nindexes && !rc; i++) {
 			uint8_t key[IG_KEY_MAX];
 			size_t len;
 			MDB_val ik, d = { 16, id };
 
-			if (ig_index_key(col, &col->indexes[i], rec, col->indexes[i].nfields, key, &len))
+			if (ig_index_key(col, &col->indexes[i], row, key, &len))
 				continue;
 			ik.mv_size = len;
 			ik.mv_data = key;
@@ -544,7 +543,7 @@ ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kep
 			if (rc == MDB_NOTFOUND)
 				rc = 0;
 		}
-		jv_free(rec);
+		ig_row_free(col, row);
 		if (rc || (rc = mdb_cursor_del(cur, 0)))
 			break;
 		(*purged)++;

@@ -201,37 +201,47 @@ ig_stored_deleted(const MDB_val *val)
 	    memcmp(p + sizeof key - 1, "true", 4) == 0;
 }
 
-int
-ig_index_key(const struct ig_collection *c, const struct ig_index *ix, jv rec,
-    int nfields, uint8_t *key, size_t *len)
+static int
+key_add(uint8_t *key, size_t *len, const void *p, size_t n)
 {
-	struct ig_buf b = { 0 };
-	int rc = 0;
+	if (*len + n > IG_KEY_MAX)
+		return -1;
+	memcpy(key + *len, p, n);
+	*len += n;
+	return 0;
+}
 
-	for (int i = 0; i < nfields && !rc; i++) {
+int
+ig_index_key(const struct ig_collection *c, const struct ig_index *ix, const jv *row,
+    uint8_t key[IG_KEY_MAX], size_t *len)
+{
+	*len = 0;
+	for (int i = 0; i < ix->nfields; i++) {
 		const struct ig_field *f = &c->fields[ix->fields[i]];
-		jv v = ig_get(rec, f->name);
+		jv v = row[ix->fields[i]];
+		jv_kind k = jv_get_kind(v);
 		uint8_t u[16];
+		int rc;
 
-		if (i)
-			ig_buf_addc(&b, '\0');
-		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL)
-			rc = 1;
-		else if (f->type == IG_T_UUID && jv_get_kind(v) == JV_KIND_STRING &&
-		    ig_uuid_parse(jv_string_value(v), u) == 0)
-			ig_buf_add(&b, u, 16);
-		else if (jv_get_kind(v) == JV_KIND_STRING)
-			ig_buf_add(&b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
-		else
+		if (k == JV_KIND_INVALID || k == JV_KIND_NULL)
+			return 1;
+		if (i && key_add(key, len, "", 1))
+			return -1;
+		if (f->type == IG_T_UUID && k == JV_KIND_STRING &&
+		    ig_uuid_parse(jv_string_value(v), u) == 0) {
+			rc = key_add(key, len, u, 16);
+		} else if (k == JV_KIND_STRING) {
+			rc = key_add(key, len, jv_string_value(v),
+			    (size_t)jv_string_length_bytes(jv_copy(v)));
+		} else {
+			struct ig_buf b = { 0 };
+
 			ig_json_write(&b, v);
-		jv_free(v);
+			rc = key_add(key, len, b.p, b.len);
+			ig_buf_free(&b);
+		}
+		if (rc)
+			return -1;
 	}
-	if (!rc && b.len > IG_KEY_MAX)
-		rc = -1;
-	if (!rc) {
-		memcpy(key, b.p, b.len);
-		*len = b.len;
-	}
-	ig_buf_free(&b);
-	return rc;
+	return 0;
 }

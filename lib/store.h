@@ -6,6 +6,9 @@
 
 #include "model.h"
 
+/* max key bytes LMDB takes */
+#define IG_KEY_MAX 511
+
 struct ig_store {
 	MDB_env *env;
 	const struct ig_model *m;
@@ -33,10 +36,8 @@ int ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16
 /* 1 if the record's serialized form says it is soft-deleted */
 int ig_stored_deleted(const MDB_val *val);
 
-/* the index key of rec: 0, 1 if a field is null (not indexed), -1 if too long */
-int ig_index_key(const struct ig_collection *c, const struct ig_index *ix, jv rec,
-    int nfields, uint8_t *key, size_t *len);
-/* max key bytes LMDB takes */
-#define IG_KEY_MAX 511
+/* the index key of a row: 0, 1 if a field is null (not indexed), -1 if too long */
+int ig_index_key(const struct ig_collection *c, const struct ig_index *ix, const jv *row,
+    uint8_t key[IG_KEY_MAX], size_t *len);
 
 #endif
