@@ -71,18 +71,25 @@ ig_strdup(const char *s)
 	return memcpy(ig_malloc(n), s, n);
 }
 
+static void __attribute__((noreturn))
+output_failed(void)
+{
+	/* a reader that stopped early (head) is no news; the status still says it */
+	if (errno == EPIPE)
+		exit(IG_EXIT_SYSTEM);
+	ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
+}
+
 void
 ig_check_stdout(void)
 {
 	if (ferror(stdout))
-		ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
+		output_failed();
 }
 
 void
 ig_close_stdout(void)
 {
-	if (fflush(stdout) != 0 || ferror(stdout))
-		ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
-	if (fclose(stdout) != 0)
-		ig_die(IG_EXIT_SYSTEM, "writing output failed: %s", strerror(errno));
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0)
+		output_failed();
 }

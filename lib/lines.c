@@ -36,7 +36,7 @@ ig_lines_close(struct ig_lines *r)
 int
 ig_lines_buffered(const struct ig_lines *r)
 {
-	return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start) != NULL;
+	return r->eof || (r->end > r->start && memchr(r->buf + r->start, '\n', r->end - r->start));
 }
 
 int
@@ -59,7 +59,7 @@ ig_lines_next(struct ig_lines *r, char **line)
 	size_t scanned = r->start;
 
 	for (;;) {
-		char *nl = memchr(r->buf + scanned, '\n', r->end - scanned);
+		char *nl = r->end > scanned ? memchr(r->buf + scanned, '\n', r->end - scanned) : NULL;
 		ssize_t n;
 
 		if (nl) {

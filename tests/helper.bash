@@ -1,0 +1,38 @@
+# sourced by every test file: the build on PATH, a store of the test's own
+bats_require_minimum_version 1.5.0
+
+setup() {
+	bats_load_library bats-support
+	bats_load_library bats-assert
+	PATH="${IG_BIN:-$BATS_TEST_DIRNAME/../bin}:$PATH"
+	export IG_STORE="$BATS_TEST_TMPDIR/store"
+	unset IG_MAPSIZE
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# fixed ids, so tests can refer to what they stored
+BATCH=01900000-0000-7000-8000-00000000000b
+GEN=01900000-0000-7000-8000-000000000001
+GEN2=01900000-0000-7000-8000-000000000002
+IMG=01900000-0000-7000-8000-0000000000a1
+THEME=01900000-0000-7000-8000-0000000000c1
+
+batch_line() {
+	echo '{"collection":"batches","id":"'"$BATCH"'","name":"b","jobs_json":[{"prompt":"a map","output_path":"maps/1.png"}]}'
+}
+gen_line() { # id [extra fields]
+	echo '{"collection":"generations","id":"'"$1"'","prompt":"a map","output_path":"maps/1.png","batch_id":"'"$BATCH"'"'"${2:+,$2}"'}'
+}
+meta_line() {
+	echo '{"collection":"metadata","generation_id":"'"$GEN"'","prompt":"a map","model":"gemini-2.5-flash-image","timestamp":"2026-01-02T03:04:05Z"'"${1:+,$1}"'}'
+}
+image_line() { # needs the file map.png
+	echo '{"collection":"images","id":"'"$IMG"'","path":"map.png","width":64,"height":32,"size":100,"type":"map"'"${1:+,$1}"'}'
+}
+theme_line() { # name [id]
+	echo '{"collection":"themes",'"${2:+\"id\":\"$2\",}"'"name":"'"$1"'","display_name":"X","config":{},"variables":{},"prompts":["p"],"styles":[]}'
+}
+# a stored record's field, through jq
+field() { # id field
+	ig-query get "$1" | jq -r ".$2"
+}
