@@ -8,11 +8,11 @@ CFLAGS ?= -g -O2
 # objects go under BUILD, commands under BIN: the sanitizer build keeps its own
 BUILD ?= build
 BIN ?= bin
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+override CFLAGS += $(SANITIZE) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-MMD -MP -Ilib $(shell $(PKG_CONFIG) --cflags lmdb libxxhash libpng libcurl libcrypto)
 # every command links the same list; --as-needed keeps only what it uses,
 # since a filter that starts often must not load curl and OpenSSL for nothing
-override LDFLAGS += -Wl,--as-needed
+override LDFLAGS += -Wl,--as-needed $(SANITIZE)
 LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto) -ljq -lm
 
 CMDS = ig-record ig-query
@@ -47,9 +47,9 @@ test: all
 	tests/run
 
 # the whole suite again under AddressSanitizer and UBSan, in a build of its own
-SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 check-asan:
-	$(MAKE) BUILD=build/asan BIN=build/asan/bin CFLAGS="-g -O1 $(SAN)" LDFLAGS="$(SAN)" all
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin \
+		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
 	IG_BIN=$(CURDIR)/build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
 
 lint-man:
