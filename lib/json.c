@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "json.h"
 
 /* deep enough for any record, shallow enough that hostile input cannot
@@ -446,22 +447,163 @@ ig_json_parse(const char *s, size_t len, char *err, size_t errlen)
 	return v;
 }
 
+static void
+add_member(struct ig_members *m, const char *key, size_t klen, jv keyv, jv value)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->v = ig_realloc(m->v, (size_t)m->cap * sizeof *m->v);
+	}
+	m->v[m->n++] = (struct ig_member){ key, klen, keyv, value };
+}
+
+int
+ig_json_parse_members(const char *s, size_t len, struct ig_members *m,
+    char *err, size_t errlen)
+{
+	struct parser ps = { s, s, s + len, err, errlen, { 0 } };
+	int rc = -1;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ig_members_clear(m);
+	skip_ws(&ps);
+	if (ps.p >= ps.end || *ps.p != '{') {
+		jv v = ig_json_parse(s, len, err, errlen);
+
+		rc = jv_is_valid(v) ? 1 : -1;
+		jv_free(v);
+		return rc;
+	}
+	ps.p++;
+	skip_ws(&ps);
+	if (ps.p < ps.end && *ps.p == '}') {
+		ps.p++;
+		goto end;
+	}
+	for (;;) {
+		const char *key;
+		size_t klen;
+		jv keyv = jv_invalid(), v;
+
+		skip_ws(&ps);
+		if (ps.p >= ps.end || *ps.p != '"') {
+			fail(&ps, "expected a string key");
+			goto out;
+		}
+		key = ++ps.p;
+		while (ps.p < ps.end && *ps.p != '"' && *ps.p != '\\' &&
+		    (unsigned char)*ps.p >= 0x20 && (unsigned char)*ps.p < 0x80)
+			ps.p++;
+		if (ps.p < ps.end && *ps.p == '"') {
+			klen = (size_t)(ps.p++ - key);
+		} else {
+			/* escapes or UTF-8 in the key: the full string parser */
+			ps.p = key;
+			keyv = parse_string(&ps);
+			if (!jv_is_valid(keyv))
+				goto out;
+			key = jv_string_value(keyv);
+			klen = (size_t)jv_string_length_bytes(jv_copy(keyv));
+		}
+		skip_ws(&ps);
+		if (ps.p >= ps.end || *ps.p != ':') {
+			jv_free(keyv);
+			fail(&ps, "expected ':'");
+			goto out;
+		}
+		ps.p++;
+		v = parse_value(&ps, 1);
+		if (!jv_is_valid(v)) {
+			jv_free(keyv);
+			goto out;
+		}
+		add_member(m, key, klen, keyv, v);
+		skip_ws(&ps);
+		if (ps.p < ps.end && *ps.p == ',') {
+			ps.p++;
+			continue;
+		}
+		if (ps.p < ps.end && *ps.p == '}') {
+			ps.p++;
+			break;
+		}
+		fail(&ps, "expected ',' or '}'");
+		goto out;
+	}
+end:
+	skip_ws(&ps);
+	if (ps.p != ps.end) {
+		fail(&ps, "more than one value on the line");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc)
+		ig_members_clear(m);
+	ig_buf_free(&ps.scratch);
+	return rc;
+}
+
+jv
+ig_member_get(const struct ig_members *m, const char *key)
+{
+	size_t n = strlen(key);
+
+	/* the last of duplicate keys wins, as in jq */
+	for (int i = m->n - 1; i >= 0; i--)
+		if (m->v[i].klen == n && memcmp(m->v[i].key, key, n) == 0)
+			return m->v[i].value;
+	return jv_invalid();
+}
+
+void
+ig_members_clear(struct ig_members *m)
+{
+	for (int i = 0; i < m->n; i++) {
+		jv_free(m->v[i].keyv);
+		jv_free(m->v[i].value);
+	}
+	m->n = 0;
+}
+
+void
+ig_members_free(struct ig_members *m)
+{
+	ig_members_clear(m);
+	free(m->v);
+	m->v = NULL;
+	m->cap = 0;
+}
+
+/* bytes a JSON string must escape: quote, backslash, control characters */
+static const unsigned char needs_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	['\\'] = 1,
+};
+
 void
 ig_json_write_string(struct ig_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t run = 0, i = 0;
 
 	ig_buf_grow(b, n + 3);
 	b->p[b->len++] = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (;;) {
 		char esc[6];
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
+		while (i < n && !needs_escape[u[i]])
+			i++;
 		ig_buf_add(b, s + run, i - run);
-		run = i + 1;
+		if (i == n)
+			break;
+		c = u[i++];
+		run = i;
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -482,7 +624,6 @@ ig_json_write_string(struct ig_buf *b, const char *s, size_t n)
 		}
 		ig_buf_add(b, esc, 2);
 	}
-	ig_buf_add(b, s + run, n - run);
 	ig_buf_addc(b, '"');
 }
 

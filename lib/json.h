@@ -14,6 +14,27 @@
  * NUL byte. On error returns jv_invalid() and writes a reason to err. */
 jv ig_json_parse(const char *s, size_t len, char *err, size_t errlen);
 
+/* A line's top-level object as members, without building a jv object: keys
+ * point into the line (or into key, when the key had escapes). */
+struct ig_member {
+	const char *key;
+	size_t klen;
+	jv keyv;	/* owns the decoded key when it had escapes, else invalid */
+	jv value;
+};
+struct ig_members {
+	struct ig_member *v;
+	int n, cap;
+};
+/* 0 with the members of a top-level object, 1 if s holds valid JSON that is
+ * not an object, -1 on invalid JSON (reason in err). Clears m first. */
+int ig_json_parse_members(const char *s, size_t len, struct ig_members *m,
+    char *err, size_t errlen);
+/* the value of a member (borrowed), or jv_invalid() */
+jv ig_member_get(const struct ig_members *m, const char *key);
+void ig_members_clear(struct ig_members *m);
+void ig_members_free(struct ig_members *m);
+
 /* Append v (borrowed) in compact form; object keys keep their order. */
 void ig_json_write(struct ig_buf *b, jv v);
 void ig_json_write_string(struct ig_buf *b, const char *s, size_t n);

@@ -75,6 +75,7 @@ load_field(struct ig_collection *c, struct ig_field *f, const char *name, jv spe
 
 	memset(f, 0, sizeof *f);
 	f->name = ig_strdup(name);
+	f->namelen = strlen(name);
 	f->ref = f->default_from = -1;
 	if (jv_get_kind(spec) != JV_KIND_OBJECT)
 		bad_model(name, "field spec is not an object");
@@ -520,9 +521,29 @@ fill_row(const struct ig_field *fields, int n, int open, jv *row, jv obj,
 }
 
 int
-ig_row_set(const struct ig_collection *c, jv *row, jv obj, char *err, size_t errlen)
+ig_row_take(const struct ig_collection *c, jv *row, struct ig_members *m,
+    char *err, size_t errlen)
 {
-	return fill_row(c->fields, c->nfields, 0, row, obj, NULL, err, errlen);
+	for (int j = 0; j < m->n; j++) {
+		struct ig_member *mb = &m->v[j];
+		int i = -1;
+
+		for (int k = 0; k < c->nfields; k++)
+			if (c->fields[k].namelen == mb->klen &&
+			    memcmp(c->fields[k].name, mb->key, mb->klen) == 0) {
+				i = k;
+				break;
+			}
+		if (i >= 0) {
+			jv_free(row[i]);
+			row[i] = mb->value;
+			mb->value = jv_invalid();
+		} else if (!(mb->klen == 10 && memcmp(mb->key, "collection", 10) == 0)) {
+			snprintf(err, errlen, "unknown field '%.*s'", (int)mb->klen, mb->key);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int
@@ -617,7 +638,7 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 		uint8_t u[16];
 		int64_t t;
 
-		if (strlen(s) != n) {
+		if (memchr(s, '\0', n)) {
 			snprintf(err, errlen, "'%s' must not contain NUL", path);
 			goto out;
 		}
@@ -786,7 +807,7 @@ ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row)
 		if (!jv_is_valid(row[i]))
 			continue;
 		ig_buf_addc(b, ',');
-		ig_json_write_string(b, c->fields[i].name, strlen(c->fields[i].name));
+		ig_json_write_string(b, c->fields[i].name, c->fields[i].namelen);
 		ig_buf_addc(b, ':');
 		ig_json_write(b, row[i]);
 	}

@@ -9,6 +9,7 @@
 #include <jv.h>
 
 #include "buf.h"
+#include "json.h"
 
 enum ig_type {
 	IG_T_STRING, IG_T_INTEGER, IG_T_NUMBER, IG_T_BOOLEAN, IG_T_UUID,
@@ -19,6 +20,7 @@ enum ig_syntax { IG_S_NONE, IG_S_PATH, IG_S_COLOR, IG_S_SHA256, IG_S_XXH128 };
 
 struct ig_field {
 	char *name;
+	size_t namelen;
 	enum ig_type type;
 	enum ig_syntax syntax;
 	int required, nonempty, not_future, exists, open;
@@ -89,9 +91,10 @@ void ig_model_order(const struct ig_model *m, int *order);
  * jv_invalid() where the field is absent. Lookups by index, not by name. */
 jv *ig_row_new(const struct ig_collection *c);
 void ig_row_free(const struct ig_collection *c, jv *row);
-/* fill row from an object (consumed), skipping "collection"; -1 on an unknown
+/* move a line's members into row, skipping "collection"; -1 on an unknown
  * field, with the reason in err */
-int ig_row_set(const struct ig_collection *c, jv *row, jv obj, char *err, size_t errlen);
+int ig_row_take(const struct ig_collection *c, jv *row, struct ig_members *m,
+    char *err, size_t errlen);
 int ig_row_equal(const struct ig_collection *c, const jv *a, const jv *b);
 
 /* Check a row, old being the stored row or NULL. 0 if valid; otherwise the

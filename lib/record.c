@@ -111,20 +111,26 @@ load_row(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
     const uint8_t id[16], jv **row)
 {
 	char err[256];
+	struct ig_members m = { 0 };
 	MDB_val val;
-	jv obj;
 	int rc;
 
 	*row = NULL;
 	if ((rc = ig_store_get(s, txn, c->index, id, &val)))
 		return rc;
-	obj = ig_json_parse(val.mv_data, val.mv_size, err, sizeof err);
-	if (!jv_is_valid(obj)) {
-		jv_free(obj);
+	/* no NUL follows a stored value, but it ends in "}", which ends any number */
+	if (ig_json_parse_members(val.mv_data, val.mv_size, &m, err, sizeof err) != 0) {
+		ig_members_free(&m);
 		return MDB_CORRUPTED;
 	}
 	*row = ig_row_new(c);
-	ig_row_set(c, *row, obj, err, sizeof err);
+	rc = ig_row_take(c, *row, &m, err, sizeof err);
+	ig_members_free(&m);
+	if (rc) {
+		ig_row_free(c, *row);
+		*row = NULL;
+		return MDB_CORRUPTED;
+	}
 	return 0;
 }
 
@@ -188,7 +194,7 @@ derive_target(const struct ig_derive *d, struct tally *t)
 }
 
 static int put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
-    jv in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen);
+    struct ig_members *in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen);
 
 /* bring a parent's derived field in step with its children, through the
  * model's transitions (one intermediate state where no direct edge exists) */
@@ -235,15 +241,16 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 	jv_free(target);
 	ig_uuid_format(pid, idtext);
 	jv_array_foreach(steps, i, st) {
-		jv in = JV_OBJECT(jv_string("collection"), jv_string(pc->name),
-		    jv_string("id"), jv_string(idtext));
+		struct ig_member mv[2] = {
+			{ "id", 2, jv_invalid(), jv_string(idtext) },
+			{ pc->fields[d->field].name, strlen(pc->fields[d->field].name), jv_invalid(), st },
+		};
+		struct ig_members in = { mv, 2, 2 };
 		struct ig_buf scratch = { 0 };
 
-		in = jv_object_set(in, jv_string(pc->fields[d->field].name), st);
 		if (!rc)
-			rc = put_record(s, txn, pc, in, now_us, &scratch, err, errlen);
-		else
-			jv_free(in);
+			rc = put_record(s, txn, pc, &in, now_us, &scratch, err, errlen);
+		ig_members_clear(&in);
 		ig_buf_free(&scratch);
 	}
 	jv_free(steps);
@@ -319,7 +326,7 @@ set(jv *row, int f, jv v)
 
 static int
 put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
-    jv in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen)
+    struct ig_members *in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen)
 {
 	/* base fields, in base.json's order */
 	enum { F_ID, F_CREATED, F_UPDATED, F_DELETED_AT, F_IS_DELETED };
@@ -329,7 +336,7 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 	MDB_val key = { 16, id }, val;
 	int rc;
 
-	if (ig_row_set(c, given, in, err, errlen)) {
+	if (ig_row_take(c, given, in, err, errlen)) {
 		rc = IG_REJECT;
 		goto done0;
 	}
@@ -353,8 +360,16 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 		for (int i = 0; i < c->nfields; i++)
 			row[i] = jv_copy(jv_is_valid(given[i]) ? given[i] : old[i]);
 	} else {
-		for (int i = 0; i < c->nfields; i++)
-			row[i] = jv_copy(given[i]);
+		/* a new record: the given values become the row */
+		for (int i = 0; i < c->nfields; i++) {
+			row[i] = given[i];
+			given[i] = jv_invalid();
+		}
+		given[F_ID] = jv_copy(row[F_ID]);
+		given[F_CREATED] = jv_copy(row[F_CREATED]);
+		given[F_UPDATED] = jv_copy(row[F_UPDATED]);
+		given[F_DELETED_AT] = jv_copy(row[F_DELETED_AT]);
+		given[F_IS_DELETED] = jv_copy(row[F_IS_DELETED]);
 		ig_model_defaults(c, row);
 		if (!jv_is_valid(given[F_CREATED]))
 			set(row, F_CREATED, stamp(now_us));
@@ -443,10 +458,10 @@ done0:
 }
 
 int
-ig_record_put(struct ig_store *s, MDB_txn *txn, jv in, int64_t now_us,
+ig_record_put(struct ig_store *s, MDB_txn *txn, struct ig_members *in, int64_t now_us,
     struct ig_buf *out, char *err, size_t errlen)
 {
-	jv name = ig_get(in, "collection");
+	jv name = jv_copy(ig_member_get(in, "collection"));
 	const struct ig_collection *c = NULL;
 
 	if (jv_get_kind(name) == JV_KIND_STRING)
@@ -464,7 +479,6 @@ ig_record_put(struct ig_store *s, MDB_txn *txn, jv in, int64_t now_us,
 			    ig_buf_str(&names));
 		ig_buf_free(&names);
 		jv_free(name);
-		jv_free(in);
 		return IG_REJECT;
 	}
 	jv_free(name);

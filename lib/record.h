@@ -11,10 +11,10 @@
 
 #define IG_REJECT (-1)
 
-/* Store one record line (an object with "collection"); consumes in.
+/* Store one record line (an object with "collection"); takes the values of in.
  * Returns 0 with the stored record's JSON in out, IG_REJECT with the reason
  * in err, or an LMDB error (MDB_MAP_FULL: grow the map and redo the txn). */
-int ig_record_put(struct ig_store *s, MDB_txn *txn, jv in, int64_t now_us,
+int ig_record_put(struct ig_store *s, MDB_txn *txn, struct ig_members *in, int64_t now_us,
     struct ig_buf *out, char *err, size_t errlen);
 
 /* Remove soft-deleted records of collection c that no record refers to.

@@ -45,29 +45,24 @@ apply(struct ig_writer *w, MDB_txn *txn, long tag, const char *line, size_t len,
     int64_t now_us, int *rejected)
 {
 	char err[1024];
-	jv v;
 	int rc;
 
 	if (strspn(line, " \t\r") == len)
 		return 0;	/* blank lines carry nothing */
-	v = ig_json_parse(line, len, err, sizeof err);
-	if (!jv_is_valid(v)) {
-		jv_free(v);
+	rc = ig_json_parse_members(line, len, &w->members, err, sizeof err);
+	if (rc < 0)
 		goto reject;
-	}
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		jv_free(v);
+	if (rc > 0) {
 		snprintf(err, sizeof err, "not a JSON object");
 		goto reject;
 	}
-	if (!ig_has(v, "collection")) {
+	if (!jv_is_valid(ig_member_get(&w->members, "collection"))) {
 		/* not a record: pass it on untouched */
-		jv_free(v);
 		ig_spool_add(&w->out, tag << 1 | OUT_RECORD, line, len);
 		return 0;
 	}
 	w->rec.len = 0;
-	rc = ig_record_put(w->store, txn, v, now_us, &w->rec, err, sizeof err);
+	rc = ig_record_put(w->store, txn, &w->members, now_us, &w->rec, err, sizeof err);
 	if (rc == IG_REJECT)
 		goto reject;
 	if (rc)
@@ -147,5 +142,6 @@ ig_writer_free(struct ig_writer *w)
 	ig_spool_free(&w->in);
 	ig_spool_free(&w->out);
 	ig_buf_free(&w->rec);
+	ig_members_free(&w->members);
 	free(w->names);
 }

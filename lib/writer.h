@@ -10,6 +10,7 @@
 #define IG_WRITER_H
 #include <stdint.h>
 
+#include "json.h"
 #include "spool.h"
 #include "store.h"
 
@@ -22,6 +23,7 @@ struct ig_writer {
 	int64_t batch_start_us;
 	long rejected;		/* lines rejected so far */
 	struct ig_buf rec;
+	struct ig_members members;	/* the line being applied */
 };
 
 void ig_writer_init(struct ig_writer *w, struct ig_store *s, int strict);
