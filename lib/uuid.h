@@ -1,6 +1,7 @@
 /* uuid.h - UUIDs as 16 bytes and as canonical lowercase text */
 #ifndef IG_UUID_H
 #define IG_UUID_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define IG_UUID_TEXT 37	/* 36 characters and a NUL */
@@ -10,5 +11,7 @@ int ig_uuid_parse(const char *s, uint8_t out[16]);
 void ig_uuid_format(const uint8_t u[16], char out[IG_UUID_TEXT]);
 /* a new time-ordered UUIDv7, increasing within this process */
 void ig_uuid_v7(uint8_t out[16]);
+/* a name-based UUIDv5 (SHA-1): the same name in a namespace, the same id */
+void ig_uuid_v5(const uint8_t ns[16], const char *name, size_t n, uint8_t out[16]);
 
 #endif

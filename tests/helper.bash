@@ -36,3 +36,7 @@ theme_line() { # name [id]
 field() { # id field
 	ig-query get "$1" | jq -r ".$2"
 }
+
+# ImageMagick itself, not a stand-in that may come first on PATH
+IM=/usr/bin/convert
+PNGSUITE="$BATS_TEST_DIRNAME/pngsuite"
