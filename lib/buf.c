@@ -52,3 +52,18 @@ ig_buf_printf(struct ig_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 }
+
+void
+ig_buf_add_int(struct ig_buf *b, long long v)
+{
+	char tmp[24], *q = tmp + sizeof tmp;
+	unsigned long long u = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--q = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--q = '-';
+	ig_buf_add(b, q, (size_t)(tmp + sizeof tmp - q));
+}

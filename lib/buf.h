@@ -15,6 +15,8 @@ void ig_buf_free(struct ig_buf *b);
 const char *ig_buf_str(struct ig_buf *b);
 void ig_buf_printf(struct ig_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* a whole number in decimal, without printf's cost */
+void ig_buf_add_int(struct ig_buf *b, long long v);
 
 static inline void
 ig_buf_add(struct ig_buf *b, const void *s, size_t n)

@@ -635,17 +635,9 @@ ig_json_write_number(struct ig_buf *b, double d)
 
 	/* integers exactly, the rest in the shortest form that reads back */
 	if (d == floor(d) && fabs(d) < 1e17) {
-		long long i = (long long)d;
-		char *q = tmp + sizeof tmp;
-		unsigned long long u = i < 0 ? -(unsigned long long)i : (unsigned long long)i;
-
-		do {
-			*--q = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (i < 0 || (i == 0 && signbit(d)))
-			*--q = '-';
-		ig_buf_add(b, q, (size_t)(tmp + sizeof tmp - q));
+		if (d == 0 && signbit(d))
+			ig_buf_addc(b, '-');
+		ig_buf_add_int(b, (long long)d);
 		return;
 	}
 	for (int prec = 15; prec <= 17; prec++) {

@@ -1,5 +1,6 @@
 /* uuid5.c - name-based UUIDs (RFC 9562 version 5), apart from uuid.c so
- * that only the commands that make them link OpenSSL */
+ * that only the commands that make them link OpenSSL. Not thread-safe:
+ * callers make ids on one thread. */
 #include <openssl/evp.h>
 
 #include "err.h"
@@ -8,15 +9,19 @@
 void
 ig_uuid_v5(const uint8_t ns[16], const char *name, size_t n, uint8_t out[16])
 {
+	/* one context and one fetched digest for the process: a plan makes an
+	 * id per job, and OpenSSL 3's per-call setup would cost more than SHA-1 */
+	static EVP_MD_CTX *ctx;
+	static EVP_MD *sha1;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) ||
+	if (!ctx && (!(ctx = EVP_MD_CTX_new()) || !(sha1 = EVP_MD_fetch(NULL, "SHA1", NULL))))
+		ig_die(IG_EXIT_SYSTEM, "SHA-1 is not available");
+	if (!EVP_DigestInit_ex2(ctx, sha1, NULL) ||
 	    !EVP_DigestUpdate(ctx, ns, 16) || !EVP_DigestUpdate(ctx, name, n) ||
 	    !EVP_DigestFinal_ex(ctx, md, &len))
 		ig_die(IG_EXIT_SYSTEM, "SHA-1 failed");
-	EVP_MD_CTX_free(ctx);
 	for (int i = 0; i < 16; i++)
 		out[i] = md[i];
 	out[6] = (uint8_t)(0x50 | (out[6] & 0x0f));

@@ -1,0 +1,125 @@
+/* ig-plan - expand plans into a batch and its generation jobs */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "json.h"
+#include "lines.h"
+#include "plan.h"
+#include "store.h"
+
+const char *ig_prog = "ig-plan";
+
+static long rejected;
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: ig-plan [-s store] [--skip-incompatible] [file ...]\n");
+	exit(code);
+}
+
+struct where {
+	const char *file;
+	long line;
+};
+
+static void
+warn_at(void *ctx, const char *msg)
+{
+	struct where *w = ctx;
+
+	ig_err_at(w->file, w->line, "%s", msg);
+}
+
+static void
+plan_file(struct ig_planner *p, const char *name)
+{
+	struct ig_lines r;
+	struct where w = { strcmp(name, "-") == 0 ? "stdin" : name, 0 };
+	char *line, err[1024];
+	ssize_t n;
+
+	if (ig_lines_open(&r, name) != 0) {
+		ig_warn("%s: %s", name, strerror(errno));
+		rejected++;
+		return;
+	}
+	while ((n = ig_lines_next(&r, &line)) >= 0) {
+		jv v;
+
+		if (strspn(line, " \t\r") == (size_t)n)
+			continue;
+		w.line = r.lineno;
+		v = ig_json_parse(line, (size_t)n, err, sizeof err);
+		if (jv_get_kind(v) != JV_KIND_OBJECT) {
+			ig_err_at(w.file, w.line, "%s", jv_is_valid(v) ? "not a JSON object" : err);
+			rejected++;
+		} else if (ig_has(v, "collection")) {
+			/* records pass on; the theme library is kept for the plans */
+			if (ig_planner_is_library(v))
+				ig_planner_library(p, jv_copy(v));
+			fwrite(line, 1, (size_t)n, stdout);
+			putchar('\n');
+		} else if (ig_planner_expand(p, v, stdout, warn_at, &w, err, sizeof err) != 0) {
+			ig_err_at(w.file, w.line, "%s", err);
+			rejected++;
+		}
+		jv_free(v);
+		ig_check_stdout();
+	}
+	if (n == -2)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
+	ig_lines_close(&r);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "skip-incompatible", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store_opt = NULL, *dir;
+	int skip = 0, c, have_store = 0;
+	struct ig_store store;
+	struct ig_planner *p;
+	struct stat st;
+	char err[512];
+
+	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1)
+		switch (c) {
+		case 's': store_opt = optarg; break;
+		case 'k': skip = 1; break;
+		case 'h': usage(0); break;
+		default: usage(IG_EXIT_USAGE);
+		}
+	signal(SIGPIPE, SIG_IGN);
+	/* the store is optional: a plan can bring its library in the stream */
+	dir = ig_store_default(store_opt);
+	if (stat(dir, &st) == 0) {
+		if (ig_store_open(&store, dir, 1, err, sizeof err))
+			ig_die(IG_EXIT_SYSTEM, "%s", err);
+		have_store = 1;
+	} else if (store_opt) {
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", dir, strerror(errno));
+	}
+	p = ig_planner_new(have_store ? &store : NULL, skip);
+	if (optind == argc)
+		plan_file(p, "-");
+	for (int i = optind; i < argc; i++)
+		plan_file(p, argv[i]);
+	ig_planner_free(p);
+	if (have_store)
+		ig_store_close(&store);
+	ig_close_stdout();
+	return rejected ? IG_EXIT_REJECT : IG_EXIT_OK;
+}

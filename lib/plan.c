@@ -1,0 +1,1163 @@
+/* plan.c - composing prompts from a theme library and expanding plans */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "json.h"
+#include "plan.h"
+#include "uuid.h"
+
+/* name-based ids: batches by name, jobs by batch name and job number */
+static const uint8_t batches_ns[16] = {
+	0x6b, 0x1f, 0x3e, 0x52, 0x9c, 0x0a, 0x4d, 0x7e,
+	0x8f, 0x21, 0x5a, 0x44, 0x13, 0xc9, 0x77, 0x01,
+};
+static const uint8_t jobs_ns[16] = {
+	0x6b, 0x1f, 0x3e, 0x52, 0x9c, 0x0a, 0x4d, 0x7e,
+	0x8f, 0x21, 0x5a, 0x44, 0x13, 0xc9, 0x77, 0x02,
+};
+
+/* more combinations than this is surely a mistake in the plan */
+#define MAX_JOBS ((double)(1LL << 40))
+
+static const char *library_colls[] = { "themes", "theme_variations", "style_presets", "theme_elements" };
+enum { L_THEMES, L_VARIATIONS, L_PRESETS, L_ELEMENTS, L_N };
+
+struct ig_planner {
+	struct ig_store *store;	/* or NULL */
+	int skip_incompatible;
+	jv lib[L_N];		/* key -> record, from the input */
+	jv seen;		/* batch name -> its jobs_json, this run */
+	struct ig_buf scratch;
+};
+
+/* one combination, composed */
+struct combo {
+	jv theme, variation, preset, elements;	/* records; null where none */
+	jv vars;		/* variables as filled, for the output template */
+	jv names;		/* built-in template fields */
+	char *prompt, *output, *placeholder;	/* output keeps {n} and {seed} */
+	jv config;
+	jv seed;		/* a number from a seed list, or null */
+	int skip;		/* incompatible, skipped with a warning */
+};
+
+static const char *plan_keys[] = { "batch", "theme", "variation", "preset", "element",
+	"prompt", "vars", "count", "seed", "size", "model", "output", "placeholder",
+	"type", "subtype", NULL };
+
+struct ig_planner *
+ig_planner_new(struct ig_store *store, int skip_incompatible)
+{
+	struct ig_planner *p = ig_malloc(sizeof *p);
+
+	memset(p, 0, sizeof *p);
+	p->store = store;
+	p->skip_incompatible = skip_incompatible;
+	for (int i = 0; i < L_N; i++)
+		p->lib[i] = jv_object();
+	p->seen = jv_object();
+	return p;
+}
+
+void
+ig_planner_free(struct ig_planner *p)
+{
+	for (int i = 0; i < L_N; i++)
+		jv_free(p->lib[i]);
+	jv_free(p->seen);
+	ig_buf_free(&p->scratch);
+	free(p);
+}
+
+static const char *
+str(jv rec, const char *key)
+{
+	jv v = ig_get(rec, key);
+	const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+
+	/* rec holds the string, so the pointer outlives v */
+	jv_free(v);
+	return s;
+}
+
+static jv
+key2(const char *a, const char *b)
+{
+	return jv_string_fmt("%s/%s", a, b);
+}
+
+int
+ig_planner_is_library(jv obj)
+{
+	jv c = ig_get(obj, "collection");
+	int r = 0;
+
+	if (jv_get_kind(c) == JV_KIND_STRING)
+		for (int i = 0; i < L_N; i++)
+			r |= strcmp(jv_string_value(c), library_colls[i]) == 0;
+	jv_free(c);
+	return r;
+}
+
+void
+ig_planner_library(struct ig_planner *p, jv rec)
+{
+	const char *c = str(rec, "collection");
+	jv key;
+	int l;
+
+	for (l = 0; l < L_N; l++)
+		if (strcmp(c, library_colls[l]) == 0)
+			break;
+	switch (l) {
+	case L_VARIATIONS:
+		key = key2(str(rec, "theme_id"), str(rec, "name"));
+		break;
+	case L_ELEMENTS:
+		key = key2(str(rec, "category"), str(rec, "name"));
+		break;
+	case L_THEMES:
+	case L_PRESETS:
+		key = jv_string(str(rec, "name"));
+		break;
+	default:
+		jv_free(rec);
+		return;
+	}
+	p->lib[l] = jv_object_set(p->lib[l], key, rec);
+}
+
+/* a record from the store by a unique key: fields[i] = values[i] */
+static jv
+stored_by(struct ig_planner *p, int l, const char **fields, const char **values, int n)
+{
+	struct ig_store *s = p->store;
+	const struct ig_collection *c;
+	MDB_txn *txn;
+	MDB_val val;
+	jv *row, rec = jv_invalid();
+	int ix = -1;
+
+	if (!s || !s->opened || !(c = ig_model_find(s->m, library_colls[l])))
+		return jv_invalid();
+	row = ig_row_new(c);
+	for (int i = 0; i < n; i++)
+		row[ig_field_find(c, fields[i])] = jv_string(values[i]);
+	for (int i = 0; i < c->nindexes && ix < 0; i++) {
+		const struct ig_index *x = &c->indexes[i];
+		int match = x->unique && x->nfields == n;
+
+		for (int f = 0; match && f < n; f++)
+			match = strcmp(c->fields[x->fields[f]].name, fields[f]) == 0;
+		if (match)
+			ix = i;
+	}
+	if (ix >= 0 && ig_store_begin(s, 1, &txn) == 0) {
+		if (ig_store_find(s, txn, c->index, ix, row, &val) == 0 && !ig_stored_deleted(&val))
+			rec = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
+		mdb_txn_abort(txn);
+	}
+	ig_row_free(c, row);
+	return rec;
+}
+
+/* every record of a library collection in the store, for listing names and
+ * finding elements by name alone (the library is small) */
+static jv
+stored_all(struct ig_planner *p, int l)
+{
+	struct ig_store *s = p->store;
+	const struct ig_collection *c;
+	jv all = jv_array();
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+
+	if (!s || !s->opened || !(c = ig_model_find(s->m, library_colls[l])))
+		return all;
+	if (ig_store_begin(s, 1, &txn) != 0)
+		return all;
+	if (mdb_cursor_open(txn, s->colls[c->index], &cur) == 0) {
+		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+			if (!ig_stored_deleted(&v))
+				all = jv_array_append(all, ig_json_parse(v.mv_data, v.mv_size, NULL, 0));
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return all;
+}
+
+/* "a, b, c": the names that exist, for an error message */
+static void
+known(struct ig_planner *p, int l, const char *theme_id, char *out, size_t n)
+{
+	struct ig_buf b = { 0 };
+	jv all = stored_all(p, l), names = jv_array();
+
+	jv_object_foreach(p->lib[l], k, rec) {
+		all = jv_array_append(all, rec);
+		jv_free(k);
+	}
+	jv_array_foreach(all, i, rec) {
+		if (!theme_id || strcmp(str(rec, "theme_id"), theme_id) == 0)
+			names = jv_array_append(names, l == L_ELEMENTS ?
+			    key2(str(rec, "category"), str(rec, "name")) : jv_string(str(rec, "name")));
+		jv_free(rec);
+	}
+	names = jv_sort(names, jv_copy(names));
+	jv_array_foreach(names, i, name) {
+		int repeat = i && jv_equal(jv_array_get(jv_copy(names), i - 1), jv_copy(name));
+
+		if (!repeat)
+			ig_buf_printf(&b, "%s%s", b.len ? ", " : "", jv_string_value(name));
+		jv_free(name);
+	}
+	snprintf(out, n, "%s", b.len ? ig_buf_str(&b) : "none");
+	ig_buf_free(&b);
+	jv_free(names);
+	jv_free(all);
+}
+
+static jv
+find_theme(struct ig_planner *p, const char *name)
+{
+	jv r = jv_object_get(jv_copy(p->lib[L_THEMES]), jv_string(name));
+	const char *f[] = { "name" };
+
+	if (jv_is_valid(r))
+		return r;
+	jv_free(r);
+	return stored_by(p, L_THEMES, f, &name, 1);
+}
+
+static jv
+find_variation(struct ig_planner *p, const char *theme_id, const char *name)
+{
+	jv r = jv_object_get(jv_copy(p->lib[L_VARIATIONS]), key2(theme_id, name));
+	const char *f[] = { "theme_id", "name" }, *v[] = { theme_id, name };
+
+	if (jv_is_valid(r))
+		return r;
+	jv_free(r);
+	return stored_by(p, L_VARIATIONS, f, v, 2);
+}
+
+static jv
+find_preset(struct ig_planner *p, const char *name)
+{
+	jv r = jv_object_get(jv_copy(p->lib[L_PRESETS]), jv_string(name));
+	const char *f[] = { "name" };
+
+	if (jv_is_valid(r))
+		return r;
+	jv_free(r);
+	return stored_by(p, L_PRESETS, f, &name, 1);
+}
+
+/* "category/name", or a name that only one category has */
+static jv
+find_element(struct ig_planner *p, const char *spec, int *ambiguous)
+{
+	const char *slash = strchr(spec, '/');
+	jv found = jv_invalid(), all;
+
+	*ambiguous = 0;
+	if (slash) {
+		char *cat = strndup(spec, (size_t)(slash - spec));
+		const char *f[] = { "category", "name" }, *v[] = { cat, slash + 1 };
+
+		found = jv_object_get(jv_copy(p->lib[L_ELEMENTS]), jv_string(spec));
+		if (!jv_is_valid(found)) {
+			jv_free(found);
+			found = stored_by(p, L_ELEMENTS, f, v, 2);
+		}
+		free(cat);
+		return found;
+	}
+	all = stored_all(p, L_ELEMENTS);
+	jv_object_foreach(p->lib[L_ELEMENTS], k, rec) {
+		all = jv_array_append(all, rec);
+		jv_free(k);
+	}
+	jv_array_foreach(all, i, rec) {
+		if (strcmp(str(rec, "name"), spec) == 0) {
+			if (jv_is_valid(found) && strcmp(str(found, "category"), str(rec, "category")) != 0)
+				*ambiguous = 1;
+			jv_free(found);
+			found = jv_copy(rec);
+		}
+		jv_free(rec);
+	}
+	jv_free(all);
+	if (*ambiguous) {
+		jv_free(found);
+		return jv_invalid();
+	}
+	return found;
+}
+
+/* Fill {name} from the variables, {{ and }} for braces. With keep, {n} and
+ * {seed} stay for each job to fill. -1 names the unfilled variable in err. */
+static int
+fill(struct ig_buf *b, const char *t, jv vars, int keep, const char *what,
+    char *err, size_t errlen)
+{
+	b->len = 0;
+	for (const char *s = t; *s; s++) {
+		const char *e;
+		jv v;
+
+		if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
+			ig_buf_addc(b, *s++);
+			continue;
+		}
+		if (*s != '{' || !(e = strchr(s, '}'))) {
+			ig_buf_addc(b, *s);
+			continue;
+		}
+		if (keep && ((e - s == 2 && s[1] == 'n') || (e - s == 5 && memcmp(s + 1, "seed", 4) == 0))) {
+			ig_buf_add(b, s, (size_t)(e - s + 1));
+			s = e;
+			continue;
+		}
+		v = jv_object_get(jv_copy(vars), jv_string_sized(s + 1, (int)(e - s - 1)));
+		if (jv_get_kind(v) == JV_KIND_STRING) {
+			ig_buf_adds(b, jv_string_value(v));
+		} else if (jv_get_kind(v) == JV_KIND_NUMBER) {
+			ig_json_write_number(b, jv_number_value(v));
+		} else {
+			snprintf(err, errlen, "%s: variable {%.*s} is not filled", what, (int)(e - s - 1), s + 1);
+			jv_free(v);
+			return -1;
+		}
+		jv_free(v);
+		s = e;
+	}
+	ig_buf_str(b);
+	return 0;
+}
+
+/* a record's prompts, a string or a list of strings, each filled and added */
+static int
+add_prompts(struct ig_buf *prompt, jv prompts, jv vars, const char *what,
+    char *err, size_t errlen)
+{
+	struct ig_buf piece = { 0 };
+	jv list = jv_get_kind(prompts) == JV_KIND_STRING ? JV_ARRAY(jv_copy(prompts)) :
+	    jv_copy(prompts);
+	int rc = 0;
+
+	if (jv_get_kind(list) == JV_KIND_NULL || jv_get_kind(list) == JV_KIND_INVALID) {
+		jv_free(list);
+		return 0;
+	}
+	if (jv_get_kind(list) != JV_KIND_ARRAY) {
+		snprintf(err, errlen, "%s: prompts must be a string or a list of strings", what);
+		jv_free(list);
+		return -1;
+	}
+	jv_array_foreach(list, i, s) {
+		if (!rc && jv_get_kind(s) != JV_KIND_STRING) {
+			snprintf(err, errlen, "%s: prompts must be a string or a list of strings", what);
+			rc = -1;
+		}
+		if (!rc && (rc = fill(&piece, jv_string_value(s), vars, 0, what, err, errlen)) == 0 &&
+		    strspn(piece.p, " \t\n") < piece.len) {
+			if (prompt->len)
+				ig_buf_add(prompt, ", ", 2);
+			ig_buf_add(prompt, piece.p, piece.len);
+		}
+		jv_free(s);
+	}
+	jv_free(list);
+	ig_buf_free(&piece);
+	return rc;
+}
+
+/* compatibility: a list of theme names; an empty list, or none, fits all */
+static int
+compatible(jv rec, const char *theme)
+{
+	jv c = ig_get(rec, "compatibility");
+	int ok = jv_get_kind(c) != JV_KIND_ARRAY || jv_array_length(jv_copy(c)) == 0;
+
+	if (!ok)
+		jv_array_foreach(c, i, t) {
+			ok |= jv_get_kind(t) == JV_KIND_STRING &&
+			    (strcmp(jv_string_value(t), theme) == 0 || strcmp(jv_string_value(t), "*") == 0);
+			jv_free(t);
+		}
+	jv_free(c);
+	return ok;
+}
+
+/* shallow merge: b's keys over a's */
+static jv
+merge(jv a, jv b)
+{
+	if (jv_get_kind(a) != JV_KIND_OBJECT) {
+		jv_free(a);
+		a = jv_object();
+	}
+	if (jv_get_kind(b) == JV_KIND_OBJECT)
+		jv_object_foreach(b, k, v)
+			a = jv_object_set(a, k, v);
+	jv_free(b);
+	return a;
+}
+
+static void
+combo_free(struct combo *c)
+{
+	jv_free(c->theme);
+	jv_free(c->variation);
+	jv_free(c->preset);
+	jv_free(c->elements);
+	jv_free(c->vars);
+	jv_free(c->names);
+	jv_free(c->config);
+	jv_free(c->seed);
+	free(c->prompt);
+	free(c->output);
+	free(c->placeholder);
+	memset(c, 0, sizeof *c);
+}
+
+/* the axes of a plan, each a list; pick[i] is the current index in axis i */
+struct axes {
+	jv lists[64];
+	const char *names[64];
+	int n;
+	long pick[64];
+};
+
+/* a path that is absolute or has a .. component may leave the output root */
+static int
+leaves_root(const char *path)
+{
+	size_t n = strlen(path);
+
+	return path[0] == '/' || strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
+	    strstr(path, "/../") || (n >= 3 && strcmp(path + n - 3, "/..") == 0);
+}
+
+/* compose the combination the axes point at */
+static int
+compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
+    char *err, size_t errlen)
+{
+	struct ig_buf prompt = { 0 }, *b = &p->scratch;
+	char list[512];
+	jv v, vars, theme_vars, plan_vars = jv_object();
+	int rc = -1, i, ambiguous;
+	const char *theme_name, *theme_id;
+
+	memset(c, 0, sizeof *c);
+	c->variation = c->preset = c->seed = jv_null();
+	c->elements = jv_array();
+	c->names = jv_object();
+	c->config = jv_object();
+	c->vars = jv_object();
+	c->theme = jv_null();
+	for (i = 0; i < ax->n; i++) {
+		v = jv_array_get(jv_copy(ax->lists[i]), (int)ax->pick[i]);
+		if (strcmp(ax->names[i], "theme") == 0) {
+			if (jv_get_kind(v) != JV_KIND_STRING) {
+				snprintf(err, errlen, "'theme' must be a name or a list of names");
+				jv_free(v);
+				goto out;
+			}
+			jv_free(c->theme);
+			c->theme = find_theme(p, jv_string_value(v));
+			if (!jv_is_valid(c->theme)) {
+				known(p, L_THEMES, NULL, list, sizeof list);
+				snprintf(err, errlen, "unknown theme '%s' (themes: %s)", jv_string_value(v), list);
+				jv_free(v);
+				goto out;
+			}
+			jv_free(v);
+		} else if (strcmp(ax->names[i], "seed") == 0) {
+			jv_free(c->seed);
+			c->seed = v;
+		} else if (strcmp(ax->names[i], "variation") == 0 || strcmp(ax->names[i], "preset") == 0 ||
+		    strcmp(ax->names[i], "element") == 0) {
+			c->names = jv_object_set(c->names, jv_string(ax->names[i]), v);
+		} else {
+			plan_vars = jv_object_set(plan_vars, jv_string(ax->names[i]), v);
+		}
+	}
+	theme_name = str(c->theme, "name");
+	theme_id = str(c->theme, "id");
+
+	v = ig_get(c->names, "variation");
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		jv_free(c->variation);
+		c->variation = find_variation(p, theme_id, jv_string_value(v));
+		if (!jv_is_valid(c->variation)) {
+			known(p, L_VARIATIONS, theme_id, list, sizeof list);
+			snprintf(err, errlen, "unknown variation '%s' of theme '%s' (its variations: %s)",
+			    jv_string_value(v), theme_name, list);
+			jv_free(v);
+			goto out;
+		}
+	}
+	jv_free(v);
+	v = ig_get(c->names, "preset");
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		jv_free(c->preset);
+		c->preset = find_preset(p, jv_string_value(v));
+		if (!jv_is_valid(c->preset)) {
+			known(p, L_PRESETS, NULL, list, sizeof list);
+			snprintf(err, errlen, "unknown style preset '%s' (presets: %s)", jv_string_value(v), list);
+			jv_free(v);
+			goto out;
+		}
+		if (!compatible(c->preset, theme_name)) {
+			if (!p->skip_incompatible) {
+				snprintf(err, errlen, "style preset '%s' is not compatible with theme '%s'",
+				    jv_string_value(v), theme_name);
+				jv_free(v);
+				goto out;
+			}
+			c->skip = 1;
+		}
+	}
+	jv_free(v);
+	v = ig_get(c->names, "element");
+	{
+		jv specs = jv_get_kind(v) == JV_KIND_STRING ? JV_ARRAY(jv_copy(v)) :
+		    jv_get_kind(v) == JV_KIND_ARRAY ? jv_copy(v) : jv_array();
+
+		jv_free(v);
+		jv_array_foreach(specs, k, spec) {
+			jv el;
+
+			if (jv_get_kind(spec) != JV_KIND_STRING) {
+				snprintf(err, errlen, "'element' must be names, lists of names, or a list of both");
+				jv_free(spec);
+				jv_free(specs);
+				goto out;
+			}
+			el = find_element(p, jv_string_value(spec), &ambiguous);
+			if (!jv_is_valid(el)) {
+				known(p, L_ELEMENTS, NULL, list, sizeof list);
+				snprintf(err, errlen, ambiguous ?
+				    "element '%s' is in more than one category: say category/name (elements: %s)" :
+				    "unknown element '%s' (elements: %s)", jv_string_value(spec), list);
+				jv_free(spec);
+				jv_free(specs);
+				goto out;
+			}
+			if (!compatible(el, theme_name)) {
+				if (!p->skip_incompatible) {
+					snprintf(err, errlen, "element '%s' is not compatible with theme '%s'",
+					    jv_string_value(spec), theme_name);
+					jv_free(el);
+					jv_free(spec);
+					jv_free(specs);
+					goto out;
+				}
+				c->skip = 1;
+			}
+			c->elements = jv_array_append(c->elements, el);
+			jv_free(spec);
+		}
+		jv_free(specs);
+	}
+
+	/* variables: the theme's, the variation's over them, the plan's over
+	 * both; the combination's names below all three */
+	theme_vars = ig_get(c->theme, "variables");
+	vars = merge(jv_object(), jv_copy(c->names));
+	vars = jv_object_set(vars, jv_string("theme"), jv_string(theme_name));
+	{
+		jv bn = ig_get(plan, "batch");
+
+		vars = jv_object_set(vars, jv_string("batch"), bn);
+	}
+	vars = jv_object_delete(vars, jv_string("element"));
+	{
+		struct ig_buf names = { 0 };
+
+		jv_array_foreach(c->elements, k, el) {
+			ig_buf_printf(&names, "%s%s", k ? "-" : "", str(el, "name"));
+			jv_free(el);
+		}
+		vars = jv_object_set(vars, jv_string("element"), jv_string(ig_buf_str(&names)));
+		ig_buf_free(&names);
+	}
+	vars = merge(vars, theme_vars);
+	vars = merge(vars, ig_get(c->variation, "variable_override"));
+	vars = merge(vars, jv_copy(plan_vars));
+	jv_free(c->vars);
+	c->vars = vars;
+
+	/* config: the theme's, the variation's override, the preset's, the elements' */
+	c->config = merge(c->config, ig_get(c->theme, "config"));
+	c->config = merge(c->config, ig_get(c->variation, "config_override"));
+	c->config = merge(c->config, ig_get(c->preset, "config"));
+	jv_array_foreach(c->elements, k, el) {
+		c->config = merge(c->config, ig_get(el, "config"));
+		jv_free(el);
+	}
+
+	/* the prompt: subject, theme, variation, preset, elements */
+	v = ig_get(plan, "prompt");
+	if ((rc = add_prompts(&prompt, v, vars, "prompt", err, errlen)) == 0) {
+		char what[128];
+
+		snprintf(what, sizeof what, "theme '%s'", theme_name);
+		rc = add_prompts(&prompt, ig_get(c->theme, "prompts"), vars, what, err, errlen);
+	}
+	jv_free(v);
+	if (!rc && jv_is_valid(c->variation) && jv_get_kind(c->variation) != JV_KIND_NULL) {
+		jv vp = ig_get(c->config, "prompts");
+		char what[128];
+
+		snprintf(what, sizeof what, "variation '%s'", str(c->variation, "name"));
+		rc = add_prompts(&prompt, vp, vars, what, err, errlen);
+		jv_free(vp);
+	}
+	if (!rc && jv_get_kind(c->preset) == JV_KIND_OBJECT) {
+		char what[128];
+		jv pp = ig_get(c->preset, "prompts");
+
+		snprintf(what, sizeof what, "style preset '%s'", str(c->preset, "name"));
+		rc = add_prompts(&prompt, pp, vars, what, err, errlen);
+		jv_free(pp);
+	}
+	jv_array_foreach(c->elements, k, el) {
+		char what[128];
+		jv ep = ig_get(el, "prompts");
+
+		snprintf(what, sizeof what, "element '%s'", str(el, "name"));
+		if (!rc)
+			rc = add_prompts(&prompt, ep, vars, what, err, errlen);
+		jv_free(ep);
+		jv_free(el);
+	}
+	c->config = jv_object_delete(c->config, jv_string("prompts"));
+	if (rc)
+		goto out;
+	rc = -1;
+	if (strspn(ig_buf_str(&prompt), " \t\n,") == prompt.len) {
+		snprintf(err, errlen, "the composed prompt is empty");
+		goto out;
+	}
+	c->prompt = ig_strdup(prompt.p);
+
+	v = ig_get(plan, "output");
+	if (fill(b, jv_string_value(v), vars, 1, "output", err, errlen)) {
+		jv_free(v);
+		goto out;
+	}
+	jv_free(v);
+	c->output = ig_strdup(b->p);
+	if (leaves_root(c->output)) {
+		snprintf(err, errlen, "output '%s' leaves the output root (absolute, or ..)", c->output);
+		goto out;
+	}
+	v = ig_get(plan, "placeholder");
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		if (fill(b, jv_string_value(v), vars, 1, "placeholder", err, errlen)) {
+			jv_free(v);
+			goto out;
+		}
+		c->placeholder = ig_strdup(b->p);
+		if (leaves_root(c->placeholder)) {
+			snprintf(err, errlen, "placeholder '%s' leaves the output root (absolute, or ..)",
+			    c->placeholder);
+			jv_free(v);
+			goto out;
+		}
+	}
+	jv_free(v);
+	rc = 0;
+out:
+	jv_free(plan_vars);
+	ig_buf_free(&prompt);
+	return rc;
+}
+
+/* a plan's field as a list: a value is a list of one, absent is [null] */
+static jv
+axis(jv plan, const char *key)
+{
+	jv v = ig_get(plan, key);
+
+	if (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) > 0)
+		return v;
+	if (jv_get_kind(v) == JV_KIND_ARRAY || !jv_is_valid(v)) {
+		jv_free(v);
+		return JV_ARRAY(jv_null());
+	}
+	return JV_ARRAY(v);
+}
+
+static int
+next_combo(struct axes *ax)
+{
+	for (int i = ax->n - 1; i >= 0; i--) {
+		if (++ax->pick[i] < jv_array_length(jv_copy(ax->lists[i])))
+			return 1;
+		ax->pick[i] = 0;
+	}
+	return 0;
+}
+
+static uint64_t
+mix(uint64_t x)
+{
+	/* splitmix64's finalizer */
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* the template with {n} and {seed} filled */
+static void
+fill_job(struct ig_buf *b, const char *t, long n, long long seed)
+{
+	b->len = 0;
+	for (const char *s = t; *s; s++) {
+		if (s[0] == '{' && s[1] == 'n' && s[2] == '}') {
+			ig_buf_add_int(b, n);
+			s += 2;
+		} else if (s[0] == '{' && strncmp(s, "{seed}", 6) == 0) {
+			ig_buf_add_int(b, seed);
+			s += 5;
+		} else {
+			ig_buf_addc(b, *s);
+		}
+	}
+}
+
+static void
+put_str(struct ig_buf *b, const char *key, const char *s)
+{
+	ig_buf_add(b, ",\"", 2);
+	ig_buf_adds(b, key);
+	ig_buf_add(b, "\":", 2);
+	ig_json_write_string(b, s, strlen(s));
+}
+
+/* the stored status of a record, or NULL: a re-run keeps what happened */
+static const char *
+stored_status(struct ig_planner *p, MDB_txn *txn, const char *coll, const uint8_t id[16],
+    char *buf, size_t n, jv *jobs_json)
+{
+	const struct ig_collection *c;
+	MDB_val val;
+	jv rec, st;
+
+	if (!txn || !(c = ig_model_find(p->store->m, coll)) ||
+	    ig_store_get(p->store, txn, c->index, id, &val) != 0)
+		return NULL;
+	rec = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
+	st = ig_get(rec, "status");
+	snprintf(buf, n, "%s", jv_get_kind(st) == JV_KIND_STRING ? jv_string_value(st) : "");
+	if (jobs_json)
+		*jobs_json = ig_get(rec, "jobs_json");
+	jv_free(st);
+	jv_free(rec);
+	return buf;
+}
+
+static int
+check_plan(jv plan, char *err, size_t errlen)
+{
+	jv v;
+	int ok;
+
+	jv_object_foreach(plan, k, x) {
+		int known_key = 0;
+
+		for (int i = 0; plan_keys[i]; i++)
+			known_key |= strcmp(jv_string_value(k), plan_keys[i]) == 0;
+		if (!known_key)
+			snprintf(err, errlen, "unknown plan field '%s'", jv_string_value(k));
+		jv_free(k);
+		jv_free(x);
+		if (!known_key)
+			return -1;
+	}
+	v = ig_get(plan, "batch");
+	ok = jv_get_kind(v) == JV_KIND_STRING && strspn(jv_string_value(v), " \t") < strlen(jv_string_value(v));
+	jv_free(v);
+	if (!ok) {
+		snprintf(err, errlen, "'batch' must name the batch");
+		return -1;
+	}
+	v = ig_get(plan, "prompt");
+	ok = jv_get_kind(v) == JV_KIND_STRING;
+	jv_free(v);
+	if (!ok) {
+		snprintf(err, errlen, "'prompt' must be a string (the subject)");
+		return -1;
+	}
+	v = ig_get(plan, "output");
+	ok = jv_get_kind(v) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(v)) > 0;
+	jv_free(v);
+	if (!ok) {
+		snprintf(err, errlen, "'output' must be a path template");
+		return -1;
+	}
+	v = ig_get(plan, "count");
+	ok = !jv_is_valid(v) || (jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 1 &&
+	    jv_number_value(v) == floor(jv_number_value(v)) && jv_number_value(v) < MAX_JOBS);
+	if (!ok)
+		snprintf(err, errlen, "'count' must be a whole number of 1 or more");
+	jv_free(v);
+	if (!ok)
+		return -1;
+	v = ig_get(plan, "size");
+	if (jv_is_valid(v)) {
+		unsigned w = 0, h = 0;
+		char tail;
+
+		ok = jv_get_kind(v) == JV_KIND_STRING &&
+		    sscanf(jv_string_value(v), "%ux%u%c", &w, &h, &tail) == 2 &&
+		    w >= 1 && h >= 1 && w <= 16384 && h <= 16384;
+		if (!ok)
+			snprintf(err, errlen, "'size' must be WIDTHxHEIGHT, each 1 to 16384, like 1024x1024");
+	}
+	jv_free(v);
+	if (!ok)
+		return -1;
+	v = ig_get(plan, "seed");
+	ok = !jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NUMBER || jv_get_kind(v) == JV_KIND_ARRAY;
+	if (jv_get_kind(v) == JV_KIND_ARRAY)
+		jv_array_foreach(v, i, s) {
+			ok &= jv_get_kind(s) == JV_KIND_NUMBER && jv_number_value(s) == floor(jv_number_value(s));
+			jv_free(s);
+		}
+	else if (jv_get_kind(v) == JV_KIND_NUMBER)
+		ok = jv_number_value(v) == floor(jv_number_value(v));
+	jv_free(v);
+	if (!ok) {
+		snprintf(err, errlen, "'seed' must be a whole number or a list of them");
+		return -1;
+	}
+	v = ig_get(plan, "vars");
+	ok = !jv_is_valid(v) || jv_get_kind(v) == JV_KIND_OBJECT;
+	jv_free(v);
+	if (!ok) {
+		snprintf(err, errlen, "'vars' must be an object of values or lists of values");
+		return -1;
+	}
+	return 0;
+}
+
+/* a field of a record, or a default, as JSON */
+static void
+put_json(struct ig_buf *b, const char *key, jv rec, const char *field, jv fallback)
+{
+	jv v = jv_get_kind(rec) == JV_KIND_OBJECT ? ig_get(rec, field) : jv_invalid();
+
+	ig_buf_printf(b, ",\"%s\":", key);
+	ig_json_write(b, jv_is_valid(v) ? v : fallback);
+	jv_free(v);
+	jv_free(fallback);
+}
+
+/* the params after the seed: the same for every job of a combination */
+static void
+write_params_tail(struct ig_buf *b, jv plan, struct combo *c)
+{
+	put_json(b, "size", plan, "size", jv_string("1024x1024"));
+	put_json(b, "theme", c->theme, "name", jv_null());
+	put_json(b, "variation", c->variation, "name", jv_null());
+	put_json(b, "preset", c->preset, "name", jv_null());
+	ig_buf_adds(b, ",\"elements\":[");
+	jv_array_foreach(c->elements, i, el) {
+		jv name = ig_get(el, "name");
+
+		if (i)
+			ig_buf_addc(b, ',');
+		ig_json_write(b, name);
+		jv_free(name);
+		jv_free(el);
+	}
+	ig_buf_addc(b, ']');
+	put_json(b, "type", plan, "type", jv_string("image"));
+	put_json(b, "subtype", plan, "subtype", jv_string(""));
+	ig_buf_adds(b, ",\"config\":");
+	ig_json_write(b, c->config);
+	ig_buf_addc(b, '}');
+}
+
+/* a combination's entry in the batch's jobs_json */
+static jv
+job_spec(jv plan, struct combo *c, long count)
+{
+	jv spec = JV_OBJECT(jv_string("prompt"), jv_string(c->prompt),
+	    jv_string("output_path"), jv_string(c->output));
+	jv names = jv_array();
+
+	jv_array_foreach(c->elements, i, el) {
+		names = jv_array_append(names, ig_get(el, "name"));
+		jv_free(el);
+	}
+	spec = jv_object_set(spec, jv_string("count"), jv_number((double)count));
+	spec = jv_object_set(spec, jv_string("theme"), ig_get(c->theme, "name"));
+	spec = jv_object_set(spec, jv_string("variation"), jv_get_kind(c->variation) == JV_KIND_OBJECT ?
+	    ig_get(c->variation, "name") : jv_null());
+	spec = jv_object_set(spec, jv_string("preset"), jv_get_kind(c->preset) == JV_KIND_OBJECT ?
+	    ig_get(c->preset, "name") : jv_null());
+	spec = jv_object_set(spec, jv_string("elements"), names);
+	if (jv_get_kind(c->seed) == JV_KIND_NUMBER)
+		spec = jv_object_set(spec, jv_string("seed"), jv_copy(c->seed));
+	(void)plan;
+	return spec;
+}
+
+static void
+axes_free(struct axes *ax)
+{
+	for (int i = 0; i < ax->n; i++)
+		jv_free(ax->lists[i]);
+	ax->n = 0;
+}
+
+static int
+build_axes(jv plan, struct axes *ax, double *combos, char *err, size_t errlen)
+{
+	static const char *named[] = { "theme", "variation", "preset", "element" };
+	jv vars = ig_get(plan, "vars"), seed = ig_get(plan, "seed");
+
+	memset(ax, 0, sizeof *ax);
+	*combos = 1;
+	for (int i = 0; i < 4; i++) {
+		ax->names[ax->n] = named[i];
+		ax->lists[ax->n++] = axis(plan, named[i]);
+	}
+	if (jv_get_kind(vars) == JV_KIND_OBJECT)
+		jv_object_foreach(vars, k, v) {
+			if (ax->n < 63) {
+				/* the plan's vars object holds the key: it lives as
+				 * long as the plan */
+				ax->names[ax->n] = jv_string_value(k);
+				ax->lists[ax->n++] = jv_get_kind(v) == JV_KIND_ARRAY ? v : JV_ARRAY(v);
+			} else {
+				jv_free(v);
+			}
+			jv_free(k);
+		}
+	if (jv_get_kind(seed) == JV_KIND_ARRAY) {
+		ax->names[ax->n] = "seed";
+		ax->lists[ax->n++] = seed;
+	} else {
+		jv_free(seed);
+	}
+	jv_free(vars);
+	for (int i = 0; i < ax->n; i++) {
+		int len = jv_array_length(jv_copy(ax->lists[i]));
+
+		if (len == 0) {
+			snprintf(err, errlen, "'%s' is an empty list", ax->names[i]);
+			return -1;
+		}
+		*combos *= len;
+	}
+	if (*combos >= MAX_JOBS) {
+		snprintf(err, errlen, "the plan has too many combinations");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
+    void (*warn)(void *ctx, const char *msg), void *ctx, char *err, size_t errlen)
+{
+	struct axes ax;
+	struct combo c;
+	struct ig_buf line = { 0 }, path = { 0 }, idname = { 0 }, tail = { 0 }, text = { 0 };
+	struct ig_buf model_json = { 0 };
+	jv specs = jv_array(), seen, stored_jobs = jv_invalid(), count_v, seed_v, model;
+	double combos;
+	long count, n = 0, skipped = 0;
+	uint8_t bid[16], jid[16];
+	char btext[IG_UUID_TEXT], jtext[IG_UUID_TEXT], status[32];
+	const char *batch, *st;
+	MDB_txn *txn = NULL;
+	uint64_t base_seed;
+	int rc = -1;
+
+	ax.n = 0;
+	if (check_plan(plan, err, errlen) || build_axes(plan, &ax, &combos, err, errlen))
+		goto out;
+	count_v = ig_get(plan, "count");
+	count = jv_is_valid(count_v) ? (long)jv_number_value(count_v) : 1;
+	jv_free(count_v);
+	if (combos * (double)count >= MAX_JOBS) {
+		snprintf(err, errlen, "the plan makes too many jobs");
+		goto out;
+	}
+	batch = str(plan, "batch");
+
+	/* first pass: every combination composes, or nothing is written */
+	do {
+		if (compose(p, plan, &ax, &c, err, errlen)) {
+			combo_free(&c);
+			goto out;
+		}
+		if (c.skip)
+			skipped++;
+		else
+			specs = jv_array_append(specs, job_spec(plan, &c, count));
+		combo_free(&c);
+	} while (next_combo(&ax));
+	if ((combos - (double)skipped) * (double)count > 1) {
+		jv o = ig_get(plan, "output");
+
+		if (!strstr(jv_string_value(o), "{n}")) {
+			snprintf(err, errlen, "output '%s' needs {n}, the job's number, so that no two jobs share a path",
+			    jv_string_value(o));
+			jv_free(o);
+			goto out;
+		}
+		jv_free(o);
+	}
+	if (jv_array_length(jv_copy(specs)) == 0) {
+		snprintf(err, errlen, "every combination is incompatible: no jobs");
+		goto out;
+	}
+
+	/* the same batch name is the same batch: its content must not change */
+	ig_uuid_v5(batches_ns, batch, strlen(batch), bid);
+	ig_uuid_format(bid, btext);
+	ig_json_write(&text, specs);
+	seen = jv_object_get(jv_copy(p->seen), jv_string(batch));
+	if (jv_is_valid(seen) && strcmp(jv_string_value(seen), ig_buf_str(&text)) != 0) {
+		snprintf(err, errlen, "batch '%s' is planned twice with different content", batch);
+		jv_free(seen);
+		goto out;
+	}
+	jv_free(seen);
+	if (p->store && p->store->opened && ig_store_begin(p->store, 1, &txn) != 0)
+		txn = NULL;
+	st = stored_status(p, txn, "batches", bid, status, sizeof status, &stored_jobs);
+	if (st && jv_is_valid(stored_jobs)) {
+		struct ig_buf was = { 0 };
+
+		ig_json_write(&was, stored_jobs);
+		if (strcmp(ig_buf_str(&was), text.p) != 0) {
+			snprintf(err, errlen, "batch '%s' is stored with other content (id %s): "
+			    "give a changed plan a new batch name", batch, btext);
+			ig_buf_free(&was);
+			goto out;
+		}
+		ig_buf_free(&was);
+	}
+	p->seen = jv_object_set(p->seen, jv_string(batch), jv_string(text.p));
+	if (skipped) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "batch '%s': %ld incompatible combination%s skipped",
+		    batch, skipped, skipped == 1 ? "" : "s");
+		warn(ctx, msg);
+	}
+
+	/* the batch, then its jobs */
+	ig_buf_adds(&line, "{\"collection\":\"batches\",\"id\":\"");
+	ig_buf_adds(&line, btext);
+	ig_buf_addc(&line, '"');
+	put_str(&line, "name", batch);
+	put_str(&line, "status", st ? st : "pending");
+	ig_buf_adds(&line, ",\"jobs_json\":");
+	ig_buf_add(&line, text.p, text.len);
+	ig_buf_adds(&line, "}\n");
+	fwrite(line.p, 1, line.len, out);
+	line.len = 0;
+
+	seed_v = ig_get(plan, "seed");
+	base_seed = jv_get_kind(seed_v) == JV_KIND_NUMBER ? (uint64_t)(int64_t)jv_number_value(seed_v) : 0;
+	jv_free(seed_v);
+	model = ig_get(plan, "model");
+	if (!jv_is_valid(model)) {
+		jv_free(model);
+		model = jv_string(IG_DEFAULT_MODEL);
+	}
+	ig_json_write(&model_json, model);
+	ig_buf_printf(&idname, "%s\n", batch);
+	memset(ax.pick, 0, sizeof ax.pick);
+	do {
+		struct ig_buf head = { 0 };
+		size_t idlen = idname.len;
+
+		if (compose(p, plan, &ax, &c, err, errlen))
+			ig_die(IG_EXIT_SYSTEM, "plan changed between passes: %s", err);
+		if (c.skip) {
+			combo_free(&c);
+			continue;
+		}
+		/* what every job of the combination shares, serialized once */
+		put_str(&head, "batch_id", btext);
+		ig_buf_adds(&head, ",\"prompt\":");
+		ig_json_write_string(&head, c.prompt, strlen(c.prompt));
+		tail.len = 0;
+		write_params_tail(&tail, plan, &c);
+		for (long k = 0; k < count; k++) {
+			long long seed;
+
+			n++;
+			seed = jv_get_kind(c.seed) == JV_KIND_NUMBER ? (long long)jv_number_value(c.seed) + k :
+			    (long long)(mix(base_seed * 1000003u + (uint64_t)n) & 0x7fffffff);
+			idname.len = idlen;
+			ig_buf_add_int(&idname, n);
+			ig_uuid_v5(jobs_ns, idname.p, idname.len, jid);
+			ig_uuid_format(jid, jtext);
+			/* many jobs per write: stdio passes large writes straight on */
+			if (line.len >= (1 << 20)) {
+				fwrite(line.p, 1, line.len, out);
+				line.len = 0;
+			}
+			ig_buf_adds(&line, "{\"collection\":\"generations\",\"id\":\"");
+			ig_buf_adds(&line, jtext);
+			ig_buf_addc(&line, '"');
+			ig_buf_add(&line, head.p, head.len);
+			fill_job(&path, c.output, n, seed);
+			ig_buf_adds(&line, ",\"output_path\":");
+			ig_json_write_string(&line, path.p, path.len);
+			if (c.placeholder) {
+				fill_job(&path, c.placeholder, n, seed);
+				ig_buf_adds(&line, ",\"placeholder_path\":");
+				ig_json_write_string(&line, path.p, path.len);
+			}
+			st = stored_status(p, txn, "generations", jid, status, sizeof status, NULL);
+			put_str(&line, "status", st ? st : "queued");
+			ig_buf_adds(&line, ",\"params\":{\"model\":");
+			ig_buf_add(&line, model_json.p, model_json.len);
+			ig_buf_adds(&line, ",\"seed\":");
+			ig_buf_add_int(&line, seed);
+			ig_buf_add(&line, tail.p, tail.len);
+			ig_buf_adds(&line, "}\n");
+		}
+		idname.len = idlen;
+		ig_buf_free(&head);
+		combo_free(&c);
+	} while (next_combo(&ax));
+	fwrite(line.p, 1, line.len, out);
+	jv_free(model);
+	rc = 0;
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	axes_free(&ax);
+	jv_free(specs);
+	jv_free(stored_jobs);
+	ig_buf_free(&line);
+	ig_buf_free(&path);
+	ig_buf_free(&idname);
+	ig_buf_free(&tail);
+	ig_buf_free(&text);
+	ig_buf_free(&model_json);
+	return rc;
+}
