@@ -342,7 +342,8 @@ fill(struct ig_buf *b, const char *t, jv vars, int keep, const char *what,
 	return 0;
 }
 
-/* a record's prompts, a string or a list of strings, each filled and added */
+/* a record's prompts (borrowed), a string or a list of strings, each filled
+ * and added */
 static int
 add_prompts(struct ig_buf *prompt, jv prompts, jv vars, const char *what,
     char *err, size_t errlen)
@@ -611,8 +612,11 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 	if ((rc = add_prompts(&prompt, v, vars, "prompt", err, errlen)) == 0) {
 		char what[128];
 
+		jv tp = ig_get(c->theme, "prompts");
+
 		snprintf(what, sizeof what, "theme '%s'", theme_name);
-		rc = add_prompts(&prompt, ig_get(c->theme, "prompts"), vars, what, err, errlen);
+		rc = add_prompts(&prompt, tp, vars, what, err, errlen);
+		jv_free(tp);
 	}
 	jv_free(v);
 	if (!rc && jv_is_valid(c->variation) && jv_get_kind(c->variation) != JV_KIND_NULL) {
@@ -1034,6 +1038,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	ig_uuid_v5(batches_ns, batch, strlen(batch), bid);
 	ig_uuid_format(bid, btext);
 	ig_json_write(&text, specs);
+	ig_buf_str(&text);
 	seen = jv_object_get(jv_copy(p->seen), jv_string(batch));
 	if (jv_is_valid(seen) && strcmp(jv_string_value(seen), ig_buf_str(&text)) != 0) {
 		snprintf(err, errlen, "batch '%s' is planned twice with different content", batch);
