@@ -15,7 +15,7 @@ override CFLAGS += $(SANITIZE) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Ws
 override LDFLAGS += -Wl,--as-needed $(SANITIZE)
 LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib) -ljq -lm -lpthread
 
-CMDS = ig-record ig-query ig-hash ig-plan
+CMDS = ig-record ig-query ig-hash ig-plan ig-gen
 LIB_SRCS = $(filter-out lib/model_data.c,$(wildcard lib/*.c)) lib/model_data.c
 LIB_OBJS = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 MODEL = $(sort $(wildcard db/model/*.json))

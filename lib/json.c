@@ -725,3 +725,30 @@ ig_has(jv obj, const char *key)
 		return 0;
 	return jv_object_has(jv_copy(obj), jv_string(key));
 }
+
+void
+ig_json_ascii(struct ig_buf *out, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		size_t k = *p < 0x80 ? 1 : utf8_seq(p, end);
+		unsigned cp;
+
+		if (k <= 1) {
+			/* ASCII, or a byte that is no UTF-8: kept as it is */
+			ig_buf_addc(out, (char)*p++);
+			continue;
+		}
+		cp = k == 2 ? (p[0] & 0x1fu) : k == 3 ? (p[0] & 0x0fu) : (p[0] & 0x07u);
+		for (size_t i = 1; i < k; i++)
+			cp = cp << 6 | (p[i] & 0x3fu);
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			ig_buf_printf(out, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+		} else {
+			ig_buf_printf(out, "\\u%04x", cp);
+		}
+		p += k;
+	}
+}

@@ -39,6 +39,8 @@ void ig_members_free(struct ig_members *m);
 void ig_json_write(struct ig_buf *b, jv v);
 void ig_json_write_string(struct ig_buf *b, const char *s, size_t n);
 void ig_json_write_number(struct ig_buf *b, double d);
+/* JSON text with every non-ASCII character as \uXXXX, for PNG tEXt */
+void ig_json_ascii(struct ig_buf *out, const char *s, size_t n);
 
 /* 1 if s[0..n) is valid UTF-8 without overlongs or surrogates */
 int ig_utf8_valid(const char *s, size_t n);

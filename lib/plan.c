@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "path.h"
 #include "plan.h"
 #include "uuid.h"
 
@@ -437,16 +438,6 @@ struct axes {
 	long pick[64];
 };
 
-/* a path that is absolute or has a .. component may leave the output root */
-static int
-leaves_root(const char *path)
-{
-	size_t n = strlen(path);
-
-	return path[0] == '/' || strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
-	    strstr(path, "/../") || (n >= 3 && strcmp(path + n - 3, "/..") == 0);
-}
-
 /* compose the combination the axes point at */
 static int
 compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
@@ -662,7 +653,7 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 	}
 	jv_free(v);
 	c->output = ig_strdup(b->p);
-	if (leaves_root(c->output)) {
+	if (ig_path_leaves_root(c->output)) {
 		snprintf(err, errlen, "output '%s' leaves the output root (absolute, or ..)", c->output);
 		goto out;
 	}
@@ -673,7 +664,7 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 			goto out;
 		}
 		c->placeholder = ig_strdup(b->p);
-		if (leaves_root(c->placeholder)) {
+		if (ig_path_leaves_root(c->placeholder)) {
 			snprintf(err, errlen, "placeholder '%s' leaves the output root (absolute, or ..)",
 			    c->placeholder);
 			jv_free(v);

@@ -1,0 +1,121 @@
+/* ig-gen - generate images for queued jobs, with their provenance */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "gen.h"
+
+const char *ig_prog = "ig-gen";
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: ig-gen [--backend placeholder|gemini|openai] [--endpoint url] [--key-file file]\n"
+	    "              [--out-dir dir] [--jobs n] [--rate per-minute] [--retries n]\n"
+	    "              [--retry-delay seconds] [--timeout seconds] [--placeholders] [file ...]\n");
+	exit(code);
+}
+
+static double
+number(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || end == s || v < min || v > max)
+		ig_die(IG_EXIT_USAGE, "%s takes a number from %g to %g", opt, min, max);
+	return v;
+}
+
+/* a key from a file: its first line, never from argv */
+static char *
+read_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n <= 0)
+		ig_die(IG_EXIT_USAGE, "%s: no key in the file", path);
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "retry-delay", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "placeholders", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* seed 003's GenerationTask defaults: three retries, five seconds */
+	struct ig_gen_options o = { IG_PLACEHOLDER, NULL, NULL, ".", 4, 0, 5, 3, 600, 0, 0 };
+	const char *backend = "placeholder", *key_file = NULL, *env;
+	char *key = NULL;
+	char *stdin_only[] = { "-" };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "j:o:h", longopts, NULL)) != -1)
+		switch (c) {
+		case 'b': backend = optarg; break;
+		case 'e': o.endpoint = optarg; break;
+		case 'k': key_file = optarg; break;
+		case 'o': o.out_dir = optarg; break;
+		case 'j': o.jobs = (int)number("--jobs", optarg, 1, 1024); break;
+		case 'r': o.per_minute = number("--rate", optarg, 0, 1e6); break;
+		case 'R': o.max_retries = (int)number("--retries", optarg, 0, 100); break;
+		case 'd': o.retry_delay = number("--retry-delay", optarg, 0, 3600); break;
+		case 't': o.timeout = (long)number("--timeout", optarg, 1, 86400); break;
+		case 'P': o.placeholders = 1; break;
+		case 'h': usage(0); break;
+		default: usage(IG_EXIT_USAGE);
+		}
+	if (strcmp(backend, "placeholder") == 0) {
+		o.backend = IG_PLACEHOLDER;
+	} else if (strcmp(backend, "gemini") == 0) {
+		o.backend = IG_GEMINI;
+	} else if (strcmp(backend, "openai") == 0) {
+		o.backend = IG_OPENAI;
+	} else {
+		ig_die(IG_EXIT_USAGE, "--backend is placeholder, gemini or openai, not %s", backend);
+	}
+	if (o.backend != IG_PLACEHOLDER) {
+		const char *public = o.backend == IG_GEMINI ? "https://generativelanguage.googleapis.com" :
+		    "https://api.openai.com";
+		const char *var = o.backend == IG_GEMINI ? "GEMINI_API_KEY" : "OPENAI_API_KEY";
+
+		if (!o.endpoint)
+			o.endpoint = (env = getenv("IG_ENDPOINT")) && *env ? env : public;
+		env = getenv(var);
+		key = key_file ? read_key(key_file) : env && *env ? ig_strdup(env) : NULL;
+		/* a local server (sd-server, LocalAI) may take no key */
+		if (!key && strcmp(o.endpoint, public) == 0)
+			ig_die(IG_EXIT_USAGE, "%s needs a key: %s, or --key-file", backend, var);
+		o.key = key;
+	}
+	o.progress = isatty(2);
+	rc = optind < argc ? ig_gen_run(&o, argv + optind, argc - optind) : ig_gen_run(&o, stdin_only, 1);
+	free(key);
+	ig_close_stdout();
+	return rc;
+}

@@ -1,0 +1,284 @@
+/* backend.c - building requests and reading answers of the image APIs */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jv.h>
+
+#include "backend.h"
+#include "base64.h"
+#include "json.h"
+
+const char *
+ig_aspect_ratio(uint32_t width, uint32_t height)
+{
+	static const struct { const char *name; double r; } ratios[] = {
+		{ "1:1", 1.0 }, { "2:3", 2.0 / 3 }, { "3:2", 1.5 }, { "3:4", 0.75 },
+		{ "4:3", 4.0 / 3 }, { "9:16", 9.0 / 16 }, { "16:9", 16.0 / 9 }, { "21:9", 21.0 / 9 },
+	};
+	double want = log((double)width / height), best = 1e9;
+	const char *name = "1:1";
+
+	for (size_t i = 0; i < sizeof ratios / sizeof *ratios; i++)
+		if (fabs(log(ratios[i].r) - want) < best) {
+			best = fabs(log(ratios[i].r) - want);
+			name = ratios[i].name;
+		}
+	return name;
+}
+
+void
+ig_gemini_request(struct ig_buf *b, const char *prompt, long long seed, int has_seed,
+    const char *aspect, const unsigned char *ref, size_t refn, const char *ref_mime)
+{
+	ig_buf_adds(b, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":");
+	ig_json_write_string(b, prompt, strlen(prompt));
+	ig_buf_addc(b, '}');
+	if (ref) {
+		/* the placeholder travels with the prompt: the model edits it */
+		ig_buf_adds(b, ",{\"inlineData\":{\"mimeType\":");
+		ig_json_write_string(b, ref_mime, strlen(ref_mime));
+		ig_buf_adds(b, ",\"data\":\"");
+		ig_base64_encode(b, ref, refn);
+		ig_buf_adds(b, "\"}}");
+	}
+	/* TEXT and IMAGE: what every image model accepts */
+	ig_buf_adds(b, "]}],\"generationConfig\":{\"responseModalities\":[\"TEXT\",\"IMAGE\"],"
+	    "\"imageConfig\":{\"aspectRatio\":\"");
+	ig_buf_adds(b, aspect);
+	ig_buf_addc(b, '"');
+	ig_buf_addc(b, '}');
+	if (has_seed) {
+		/* int32 in the API */
+		ig_buf_adds(b, ",\"seed\":");
+		ig_buf_add_int(b, seed & 0x7fffffff);
+	}
+	ig_buf_adds(b, "}}");
+}
+
+void
+ig_openai_request(struct ig_buf *b, const char *model, const char *prompt, const char *size)
+{
+	ig_buf_adds(b, "{\"model\":");
+	ig_json_write_string(b, model, strlen(model));
+	ig_buf_adds(b, ",\"prompt\":");
+	ig_json_write_string(b, prompt, strlen(prompt));
+	ig_buf_adds(b, ",\"n\":1,\"size\":");
+	ig_json_write_string(b, size, strlen(size));
+	/* GPT image models always answer in base64 and refuse the field */
+	if (strncmp(model, "gpt-image", 9) != 0)
+		ig_buf_adds(b, ",\"response_format\":\"b64_json\"");
+	ig_buf_addc(b, '}');
+}
+
+static jv
+path(jv v, const char *a, const char *b, const char *c)
+{
+	const char *keys[] = { a, b, c };
+
+	for (int i = 0; i < 3 && keys[i]; i++) {
+		jv next = ig_get(v, keys[i]);
+
+		jv_free(v);
+		v = next;
+	}
+	return v;
+}
+
+static void
+take_string(char *out, size_t n, jv v)
+{
+	snprintf(out, n, "%s", jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "");
+	jv_free(v);
+}
+
+/* a protobuf Duration such as "36.4s" */
+static double
+duration(jv v)
+{
+	double d = -1;
+
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		d = strtod(jv_string_value(v), NULL);
+	jv_free(v);
+	return d;
+}
+
+static int
+retryable_gemini(long http)
+{
+	return http == 408 || http == 429 || http == 500 || http == 502 || http == 503 || http == 504;
+}
+
+/* the google.rpc.Status error body: message, RetryInfo, a per-day quota */
+static void
+gemini_error(long http, jv body, struct ig_answer *a)
+{
+	jv err = jv_get_kind(body) == JV_KIND_ARRAY ? jv_array_get(jv_copy(body), 0) : jv_copy(body);
+	jv details;
+	int per_day = 0;
+	char msg[400];
+
+	err = path(err, "error", NULL, NULL);
+	take_string(msg, sizeof msg, ig_get(err, "message"));
+	details = ig_get(err, "details");
+	if (jv_get_kind(details) == JV_KIND_ARRAY)
+		jv_array_foreach(details, i, d) {
+			jv type = ig_get(d, "@type"), viol;
+
+			if (jv_get_kind(type) == JV_KIND_STRING &&
+			    strstr(jv_string_value(type), "RetryInfo"))
+				a->wait = duration(ig_get(d, "retryDelay"));
+			viol = ig_get(d, "violations");
+			if (jv_get_kind(viol) == JV_KIND_ARRAY)
+				jv_array_foreach(viol, j, q) {
+					jv id = ig_get(q, "quotaId");
+
+					per_day |= jv_get_kind(id) == JV_KIND_STRING &&
+					    strstr(jv_string_value(id), "PerDay") != NULL;
+					jv_free(id);
+					jv_free(q);
+				}
+			jv_free(viol);
+			jv_free(type);
+			jv_free(d);
+		}
+	jv_free(details);
+	jv_free(err);
+	snprintf(a->reason, sizeof a->reason, "HTTP %ld: %s", http, msg[0] ? msg : "no message");
+	if (http == 429 && per_day)
+		a->outcome = IG_QUOTA;
+	else
+		a->outcome = retryable_gemini(http) ? IG_RETRY : IG_FAILED;
+}
+
+void
+ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
+{
+	char err[256], text[200] = "", finish[64] = "";
+	jv v = ig_json_parse(body, n, err, sizeof err), cands, feedback;
+
+	a->outcome = IG_FAILED;
+	a->wait = -1;
+	a->image.len = 0;
+	if (http != 200) {
+		if (jv_is_valid(v)) {
+			gemini_error(http, v, a);
+		} else {
+			snprintf(a->reason, sizeof a->reason, "HTTP %ld", http);
+			a->outcome = retryable_gemini(http) ? IG_RETRY : IG_FAILED;
+		}
+		jv_free(v);
+		return;
+	}
+	if (!jv_is_valid(v)) {
+		/* a 200 cut short or garbled: the next try may be whole */
+		snprintf(a->reason, sizeof a->reason, "unreadable answer: %s", err);
+		a->outcome = IG_RETRY;
+		jv_free(v);
+		return;
+	}
+	take_string(a->response_id, sizeof a->response_id, ig_get(v, "responseId"));
+	feedback = path(jv_copy(v), "promptFeedback", "blockReason", NULL);
+	if (jv_get_kind(feedback) == JV_KIND_STRING) {
+		snprintf(a->reason, sizeof a->reason, "prompt blocked: %s", jv_string_value(feedback));
+		jv_free(feedback);
+		jv_free(v);
+		return;
+	}
+	jv_free(feedback);
+	cands = ig_get(v, "candidates");
+	if (jv_get_kind(cands) == JV_KIND_ARRAY)
+		jv_array_foreach(cands, i, cand) {
+			jv parts = path(jv_copy(cand), "content", "parts", NULL);
+
+			if (!finish[0])
+				take_string(finish, sizeof finish, ig_get(cand, "finishReason"));
+			if (jv_get_kind(parts) == JV_KIND_ARRAY)
+				jv_array_foreach(parts, j, part) {
+					jv inl = ig_get(part, "inlineData"), thought = ig_get(part, "thought");
+
+					if (!jv_is_valid(inl) || jv_get_kind(inl) == JV_KIND_NULL) {
+						jv_free(inl);
+						inl = ig_get(part, "inline_data");
+					}
+					if (jv_get_kind(inl) == JV_KIND_OBJECT && jv_get_kind(thought) != JV_KIND_TRUE &&
+					    a->image.len == 0) {
+						jv data = ig_get(inl, "data"), mime = ig_get(inl, "mimeType");
+
+						if (jv_get_kind(mime) != JV_KIND_STRING) {
+							jv_free(mime);
+							mime = ig_get(inl, "mime_type");
+						}
+						take_string(a->mime, sizeof a->mime, mime);
+						if (jv_get_kind(data) != JV_KIND_STRING ||
+						    ig_base64_decode(&a->image, jv_string_value(data),
+						    (size_t)jv_string_length_bytes(jv_copy(data))) != 0)
+							a->image.len = 0;
+						jv_free(data);
+					} else if (!text[0]) {
+						take_string(text, sizeof text, ig_get(part, "text"));
+					}
+					jv_free(inl);
+					jv_free(thought);
+					jv_free(part);
+				}
+			jv_free(parts);
+			jv_free(cand);
+		}
+	jv_free(cands);
+	jv_free(v);
+	if (a->image.len) {
+		a->outcome = IG_IMAGE;
+	} else if (finish[0] && strcmp(finish, "STOP") != 0) {
+		snprintf(a->reason, sizeof a->reason, "no image: finishReason %s", finish);
+	} else if (text[0]) {
+		snprintf(a->reason, sizeof a->reason, "no image, only text: %.150s", text);
+	} else {
+		snprintf(a->reason, sizeof a->reason, "no image in the answer");
+	}
+}
+
+void
+ig_openai_answer(long http, const char *body, size_t n, double header_wait, struct ig_answer *a)
+{
+	char err[256], code[64] = "", msg[400] = "";
+	jv v = ig_json_parse(body, n, err, sizeof err), b64;
+
+	a->outcome = IG_FAILED;
+	a->wait = header_wait;
+	a->image.len = 0;
+	snprintf(a->mime, sizeof a->mime, "image/png");
+	if (http != 200) {
+		take_string(code, sizeof code, path(jv_copy(v), "error", "code", NULL));
+		take_string(msg, sizeof msg, path(jv_copy(v), "error", "message", NULL));
+		snprintf(a->reason, sizeof a->reason, "HTTP %ld: %s", http, msg[0] ? msg : "no message");
+		if (strcmp(code, "insufficient_quota") == 0)
+			a->outcome = IG_QUOTA;
+		else if (http == 408 || http == 409 || http == 429 || http >= 500)
+			a->outcome = IG_RETRY;
+		jv_free(v);
+		return;
+	}
+	if (!jv_is_valid(v)) {
+		snprintf(a->reason, sizeof a->reason, "unreadable answer: %s", err);
+		a->outcome = IG_RETRY;
+		jv_free(v);
+		return;
+	}
+	b64 = ig_get(v, "data");
+	b64 = jv_get_kind(b64) == JV_KIND_ARRAY ? jv_array_get(b64, 0) : (jv_free(b64), jv_invalid());
+	b64 = jv_get_kind(b64) == JV_KIND_OBJECT ? path(b64, "b64_json", NULL, NULL) : (jv_free(b64), jv_invalid());
+	if (jv_get_kind(b64) == JV_KIND_STRING &&
+	    ig_base64_decode(&a->image, jv_string_value(b64),
+	    (size_t)jv_string_length_bytes(jv_copy(b64))) == 0 && a->image.len) {
+		a->outcome = IG_IMAGE;
+		if (a->image.len > 2 && (unsigned char)a->image.p[0] == 0xff &&
+		    (unsigned char)a->image.p[1] == 0xd8)
+			snprintf(a->mime, sizeof a->mime, "image/jpeg");
+	} else {
+		snprintf(a->reason, sizeof a->reason, "no image in the answer");
+	}
+	jv_free(b64);
+	jv_free(v);
+}

@@ -1,0 +1,34 @@
+/* gen.h - queued generation jobs in, images and their whole story out
+ *
+ * Reads lines; a generations record with status queued is a job, every other
+ * line passes through. For each job it prints the job running, then done or
+ * error, a metadata record, an images record and a generation_tasks record.
+ * HTTP backends run on libcurl's multi interface with a bounded number of
+ * transfers in flight; a window of jobs read ahead lets higher priorities go
+ * first. man/ig-gen.1 has the rules.
+ */
+#ifndef IG_GEN_H
+#define IG_GEN_H
+
+#include "store.h"
+
+enum ig_backend { IG_PLACEHOLDER, IG_GEMINI, IG_OPENAI };
+
+struct ig_gen_options {
+	enum ig_backend backend;
+	const char *endpoint;	/* base URL, no trailing slash */
+	const char *key;	/* API key, or NULL */
+	const char *out_dir;
+	int jobs;		/* transfers in flight */
+	double per_minute;	/* starts a minute, or 0 */
+	double retry_delay;	/* first backoff, seconds */
+	int max_retries;
+	long timeout;		/* seconds a transfer may take */
+	int placeholders;	/* write placeholder_path images, leave jobs queued */
+	int progress;		/* a progress line on stderr */
+};
+
+/* 0 all jobs done, 1 some failed or were refused, 130/143 after a signal */
+int ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles);
+
+#endif

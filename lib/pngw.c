@@ -1,0 +1,197 @@
+/* pngw.c - PNG encoding through libpng, text chunks by splicing bytes */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <png.h>
+#include <zlib.h>
+
+#include "err.h"
+#include "pngw.h"
+
+struct sink {
+	struct ig_buf *out;
+	char *err;
+	size_t errlen;
+};
+
+static void
+sink_write(png_structp png, png_bytep p, png_size_t n)
+{
+	struct sink *s = png_get_io_ptr(png);
+
+	ig_buf_add(s->out, p, n);
+}
+
+static void
+sink_flush(png_structp png)
+{
+	(void)png;
+}
+
+static void
+sink_error(png_structp png, png_const_charp msg)
+{
+	struct sink *s = png_get_error_ptr(png);
+
+	snprintf(s->err, s->errlen, "PNG: %s", msg);
+	png_longjmp(png, 1);
+}
+
+int
+ig_png_encode_rgb(struct ig_buf *out, uint32_t width, uint32_t height, int level,
+    ig_row_fn *row_fn, void *ctx, char *err, size_t errlen)
+{
+	struct sink s = { out, err, errlen };
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s, sink_error, NULL);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+	unsigned char *volatile row = NULL;
+
+	if (!info) {
+		snprintf(err, errlen, "PNG: out of memory");
+		png_destroy_write_struct(&png, NULL);
+		return -1;
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		free(row);
+		png_destroy_write_struct(&png, &info);
+		return -1;
+	}
+	png_set_write_fn(png, &s, sink_write, sink_flush);
+	png_set_compression_level(png, level);
+	/* one filter for every row: adaptive choice costs more than it saves
+	 * on smooth synthetic images */
+	png_set_filter(png, 0, PNG_FILTER_UP);
+	png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	row = ig_malloc((size_t)width * 3);
+	for (uint32_t y = 0; y < height; y++) {
+		row_fn(ctx, y, row);
+		png_write_row(png, row);
+	}
+	png_write_end(png, info);
+	free(row);
+	png_destroy_write_struct(&png, &info);
+	return 0;
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put32(struct ig_buf *b, uint32_t v)
+{
+	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	    (unsigned char)(v >> 8), (unsigned char)v };
+
+	ig_buf_add(b, c, 4);
+}
+
+static void
+add_chunk(struct ig_buf *b, const char *type, const struct ig_buf *data)
+{
+	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)type, 4);
+
+	crc = (uint32_t)crc32(crc, (const Bytef *)data->p, (uInt)data->len);
+	put32(b, (uint32_t)data->len);
+	ig_buf_add(b, type, 4);
+	ig_buf_add(b, data->p, data->len);
+	put32(b, crc);
+}
+
+int
+ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
+    const struct ig_text *texts, int ntexts)
+{
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	struct ig_buf data = { 0 };
+	size_t ihdr_end;
+
+	if (n < 33 || memcmp(png, sig, 8) != 0 || memcmp(png + 12, "IHDR", 4) != 0 ||
+	    be32(png + 8) != 13)
+		return -1;
+	ihdr_end = 8 + 8 + 13 + 4;
+	ig_buf_add(out, png, ihdr_end);
+	for (int i = 0; i < ntexts; i++) {
+		const char *t = texts[i].text;
+		int ascii = 1;
+
+		for (const char *q = t; *q && ascii; q++)
+			ascii = (unsigned char)*q < 0x80;
+		data.len = 0;
+		ig_buf_adds(&data, texts[i].key);
+		ig_buf_addc(&data, '\0');
+		if (!ascii)	/* not compressed, no language, no translated keyword */
+			ig_buf_add(&data, "\0\0\0\0", 4);
+		ig_buf_adds(&data, t);
+		add_chunk(out, ascii ? "tEXt" : "iTXt", &data);
+	}
+	ig_buf_add(out, png + ihdr_end, n - ihdr_end);
+	ig_buf_free(&data);
+	return 0;
+}
+
+int
+ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n, const char *text)
+{
+	size_t len = strlen(text);
+	unsigned char head[4];
+
+	if (n < 2 || jpeg[0] != 0xff || jpeg[1] != 0xd8)
+		return -1;
+	if (len > 65533)
+		len = 65533;
+	head[0] = 0xff;
+	head[1] = 0xfe;
+	head[2] = (unsigned char)((len + 2) >> 8);
+	head[3] = (unsigned char)(len + 2);
+	ig_buf_add(out, jpeg, 2);
+	ig_buf_add(out, head, 4);
+	ig_buf_add(out, text, len);
+	ig_buf_add(out, jpeg + 2, n - 2);
+	return 0;
+}
+
+char *
+ig_png_get_text(const unsigned char *png, size_t n, const char *key)
+{
+	size_t klen = strlen(key), pos = 8;
+
+	while (pos + 12 <= n) {
+		uint32_t len = be32(png + pos);
+		const unsigned char *type = png + pos + 4, *d = png + pos + 8;
+
+		if (len > n - pos - 12)
+			return NULL;
+		if (memcmp(type, "IDAT", 4) == 0 || memcmp(type, "IEND", 4) == 0)
+			return NULL;
+		if (len > klen && memcmp(d, key, klen) == 0 && d[klen] == '\0' &&
+		    (memcmp(type, "tEXt", 4) == 0 || (memcmp(type, "iTXt", 4) == 0 && len >= klen + 5))) {
+			size_t skip = klen + 1;
+			char *s;
+
+			if (type[0] == 'i') {
+				/* flag, method, then language and translated keyword */
+				skip += 2;
+				while (skip < len && d[skip])
+					skip++;
+				skip++;
+				while (skip < len && d[skip])
+					skip++;
+				skip++;
+			}
+			if (skip > len)
+				return NULL;
+			s = ig_malloc(len - skip + 1);
+			memcpy(s, d + skip, len - skip);
+			s[len - skip] = '\0';
+			return s;
+		}
+		pos += 12 + (size_t)len;
+	}
+	return NULL;
+}

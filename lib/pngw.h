@@ -1,0 +1,28 @@
+/* pngw.h - writing PNG files, and adding text to PNG and JPEG bytes */
+#ifndef IG_PNGW_H
+#define IG_PNGW_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct ig_text {
+	const char *key;	/* 1 to 79 Latin-1 bytes */
+	const char *text;	/* tEXt when ASCII, else iTXt (UTF-8) */
+};
+
+typedef void ig_row_fn(void *ctx, uint32_t y, unsigned char *row);
+
+/* an 8-bit RGB PNG, rows made by row(), zlib at level; -1 with err */
+int ig_png_encode_rgb(struct ig_buf *out, uint32_t width, uint32_t height, int level,
+    ig_row_fn *row, void *ctx, char *err, size_t errlen);
+/* png with text chunks spliced in after IHDR, so every reader sees them
+ * before the image data; -1 if png is not a PNG */
+int ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
+    const struct ig_text *texts, int ntexts);
+/* jpeg with a COM segment after SOI; -1 if jpeg is not a JPEG */
+int ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n, const char *text);
+/* the text of a tEXt or iTXt chunk with this key, or NULL (caller frees) */
+char *ig_png_get_text(const unsigned char *png, size_t n, const char *key);
+
+#endif
