@@ -889,9 +889,11 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 				eof = 0;
 			}
 			/* block on input only when nothing else is going on */
-			if (!ig_lines_buffered(&r) &&
-			    !ig_lines_wait(&r, e.inflight || e.nwindow ? 0 : 200))
-				break;
+			if (!ig_lines_buffered(&r)) {
+				fflush(stdout);
+				if (!ig_lines_wait(&r, e.inflight || e.nwindow ? 0 : 200))
+					break;
+			}
 			if ((n = ig_lines_next(&r, &line)) == -1) {
 				ig_lines_close(&r);
 				eof = 1;
@@ -907,6 +909,9 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 			break;
 		if ((stop_signal || e.quota) && e.inflight == 0)
 			break;
+		/* about to wait: what happened so far goes down the pipe now */
+		fflush(stdout);
+		ig_check_stdout();
 		if (e.multi && e.inflight) {
 			curl_multi_poll(e.multi, NULL, 0, 100, NULL);
 			curl_multi_perform(e.multi, &running);

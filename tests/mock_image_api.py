@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""A stand-in for the Gemini and OpenAI image APIs, on 127.0.0.1 only.
+
+mock_image_api.py PORTFILE LOGFILE: listens on a free port, writes the port to
+PORTFILE, logs one JSON line per request to LOGFILE. Markers in the prompt
+choose the answer: [429-once:SECONDS] [500-once] [503-once] [truncate-once]
+[slow:SECONDS] [blocked] [no-image] [text-only] [jpeg] [per-day] [400]
+[insufficient]. Environment: MOCK_KEY (the key it accepts), MOCK_JPEG (a JPEG
+to answer with), MOCK_LATENCY (seconds added to every answer), MOCK_IMAGE_BYTES
+(about how large a PNG to answer with).
+"""
+import base64, json, os, random, re, struct, sys, threading, time, zlib
+from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+
+KEY = os.environ.get("MOCK_KEY", "test-key")
+LATENCY = float(os.environ.get("MOCK_LATENCY", "0"))
+lock = threading.Lock()
+seen = {}
+inflight = [0, 0]  # now, most at once
+
+
+def png(width, height, noisy):
+    rng = random.Random(7)
+    raw = b"".join(b"\0" + (bytes(rng.getrandbits(8) for _ in range(width * 3)) if noisy
+                            else bytes([(x * 7) % 256 for x in range(width * 3)])) for _ in range(height))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+
+
+size = int(os.environ.get("MOCK_IMAGE_BYTES", "0"))
+side = max(8, int((size / 3) ** 0.5)) if size else 16
+IMAGE = base64.b64encode(png(side, side, bool(size))).decode()
+JPEG = base64.b64encode(open(os.environ["MOCK_JPEG"], "rb").read()).decode() if os.environ.get("MOCK_JPEG") else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, code, body, headers=(), truncate=False):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data) * 2 if truncate else len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        if truncate:
+            self.close_connection = True
+
+    def do_POST(self):
+        with lock:
+            inflight[0] += 1
+            inflight[1] = max(inflight[1], inflight[0])
+        try:
+            self.serve()
+        finally:
+            with lock:
+                inflight[0] -= 1
+
+    def serve(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+        gemini = ":generateContent" in self.path
+        if gemini:
+            parts = body["contents"][0]["parts"]
+            prompt = parts[0]["text"]
+            inline = any("inlineData" in p for p in parts[1:])
+            key = self.headers.get("x-goog-api-key")
+        else:
+            prompt, inline = body.get("prompt", ""), False
+            key = (self.headers.get("Authorization") or "").replace("Bearer ", "")
+        with lock:
+            count = seen[prompt] = seen.get(prompt, 0) + 1
+            with open(sys.argv[2], "a") as log:
+                log.write(json.dumps({"t": time.time(), "path": self.path, "prompt": prompt, "attempt": count,
+                                      "key_ok": key == KEY, "inline": inline, "body": body if not inline else None,
+                                      "max_inflight": inflight[1]}) + "\n")
+        if LATENCY:
+            time.sleep(LATENCY)
+        m = re.search(r"\[slow:([0-9.]+)\]", prompt)
+        if m:
+            time.sleep(float(m.group(1)))
+        if key != KEY:
+            return self.answer(403, {"error": {"code": 403, "message": "Permission denied: bad key.", "status": "PERMISSION_DENIED"}})
+        m = re.search(r"\[429-once:([0-9.]+)\]", prompt)
+        if m and count == 1:
+            if gemini:
+                return self.answer(429, {"error": {"code": 429, "message": "Resource exhausted.", "status": "RESOURCE_EXHAUSTED",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": m.group(1) + "s"}]}})
+            return self.answer(429, {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}},
+                               headers=[("retry-after-ms", str(int(float(m.group(1)) * 1000)))])
+        for code in (500, 503):
+            if f"[{code}-once]" in prompt and count == 1:
+                return self.answer(code, {"error": {"code": code, "message": "try again", "status": "UNAVAILABLE"}})
+        if "[truncate-once]" in prompt and count == 1:
+            return self.answer(200, {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": IMAGE}}]}}]}, truncate=True)
+        if "[400]" in prompt:
+            return self.answer(400, {"error": {"code": 400, "message": "Invalid argument.", "status": "INVALID_ARGUMENT"}})
+        if "[per-day]" in prompt:
+            return self.answer(429, {"error": {"code": 429, "message": "Quota exceeded for the day.", "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
+                            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "36s"}]}})
+        if "[insufficient]" in prompt:
+            return self.answer(429, {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}})
+        if not gemini:
+            return self.answer(200, {"created": 1, "data": [{"b64_json": JPEG if "[jpeg]" in prompt else IMAGE}]})
+        if "[blocked]" in prompt:
+            return self.answer(200, {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "responseId": "r-blocked"})
+        if "[no-image]" in prompt:
+            return self.answer(200, {"candidates": [{"finishReason": "NO_IMAGE", "index": 0}], "responseId": "r-none"})
+        if "[text-only]" in prompt:
+            return self.answer(200, {"candidates": [{"content": {"parts": [{"text": "I would rather describe it."}]}, "finishReason": "STOP"}]})
+        mime, data = ("image/jpeg", JPEG) if "[jpeg]" in prompt else ("image/png", IMAGE)
+        return self.answer(200, {"candidates": [{"content": {"role": "model", "parts": [
+            {"text": "Here it is."}, {"inlineData": {"mimeType": mime, "data": data}}]}, "finishReason": "STOP"}],
+            "modelVersion": "mock", "responseId": "resp-" + str(abs(hash(prompt)) % 10**8)})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+server.serve_forever()
