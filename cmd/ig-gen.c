@@ -75,7 +75,7 @@ main(int argc, char **argv)
 	char *stdin_only[] = { "-" };
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "j:o:h", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1)
 		switch (c) {
 		case 'b': backend = optarg; break;
 		case 'e': o.endpoint = optarg; break;

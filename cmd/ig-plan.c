@@ -103,15 +103,14 @@ main(int argc, char **argv)
 		default: usage(IG_EXIT_USAGE);
 		}
 	signal(SIGPIPE, SIG_IGN);
-	/* the store is optional: a plan can bring its library in the stream */
+	/* the store is optional: a plan can bring its library in the stream.
+	 * One that does not exist yet, or is being made by an ig-record
+	 * further down the pipe, holds nothing to look up. */
 	dir = ig_store_default(store_opt);
-	if (stat(dir, &st) == 0) {
-		if (ig_store_open(&store, dir, 1, err, sizeof err))
-			ig_die(IG_EXIT_SYSTEM, "%s", err);
+	if (stat(dir, &st) == 0 && ig_store_open(&store, dir, 1, err, sizeof err) == 0)
 		have_store = 1;
-	} else if (store_opt) {
-		ig_die(IG_EXIT_SYSTEM, "store %s: %s", dir, strerror(errno));
-	}
+	else if (store_opt)
+		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
 	p = ig_planner_new(have_store ? &store : NULL, skip);
 	if (optind == argc)
 		plan_file(p, "-");

@@ -106,11 +106,14 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 		s->indexes[c] = ig_malloc((size_t)(s->m->colls[c].nindexes + 1) * sizeof **s->indexes);
 	if (rdonly) {
 		if (stat(dir, &st) != 0) {
-			snprintf(err, errlen, "store %s: %s", dir, strerror(errno));
-			return errno;
+			rc = errno;
+			snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
+			ig_store_close(s);
+			return rc;
 		}
 	} else if ((rc = mkdirs(dir))) {
 		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
+		ig_store_close(s);
 		return rc;
 	}
 	if ((rc = mdb_env_create(&s->env)) ||
@@ -134,9 +137,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 	return 0;
 fail:
 	snprintf(err, errlen, "store %s: %s", dir, mdb_strerror(rc));
-	if (s->env)
-		mdb_env_close(s->env);
-	s->env = NULL;
+	ig_store_close(s);
 	return rc;
 }
 
@@ -145,12 +146,15 @@ ig_store_close(struct ig_store *s)
 {
 	if (s->env)
 		mdb_env_close(s->env);
-	for (int c = 0; c < s->m->ncolls; c++)
+	for (int c = 0; s->indexes && c < s->m->ncolls; c++)
 		free(s->indexes[c]);
 	free(s->indexes);
 	free(s->colls);
 	free(s->path);
 	s->env = NULL;
+	s->indexes = NULL;
+	s->colls = NULL;
+	s->path = NULL;
 }
 
 int
