@@ -1,6 +1,7 @@
 /* ig-gen - generate images for queued jobs, with their provenance */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,9 @@ main(int argc, char **argv)
 			ig_die(IG_EXIT_USAGE, "%s needs a key: %s, or --key-file", backend, var);
 		o.key = key;
 	}
+	/* answers and images are megabytes each: keep them on the heap, where
+	 * freed memory is reused, not in fresh zero-filled mappings */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	o.progress = isatty(2);
 	rc = optind < argc ? ig_gen_run(&o, argv + optind, argc - optind) : ig_gen_run(&o, stdin_only, 1);
 	free(key);

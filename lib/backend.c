@@ -71,6 +71,28 @@ ig_openai_request(struct ig_buf *b, const char *model, const char *prompt, const
 	ig_buf_addc(b, '}');
 }
 
+/* answers' images are parsed in place: strings this long are references */
+#define BIG_STRING 65536
+
+/* base64 held as a string or, when large, as a reference into body */
+static int
+decode_data(struct ig_buf *out, jv data, const char *body)
+{
+	if (jv_get_kind(data) == JV_KIND_STRING)
+		return ig_base64_decode(out, jv_string_value(data),
+		    (size_t)jv_string_length_bytes(jv_copy(data)));
+	if (jv_get_kind(data) == JV_KIND_OBJECT) {
+		jv off = ig_get(data, "ig_offset"), len = ig_get(data, "ig_length");
+		int rc = jv_get_kind(off) == JV_KIND_NUMBER && jv_get_kind(len) == JV_KIND_NUMBER ?
+		    ig_base64_decode(out, body + (size_t)jv_number_value(off), (size_t)jv_number_value(len)) : -1;
+
+		jv_free(off);
+		jv_free(len);
+		return rc;
+	}
+	return -1;
+}
+
 static jv
 path(jv v, const char *a, const char *b, const char *c)
 {
@@ -156,7 +178,7 @@ void
 ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 {
 	char err[256], text[200] = "", finish[64] = "";
-	jv v = ig_json_parse(body, n, err, sizeof err), cands, feedback;
+	jv v = ig_json_parse_big(body, n, BIG_STRING, err, sizeof err), cands, feedback;
 
 	a->outcome = IG_FAILED;
 	a->wait = -1;
@@ -211,9 +233,7 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 							mime = ig_get(inl, "mime_type");
 						}
 						take_string(a->mime, sizeof a->mime, mime);
-						if (jv_get_kind(data) != JV_KIND_STRING ||
-						    ig_base64_decode(&a->image, jv_string_value(data),
-						    (size_t)jv_string_length_bytes(jv_copy(data))) != 0)
+						if (decode_data(&a->image, data, body) != 0)
 							a->image.len = 0;
 						jv_free(data);
 					} else if (!text[0]) {
@@ -243,7 +263,7 @@ void
 ig_openai_answer(long http, const char *body, size_t n, double header_wait, struct ig_answer *a)
 {
 	char err[256], code[64] = "", msg[400] = "";
-	jv v = ig_json_parse(body, n, err, sizeof err), b64;
+	jv v = ig_json_parse_big(body, n, BIG_STRING, err, sizeof err), b64;
 
 	a->outcome = IG_FAILED;
 	a->wait = header_wait;
@@ -269,9 +289,8 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 	b64 = ig_get(v, "data");
 	b64 = jv_get_kind(b64) == JV_KIND_ARRAY ? jv_array_get(b64, 0) : (jv_free(b64), jv_invalid());
 	b64 = jv_get_kind(b64) == JV_KIND_OBJECT ? path(b64, "b64_json", NULL, NULL) : (jv_free(b64), jv_invalid());
-	if (jv_get_kind(b64) == JV_KIND_STRING &&
-	    ig_base64_decode(&a->image, jv_string_value(b64),
-	    (size_t)jv_string_length_bytes(jv_copy(b64))) == 0 && a->image.len) {
+	/* a small image arrives as a string, a large one as a reference */
+	if (decode_data(&a->image, b64, body) == 0 && a->image.len) {
 		a->outcome = IG_IMAGE;
 		if (a->image.len > 2 && (unsigned char)a->image.p[0] == 0xff &&
 		    (unsigned char)a->image.p[1] == 0xd8)

@@ -46,6 +46,22 @@ ig_base64_decode(struct ig_buf *b, const char *s, size_t n)
 		value['_'] = 63;
 	}
 	ig_buf_grow(b, n / 4 * 3 + 3);
+	/* whole groups of four without padding or line breaks, the usual case */
+	while (bits == 0 && n >= 4) {
+		int a = value[(unsigned char)s[0]], c = value[(unsigned char)s[1]];
+		int d = value[(unsigned char)s[2]], e = value[(unsigned char)s[3]];
+		char *o;
+
+		if ((a | c | d | e) < 0)
+			break;
+		o = b->p + b->len;
+		o[0] = (char)(a << 2 | c >> 4);
+		o[1] = (char)((c & 15) << 4 | d >> 2);
+		o[2] = (char)((d & 3) << 6 | e);
+		b->len += 3;
+		s += 4;
+		n -= 4;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 

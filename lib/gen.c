@@ -201,8 +201,11 @@ mkparents(const char *path)
 	return rc;
 }
 
-/* written to a temporary name beside it, flushed, then renamed: a crash
- * never leaves half an image under the real name */
+/* Written to a temporary name beside it, then renamed: a crash never leaves
+ * half an image under the real name. Writeback starts at once but is not
+ * waited for (an fsync a file made 64 transfers wait on the disk); the run
+ * syncs the file system once before it ends, and after a power cut a torn
+ * file is no sound image, so resume makes it again. */
 static int
 write_atomically(const char *path, const void *p, size_t n, char *err, size_t errlen)
 {
@@ -234,7 +237,8 @@ write_atomically(const char *path, const void *p, size_t n, char *err, size_t er
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -459,10 +463,18 @@ resume(struct engine *e, struct job *j)
 	if (f) {
 		char chunk[65536];
 		size_t n;
+		struct ig_imghdr h;
 
 		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
 			ig_buf_add(&bytes, chunk, n);
 		fclose(f);
+		/* only a whole, sound image counts: a torn one is made again */
+		ig_imghdr_init(&h);
+		ig_imghdr_feed(&h, (unsigned char *)bytes.p, bytes.len);
+		ig_imghdr_finish(&h);
+		ig_imghdr_free(&h);
+		if (h.err[0])
+			bytes.len = 0;
 		snprintf(needle, sizeof needle, "\"generation_id\":\"%s\"", j->id);
 		if ((text = ig_png_get_text((unsigned char *)bytes.p, bytes.len, PROVENANCE_KEY))) {
 			if (strstr(text, needle)) {
@@ -940,6 +952,15 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 		}
 	}
 	leave_queued(&e);
+	/* what this run wrote is on disk before it says it is done */
+	{
+		int dfd = open(o->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			syncfs(dfd);
+			close(dfd);
+		}
+	}
 	if (!eof)
 		ig_lines_close(&r);
 	if (o->progress)

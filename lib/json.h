@@ -13,6 +13,10 @@
 /* Parse exactly one JSON value from s[0..len), which must be followed by a
  * NUL byte. On error returns jv_invalid() and writes a reason to err. */
 jv ig_json_parse(const char *s, size_t len, char *err, size_t errlen);
+/* The same, but a string of at least big bytes with no escapes becomes
+ * {"ig_offset":N,"ig_length":N} into s: a multi-megabyte base64 image is
+ * read where it lies, without a copy and jq's second UTF-8 pass. */
+jv ig_json_parse_big(const char *s, size_t len, size_t big, char *err, size_t errlen);
 
 /* A line's top-level object as members, without building a jv object: keys
  * point into the line (or into key, when the key had escapes). */

@@ -175,6 +175,14 @@ while p < len(d):
 	assert_equal "$(jq -r .key_ok mock.log)" true
 }
 
+@test "ig-gen gemini: a large answer (a 300 kB image) is decoded where it lies, byte for byte" {
+	MOCK_IMAGE_BYTES=300000 MOCK_SAVE=$PWD/served.png start_mock
+	job 1 "big [fixed]" >in
+	run -0 gemini in
+	# the served PNG is noise: its pixels survive only an exact decode
+	assert_equal "$(identify -format '%wx%h %#' out/1.png)" "$(identify -format '%wx%h %#' served.png)"
+}
+
 @test "ig-gen gemini: the request asks for an image at the job's aspect ratio, with its seed" {
 	start_mock
 	job 1 "wide" | sed 's/64x48/1920x1080/' | gemini >/dev/null

@@ -3,11 +3,11 @@
 
 mock_image_api.py PORTFILE LOGFILE: listens on a free port, writes the port to
 PORTFILE, logs one JSON line per request to LOGFILE. Markers in the prompt
-choose the answer: [429-once:SECONDS] [500-once] [503-once] [truncate-once]
+choose the answer: [fixed] (one answer, encoded once) [429-once:SECONDS] [500-once] [503-once] [truncate-once]
 [slow:SECONDS] [blocked] [no-image] [text-only] [jpeg] [per-day] [400]
 [insufficient]. Environment: MOCK_KEY (the key it accepts), MOCK_JPEG (a JPEG
 to answer with), MOCK_LATENCY (seconds added to every answer), MOCK_IMAGE_BYTES
-(about how large a PNG to answer with).
+(about how large a PNG to answer with), MOCK_SAVE (a file to save that PNG in).
 """
 import base64, json, os, random, re, struct, sys, threading, time, zlib
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
@@ -31,7 +31,12 @@ def png(width, height, noisy):
 
 size = int(os.environ.get("MOCK_IMAGE_BYTES", "0"))
 side = max(8, int((size / 3) ** 0.5)) if size else 16
-IMAGE = base64.b64encode(png(side, side, bool(size))).decode()
+IMAGE_BYTES = png(side, side, bool(size))
+IMAGE = base64.b64encode(IMAGE_BYTES).decode()
+if os.environ.get("MOCK_SAVE"):
+    open(os.environ["MOCK_SAVE"], "wb").write(IMAGE_BYTES)
+FIXED = json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {"mimeType": "image/png", "data": IMAGE}}]},
+                    "finishReason": "STOP"}], "responseId": "resp-fixed"}).encode()
 JPEG = base64.b64encode(open(os.environ["MOCK_JPEG"], "rb").read()).decode() if os.environ.get("MOCK_JPEG") else None
 
 
@@ -42,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def answer(self, code, body, headers=(), truncate=False):
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data) * 2 if truncate else len(data)))
@@ -115,13 +120,19 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"candidates": [{"finishReason": "NO_IMAGE", "index": 0}], "responseId": "r-none"})
         if "[text-only]" in prompt:
             return self.answer(200, {"candidates": [{"content": {"parts": [{"text": "I would rather describe it."}]}, "finishReason": "STOP"}]})
+        if "[jpeg]" not in prompt and "[fixed]" in prompt:
+            return self.answer(200, FIXED)  # encoded once: for benchmarks
         mime, data = ("image/jpeg", JPEG) if "[jpeg]" in prompt else ("image/png", IMAGE)
         return self.answer(200, {"candidates": [{"content": {"role": "model", "parts": [
             {"text": "Here it is."}, {"inlineData": {"mimeType": mime, "data": data}}]}, "finishReason": "STOP"}],
             "modelVersion": "mock", "responseId": "resp-" + str(abs(hash(prompt)) % 10**8)})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default 5 drops 64 clients connecting at once
+
+
+server = Server(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))

@@ -1,0 +1,53 @@
+#!/bin/sh
+# bench/gen.sh [JOBS] - ig-gen against the mock API (tests/mock_image_api.py)
+# answering after 200 ms with a 1.5 MB PNG, at --jobs 1, 8 and 64, beside
+# xargs -P N curl making the same requests (and only saving the answers).
+# Prints jobs a second, peak memory, and the ratio to the ideal N / 0.2 s.
+set -eu
+n=${1:-256}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT
+cd "$tmp"
+MOCK_KEY=bench MOCK_LATENCY=0.2 MOCK_IMAGE_BYTES=1500000 python3 "$top/tests/mock_image_api.py" port log &
+mock=$!
+while [ ! -s port ]; do sleep 0.05; done
+url="http://127.0.0.1:$(cat port)"
+echo "mock at $url: 200 ms a request, 1.5 MB PNG answers; $n jobs a run (a run of $((n / 8)) at --jobs 1)"
+
+jobs_file() { # n: queued jobs, prompts that the mock answers the same way
+	i=0
+	while [ $i -lt "$1" ]; do
+		printf '{"collection":"generations","id":"01970000-0000-7000-8000-%012d","status":"queued","prompt":"map %d [fixed]","output_path":"out/%d.png","params":{"seed":%d}}\n' $i $i $i $i
+		i=$((i + 1))
+	done
+}
+
+for p in 1 8 64; do
+	count=$n
+	[ $p -eq 1 ] && count=$((n / 8))
+	jobs_file $count >jobs.jsonl
+	rm -rf out
+	s=$(date +%s%N)
+	/usr/bin/time -f %M -o mem env GEMINI_API_KEY=bench "$top/bin/ig-gen" --backend gemini --endpoint "$url" \
+		--jobs $p jobs.jsonl >lines
+	ig=$(( $(date +%s%N) - s ))
+	done_n=$(grep -c '"collection":"generations".*"status":"done"' lines)
+
+	# the same requests through curl, one process each, N at once
+	mkdir -p req res
+	i=0
+	while [ $i -lt $count ]; do
+		printf '{"contents":[{"role":"user","parts":[{"text":"map %d [fixed]"}]}],"generationConfig":{"responseModalities":["TEXT","IMAGE"],"imageConfig":{"aspectRatio":"1:1"},"seed":%d}}' $i $i >req/$i
+		i=$((i + 1))
+	done
+	s=$(date +%s%N)
+	seq 0 $((count - 1)) | xargs -P $p -I{} curl -s -o res/{} -H 'Content-Type: application/json' \
+		-H 'x-goog-api-key: bench' --data-binary @req/{} "$url/v1beta/models/m:generateContent"
+	cu=$(( $(date +%s%N) - s ))
+	awk -v p=$p -v c=$count -v d=$done_n -v ig=$ig -v cu=$cu -v mem="$(cat mem)" 'BEGIN {
+		r = c / (ig / 1e9); x = c / (cu / 1e9); ideal = p / 0.2
+		printf "--jobs %2d: ig-gen %6.1f jobs/s (%d done, %.0f%% of the ideal %.0f), peak %d MB; xargs -P %d curl %6.1f jobs/s; ig-gen/xargs %.2f\n",
+			p, r, d, 100 * r / ideal, ideal, mem / 1024, p, x, r / x }'
+	rm -rf req res
+done
