@@ -317,6 +317,14 @@ bad_job() { # prompt expected-reason
 	assert_equal "$(jq -r .max_inflight mock.log | sort -n | tail -1)" 3
 }
 
+@test "ig-gen gemini: --rate spaces the starts" {
+	start_mock
+	for i in 1 2 3; do job $i "r$i"; done >in
+	gemini --jobs 3 --rate 100 in >/dev/null
+	# 100 a minute: 0.6 s apart at least
+	jq -r .t mock.log | sort -n | awk 'NR > 1 && $1 - prev < 0.6 { bad = 1 } { prev = $1 } END { exit bad }'
+}
+
 @test "ig-gen gemini: higher priority runs first" {
 	start_mock
 	{ job 1 low "" ',"priority":1'; job 2 high "" ',"priority":9'; job 3 mid "" ',"priority":5'; } >in
