@@ -223,29 +223,11 @@ job_from_line(const char *where, long lineno, const char *line, size_t len)
 }
 
 static void
-hash_file_lines(struct ig_pool *pool, const char *name)
+hash_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 {
-	struct ig_lines r;
-	const char *where = strcmp(name, "-") == 0 ? "stdin" : name;
-	char *line;
-	ssize_t n;
+	struct job *j = job_from_line(name, lineno, line, n);
 
-	if (ig_lines_open(&r, name) != 0) {
-		ig_warn("%s: %s", name, strerror(errno));
-		rejected++;
-		return;
-	}
-	while ((n = ig_lines_next(&r, &line)) >= 0) {
-		struct job *j;
-
-		if (n == 0)
-			continue;
-		j = job_from_line(where, r.lineno, line, (size_t)n);
-		ig_pool_submit(pool, j, j->kind != PASS);
-	}
-	if (n == -2)
-		ig_die(IG_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
-	ig_lines_close(&r);
+	ig_pool_submit(ctx, j, j->kind != PASS);
 }
 
 /* the stored images, a few hundred at a time so no read stays open long */
@@ -335,10 +317,8 @@ main(int argc, char **argv)
 	pool = ig_pool_new(jobs, work, done, NULL);
 	if (stored)
 		check_stored(pool, ig_store_default(store_opt));
-	else if (optind == argc)
-		hash_file_lines(pool, "-");
-	for (int i = optind; i < argc; i++)
-		hash_file_lines(pool, argv[i]);
+	else
+		rejected += ig_lines_each(argv + optind, argc - optind, hash_line, pool);
 	ig_pool_free(pool);
 	if (stored)
 		printf("{\"checked\":%ld,\"failed\":%ld}\n", checked, rejected);

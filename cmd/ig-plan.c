@@ -39,44 +39,28 @@ warn_at(void *ctx, const char *msg)
 }
 
 static void
-plan_file(struct ig_planner *p, const char *name)
+plan_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 {
-	struct ig_lines r;
-	struct where w = { strcmp(name, "-") == 0 ? "stdin" : name, 0 };
-	char *line, err[1024];
-	ssize_t n;
+	struct ig_planner *p = ctx;
+	struct where w = { name, lineno };
+	char err[1024];
+	jv v = ig_json_parse(line, n, err, sizeof err);
 
-	if (ig_lines_open(&r, name) != 0) {
-		ig_warn("%s: %s", name, strerror(errno));
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		ig_err_at(name, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
 		rejected++;
-		return;
+	} else if (ig_has(v, "collection")) {
+		/* records pass on; the theme library is kept for the plans */
+		if (ig_planner_is_library(v))
+			ig_planner_library(p, jv_copy(v));
+		fwrite(line, 1, n, stdout);
+		putchar('\n');
+	} else if (ig_planner_expand(p, v, stdout, warn_at, &w, err, sizeof err) != 0) {
+		ig_err_at(name, lineno, "%s", err);
+		rejected++;
 	}
-	while ((n = ig_lines_next(&r, &line)) >= 0) {
-		jv v;
-
-		if (strspn(line, " \t\r") == (size_t)n)
-			continue;
-		w.line = r.lineno;
-		v = ig_json_parse(line, (size_t)n, err, sizeof err);
-		if (jv_get_kind(v) != JV_KIND_OBJECT) {
-			ig_err_at(w.file, w.line, "%s", jv_is_valid(v) ? "not a JSON object" : err);
-			rejected++;
-		} else if (ig_has(v, "collection")) {
-			/* records pass on; the theme library is kept for the plans */
-			if (ig_planner_is_library(v))
-				ig_planner_library(p, jv_copy(v));
-			fwrite(line, 1, (size_t)n, stdout);
-			putchar('\n');
-		} else if (ig_planner_expand(p, v, stdout, warn_at, &w, err, sizeof err) != 0) {
-			ig_err_at(w.file, w.line, "%s", err);
-			rejected++;
-		}
-		jv_free(v);
-		ig_check_stdout();
-	}
-	if (n == -2)
-		ig_die(IG_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
-	ig_lines_close(&r);
+	jv_free(v);
+	ig_check_stdout();
 }
 
 int
@@ -112,10 +96,7 @@ main(int argc, char **argv)
 	else if (store_opt)
 		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
 	p = ig_planner_new(have_store ? &store : NULL, skip);
-	if (optind == argc)
-		plan_file(p, "-");
-	for (int i = optind; i < argc; i++)
-		plan_file(p, argv[i]);
+	rejected += ig_lines_each(argv + optind, argc - optind, plan_line, p);
 	ig_planner_free(p);
 	if (have_store)
 		ig_store_close(&store);

@@ -126,6 +126,15 @@ duration(jv v)
 	return d;
 }
 
+/* a 200 cut short or garbled: the next try may be whole */
+static void
+unreadable(struct ig_answer *a, const char *err, jv v)
+{
+	snprintf(a->reason, sizeof a->reason, "unreadable answer: %s", err);
+	a->outcome = IG_RETRY;
+	jv_free(v);
+}
+
 static int
 retryable_gemini(long http)
 {
@@ -194,10 +203,7 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 		return;
 	}
 	if (!jv_is_valid(v)) {
-		/* a 200 cut short or garbled: the next try may be whole */
-		snprintf(a->reason, sizeof a->reason, "unreadable answer: %s", err);
-		a->outcome = IG_RETRY;
-		jv_free(v);
+		unreadable(a, err, v);
 		return;
 	}
 	take_string(a->response_id, sizeof a->response_id, ig_get(v, "responseId"));
@@ -281,9 +287,7 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 		return;
 	}
 	if (!jv_is_valid(v)) {
-		snprintf(a->reason, sizeof a->reason, "unreadable answer: %s", err);
-		a->outcome = IG_RETRY;
-		jv_free(v);
+		unreadable(a, err, v);
 		return;
 	}
 	b64 = ig_get(v, "data");

@@ -367,12 +367,46 @@ infotext(struct ig_buf *b, struct job *j, const char *model)
 }
 
 /* the file is written; now its facts, and every record of the job */
+/* the images record of a file a job made */
+static jv
+image_record(struct engine *e, struct job *j, const char *path, const struct ig_facts *f,
+    const char *origin)
+{
+	char img_id[IG_UUID_TEXT];
+	const char *type = str_of(j->params, "type"), *subtype = str_of(j->params, "subtype");
+	const char *theme = str_of(j->params, "theme");
+	jv img, src = jv_null();
+
+	uuid_of(images_ns, path, img_id);
+	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
+	    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f->img.format));
+	img = jv_object_set(img, jv_string("width"), jv_number(f->img.width));
+	img = jv_object_set(img, jv_string("height"), jv_number(f->img.height));
+	img = jv_object_set(img, jv_string("size"), jv_number((double)f->size));
+	img = jv_object_set(img, jv_string("sha256"), jv_string(f->sha256));
+	img = jv_object_set(img, jv_string("xxh128"), jv_string(f->xxh128));
+	img = jv_object_set(img, jv_string("type"), jv_string(type ? type : "image"));
+	img = jv_object_set(img, jv_string("subtype"), jv_string(subtype ? subtype : ""));
+	img = jv_object_set(img, jv_string("theme"), jv_string(theme ? theme : ""));
+	img = jv_object_set(img, jv_string("generation_params"), jv_copy(j->params));
+	img = jv_object_set(img, jv_string("origin"), jv_string(origin));
+	img = jv_object_set(img, jv_string("generation_id"), jv_string(j->id));
+	if (strcmp(origin, "generated") == 0 && j->source_placeholder[0]) {
+		char *pp = out_path(e, j->source_placeholder), src_id[IG_UUID_TEXT];
+
+		uuid_of(images_ns, pp, src_id);
+		src = jv_string(src_id);
+		img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
+		free(pp);
+	}
+	return jv_object_set(img, jv_string("source_id"), src);
+}
+
 static void
 record_done(struct engine *e, struct job *j, const char *path, jv meta, int origin_placeholder)
 {
 	struct ig_facts f;
-	char img_id[IG_UUID_TEXT];
-	jv img, src = jv_null();
+	jv img;
 
 	if (ig_hash_file(e->hasher, path, &f) != 0 || f.img.err[0]) {
 		char why[400];
@@ -385,29 +419,7 @@ record_done(struct engine *e, struct job *j, const char *path, jv meta, int orig
 	emit(e, job_with_status(j, "done"));
 	meta = jv_object_set(meta, jv_string("sha256"), jv_string(f.sha256));
 	emit(e, meta);
-	uuid_of(images_ns, path, img_id);
-	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
-	    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f.img.format));
-	img = jv_object_set(img, jv_string("width"), jv_number(f.img.width));
-	img = jv_object_set(img, jv_string("height"), jv_number(f.img.height));
-	img = jv_object_set(img, jv_string("size"), jv_number((double)f.size));
-	img = jv_object_set(img, jv_string("sha256"), jv_string(f.sha256));
-	img = jv_object_set(img, jv_string("xxh128"), jv_string(f.xxh128));
-	img = jv_object_set(img, jv_string("type"), jv_string(str_of(j->params, "type") ? str_of(j->params, "type") : "image"));
-	img = jv_object_set(img, jv_string("subtype"), jv_string(str_of(j->params, "subtype") ? str_of(j->params, "subtype") : ""));
-	img = jv_object_set(img, jv_string("theme"), jv_string(str_of(j->params, "theme") ? str_of(j->params, "theme") : ""));
-	img = jv_object_set(img, jv_string("generation_params"), jv_copy(j->params));
-	img = jv_object_set(img, jv_string("origin"), jv_string(origin_placeholder ? "placeholder" : "generated"));
-	img = jv_object_set(img, jv_string("generation_id"), jv_string(j->id));
-	if (j->source_placeholder[0]) {
-		char *pp = out_path(e, j->source_placeholder), src_id[IG_UUID_TEXT];
-
-		uuid_of(images_ns, pp, src_id);
-		src = jv_string(src_id);
-		img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
-		free(pp);
-	}
-	img = jv_object_set(img, jv_string("source_id"), src);
+	img = image_record(e, j, path, &f, origin_placeholder ? "placeholder" : "generated");
 	emit(e, img);
 	emit_task(e, j, "done", JV_OBJECT(jv_string("path"), jv_string(path), jv_string("sha256"), jv_string(f.sha256)));
 	e->done++;
@@ -518,9 +530,8 @@ static void
 make_placeholder(struct engine *e, struct job *j)
 {
 	struct ig_buf png = { 0 };
-	char err[512], *path, img_id[IG_UUID_TEXT];
+	char err[512], *path;
 	struct ig_facts f;
-	jv img;
 
 	if (j->placeholder && ig_path_leaves_root(j->placeholder)) {
 		ig_err_at(j->file, j->lineno, "job %s: placeholder_path leaves the output root", j->id);
@@ -537,17 +548,8 @@ make_placeholder(struct engine *e, struct job *j)
 		ig_err_at(j->file, j->lineno, "job %s: %s", j->id, err);
 		e->refused++;
 	} else if (ig_hash_file(e->hasher, path, &f) == 0 && !f.img.err[0]) {
-		uuid_of(images_ns, path, img_id);
-		img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
-		    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f.img.format));
-		img = jv_object_set(img, jv_string("width"), jv_number(f.img.width));
-		img = jv_object_set(img, jv_string("height"), jv_number(f.img.height));
-		img = jv_object_set(img, jv_string("size"), jv_number((double)f.size));
-		img = jv_object_set(img, jv_string("sha256"), jv_string(f.sha256));
-		img = jv_object_set(img, jv_string("xxh128"), jv_string(f.xxh128));
-		img = jv_object_set(img, jv_string("type"), jv_string(str_of(j->params, "type") ? str_of(j->params, "type") : "image"));
-		img = jv_object_set(img, jv_string("origin"), jv_string("placeholder"));
-		img = jv_object_set(img, jv_string("generation_id"), jv_string(j->id));
+		jv img = image_record(e, j, path, &f, "placeholder");
+
 		emit(e, img);
 	}
 	/* the job stays queued, for the model to replace the stand-in */

@@ -104,3 +104,34 @@ ig_lines_next(struct ig_lines *r, char **line)
 		r->end += (size_t)n;
 	}
 }
+
+int
+ig_lines_each(char **files, int nfiles, ig_line_fn *fn, void *ctx)
+{
+	char *stdin_only[] = { "-" };
+	int failed = 0;
+
+	if (nfiles == 0) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		const char *name = strcmp(files[i], "-") == 0 ? "stdin" : files[i];
+		struct ig_lines r;
+		char *line;
+		ssize_t n;
+
+		if (ig_lines_open(&r, files[i]) != 0) {
+			ig_warn("%s: %s", files[i], strerror(errno));
+			failed++;
+			continue;
+		}
+		while ((n = ig_lines_next(&r, &line)) >= 0)
+			if (strspn(line, " \t\r") < (size_t)n)
+				fn(ctx, name, r.lineno, line, (size_t)n);
+		if (n == -2)
+			ig_die(IG_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
+		ig_lines_close(&r);
+	}
+	return failed;
+}

@@ -28,4 +28,10 @@ int ig_lines_buffered(const struct ig_lines *r);
 /* wait up to ms for input; 1 if some is ready (or at end), 0 on timeout */
 int ig_lines_wait(struct ig_lines *r, int ms);
 
+/* each non-blank line of the files (standard input when there are none) to
+ * fn, with the name for messages (stdin for -) and the line number; returns
+ * how many files could not be opened, each reported; dies on a read error */
+typedef void ig_line_fn(void *ctx, const char *name, long lineno, char *line, size_t len);
+int ig_lines_each(char **files, int nfiles, ig_line_fn *fn, void *ctx);
+
 #endif
