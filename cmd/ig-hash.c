@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +62,15 @@ work(void *ctx, void *item, int worker)
 	j->rc = ig_hash_file(hashers[worker], j->path, &j->facts);
 }
 
-static void
-problem(struct job *j, const char *fmt, const char *a, const char *b)
+static void __attribute__((format(printf, 2, 3)))
+problem(struct job *j, const char *fmt, ...)
 {
 	char msg[600];
+	va_list ap;
 
-	snprintf(msg, sizeof msg, fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
 	if (j->lineno)
 		ig_err_at(j->where, j->lineno, "%s: %s", j->path, msg);
 	else
@@ -99,7 +103,7 @@ check_done(struct job *j)
 
 	checked++;
 	if (j->rc != 0)
-		problem(j, "%s%s", j->facts.err, "");
+		problem(j, "%s", j->facts.err);
 	else if (differs(j, "sha256", j->facts.sha256) || differs(j, "xxh128", j->facts.xxh128))
 		problem(j, "content changed: sha256 recorded %s, the file has %s",
 		    jv_get_kind(sha) == JV_KIND_STRING ? jv_string_value(sha) : "-", j->facts.sha256);
@@ -164,7 +168,7 @@ done(void *ctx, void *item)
 		if (j->line)
 			put_line(j->line, strlen(j->line));
 	} else if (j->rc != 0) {
-		problem(j, "%s%s", j->facts.err, "");
+		problem(j, "%s", j->facts.err);
 		/* a record whose file is gone still goes on; a bare path ends here */
 		if (j->kind == RECORD)
 			put_line(j->line, strlen(j->line));
@@ -172,7 +176,7 @@ done(void *ctx, void *item)
 		jv o = with_facts(j);
 
 		if (j->facts.img.err[0])
-			problem(j, "%s%s", j->facts.img.err, "");
+			problem(j, "%s", j->facts.img.err);
 		out.len = 0;
 		ig_json_write(&out, o);
 		put_line(out.p, out.len);
