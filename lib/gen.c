@@ -97,17 +97,6 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *
-str_of(jv o, const char *key)
-{
-	jv v = ig_get(o, key);
-	const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
-
-	/* o holds the string */
-	jv_free(v);
-	return s;
-}
-
 static void
 put_line(struct engine *e)
 {
@@ -147,22 +136,22 @@ job_new(jv rec, const char *file, long lineno)
 	j->rec = rec;
 	j->file = file;
 	j->lineno = lineno;
-	snprintf(j->id, sizeof j->id, "%s", str_of(rec, "id") ? str_of(rec, "id") : "");
+	snprintf(j->id, sizeof j->id, "%s", ig_str(rec, "id") ? ig_str(rec, "id") : "");
 	j->params = ig_get(rec, "params");
 	if (jv_get_kind(j->params) != JV_KIND_OBJECT) {
 		jv_free(j->params);
 		j->params = jv_object();
 	}
-	j->prompt = str_of(rec, "prompt");
-	j->output = str_of(rec, "output_path");
-	j->placeholder = str_of(rec, "placeholder_path");
-	j->model = str_of(j->params, "model") ? str_of(j->params, "model") : "gemini-2.5-flash-image";
+	j->prompt = ig_str(rec, "prompt");
+	j->output = ig_str(rec, "output_path");
+	j->placeholder = ig_str(rec, "placeholder_path");
+	j->model = ig_str(j->params, "model") ? ig_str(j->params, "model") : "gemini-2.5-flash-image";
 	v = ig_get(j->params, "seed");
 	if ((j->has_seed = jv_get_kind(v) == JV_KIND_NUMBER))
 		j->seed = (long long)jv_number_value(v);
 	jv_free(v);
-	if (str_of(j->params, "size"))
-		sscanf(str_of(j->params, "size"), "%ux%u", &w, &h);
+	if (ig_str(j->params, "size"))
+		sscanf(ig_str(j->params, "size"), "%ux%u", &w, &h);
 	j->width = w >= 1 && w <= 16384 ? w : 1024;
 	j->height = h >= 1 && h <= 16384 ? h : 1024;
 	snprintf(j->size, sizeof j->size, "%ux%u", j->width, j->height);
@@ -373,8 +362,8 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
     const char *origin)
 {
 	char img_id[IG_UUID_TEXT];
-	const char *type = str_of(j->params, "type"), *subtype = str_of(j->params, "subtype");
-	const char *theme = str_of(j->params, "theme");
+	const char *type = ig_str(j->params, "type"), *subtype = ig_str(j->params, "subtype");
+	const char *theme = ig_str(j->params, "theme");
 	jv img, src = jv_null();
 
 	uuid_of(images_ns, path, img_id);
@@ -494,9 +483,9 @@ resume(struct engine *e, struct job *j)
 
 				if (jv_get_kind(meta) == JV_KIND_OBJECT) {
 					snprintf(j->source_placeholder, sizeof j->source_placeholder, "%s",
-					    str_of(meta, "source_placeholder") ? str_of(meta, "source_placeholder") : "");
-					record_done(e, j, path, meta, strcmp(str_of(meta, "model") ?
-					    str_of(meta, "model") : "", "placeholder") == 0);
+					    ig_str(meta, "source_placeholder") ? ig_str(meta, "source_placeholder") : "");
+					record_done(e, j, path, meta, strcmp(ig_str(meta, "model") ?
+					    ig_str(meta, "model") : "", "placeholder") == 0);
 					done = 1;
 				} else {
 					jv_free(meta);
@@ -619,7 +608,7 @@ start_transfer(struct engine *e, struct job *j)
 		{
 			/* the plan's aspect ratio, else the nearest to the size */
 			jv config = ig_get(j->params, "config");
-			const char *aspect = str_of(config, "aspect_ratio");
+			const char *aspect = ig_str(config, "aspect_ratio");
 
 			ig_gemini_request(&j->request, j->prompt, j->seed, j->has_seed,
 			    aspect ? aspect : ig_aspect_ratio(j->width, j->height),
@@ -783,8 +772,8 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 		jv_free(v);
 		return;
 	}
-	coll = str_of(v, "collection");
-	status = str_of(v, "status");
+	coll = ig_str(v, "collection");
+	status = ig_str(v, "status");
 	if (!coll || strcmp(coll, "generations") != 0 || !status || strcmp(status, "queued") != 0) {
 		fwrite(line, 1, n, stdout);
 		putchar('\n');

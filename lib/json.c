@@ -743,6 +743,17 @@ ig_get(jv obj, const char *key)
 	return jv_object_get(jv_copy(obj), jv_string(key));
 }
 
+const char *
+ig_str(jv obj, const char *key)
+{
+	jv v = ig_get(obj, key);
+	const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+
+	/* obj holds another reference to the string: the pointer stays good */
+	jv_free(v);
+	return s;
+}
+
 int
 ig_has(jv obj, const char *key)
 {

@@ -54,5 +54,7 @@ size_t ig_utf8_length(const char *s, size_t n);
 /* borrowed-field helpers that never abort on a non-object */
 jv ig_get(jv obj, const char *key);	/* returns a new reference or jv_invalid() */
 int ig_has(jv obj, const char *key);	/* present, null included */
+/* a string field, borrowed from obj (which keeps it alive), or NULL */
+const char *ig_str(jv obj, const char *key);
 
 #endif

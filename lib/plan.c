@@ -74,15 +74,13 @@ ig_planner_free(struct ig_planner *p)
 	free(p);
 }
 
+/* a string field, or "" */
 static const char *
 str(jv rec, const char *key)
 {
-	jv v = ig_get(rec, key);
-	const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+	const char *s = ig_str(rec, key);
 
-	/* rec holds the string, so the pointer outlives v */
-	jv_free(v);
-	return s;
+	return s ? s : "";
 }
 
 static jv
