@@ -731,13 +731,18 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 		job_free(j);
 		break;
 	case IG_RETRY:
-		if (j->attempts <= e->o->max_retries && !stop_signal && !e->quota) {
+		if (stop_signal || e->quota) {
+			/* the run is stopping: the next one tries it again */
+			emit(e, jv_copy(j->rec));
+			emit_task(e, j, "pending", jv_null());
+			job_free(j);
+		} else if (j->attempts <= e->o->max_retries) {
 			j->not_before = mono() + backoff(e->o, j->attempts, a.wait);
 			window_add(e, j);
-			break;
+		} else {
+			fail_job(e, j, a.reason);
+			job_free(j);
 		}
-		fail_job(e, j, a.reason);
-		job_free(j);
 		break;
 	case IG_QUOTA:
 		/* the day's quota is gone: this job and the rest stay queued */
