@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# pipelines/: the main job and the nightly check, as people run them
+
+load helper
+
+PIPES="$BATS_TEST_DIRNAME/../pipelines"
+
+@test "pipelines/main: plans, generates, records and round-trips its batch offline" {
+	run -0 "$PIPES/main" work
+	assert_regex "$output" "^main: batch [0-9a-f-]{36} is done: 8 images in work/maps"
+	assert_equal "$(find work/maps -name '*.png' | wc -l)" 8
+}
+
+@test "pipelines/main: a second run redoes nothing" {
+	"$PIPES/main" work >/dev/null
+	find work/maps -name '*.png' -exec touch -d 2001-01-01 {} +
+	run -0 "$PIPES/main" work
+	assert_equal "$(find work/maps -name '*.png' -newermt 2002-01-01 | wc -l)" 0
+}
+
+@test "pipelines/nightly: silent on a sound store, one line and exit 1 for a rotted file" {
+	"$PIPES/main" work >/dev/null
+	run -0 "$PIPES/nightly" work/store
+	assert_output ""
+	f=$(find work/maps -name '*.png' | head -1)
+	printf 'x' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+	run -1 --separate-stderr "$PIPES/nightly" work/store
+	assert_regex "$stderr" "^ig-hash: work/store:[0-9a-f-]{36}: $f: content changed"
+	assert_equal "$(wc -l <<<"$stderr")" 1
+}
