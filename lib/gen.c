@@ -43,6 +43,15 @@ static const uint8_t tasks_ns[16] = {
 #define MAX_ANSWER (256u << 20)	/* an answer larger than this is refused */
 #define PROVENANCE_KEY "ig_metadata"
 
+/* IPTC's label for how an image was made, in an XMP packet (iTXt, since its
+ * header carries a byte-order mark): trained models, or plain algorithms */
+static const char xmp_format[] =
+    "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"
+    "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
+    "<rdf:Description rdf:about=\"\" xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\">"
+    "<Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/%s</Iptc4xmpExt:DigitalSourceType>"
+    "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>";
+
 struct job {
 	jv rec;			/* the job as it came */
 	const char *file;
@@ -422,7 +431,8 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 	struct ig_buf meta_json = { 0 }, ascii = { 0 }, info = { 0 }, file = { 0 };
 	char err[512], *path = out_path(e, j->output);
 	jv meta = metadata_record(j, model, response_id, stamp_now());
-	struct ig_text texts[2];
+	struct ig_text texts[3];
+	char xmp[1024];
 	int rc;
 
 	ig_json_write(&meta_json, meta);
@@ -430,10 +440,12 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 	infotext(&info, j, model);
 	texts[0] = (struct ig_text){ "parameters", ig_buf_str(&info) };
 	texts[1] = (struct ig_text){ PROVENANCE_KEY, ig_buf_str(&ascii) };
+	snprintf(xmp, sizeof xmp, xmp_format, origin_placeholder ? "algorithmicMedia" : "trainedAlgorithmicMedia");
+	texts[2] = (struct ig_text){ "XML:com.adobe.xmp", xmp };
 	if (strstr(mime, "jpeg"))
 		rc = ig_jpeg_add_comment(&file, p, n, texts[0].text);
 	else
-		rc = ig_png_add_text(&file, p, n, texts, 2);
+		rc = ig_png_add_text(&file, p, n, texts, 3);
 	if (rc != 0) {
 		fail_job(e, j, strstr(mime, "jpeg") ? "the answer's JPEG is not a JPEG" : "the answer's image is not a PNG");
 		jv_free(meta);

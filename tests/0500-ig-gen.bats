@@ -100,6 +100,28 @@ ID1=01960000-0000-7000-8000-000000000001
 	assert_equal "$(jq -c 'del(.sha256)' <<<"$(last_of "$ID1" metadata <lines)")" "$chunk"
 }
 
+@test "ig-gen: the PNG says how it was made, in IPTC's XMP DigitalSourceType" {
+	xmp() { # the iTXt XML:com.adobe.xmp text of a PNG
+		python3 -c "
+import struct, sys
+d = open(sys.argv[1], 'rb').read(); p = 8
+while p < len(d):
+    n = struct.unpack('>I', d[p:p+4])[0]; t = d[p+4:p+8]; data = d[p+8:p+8+n]
+    if t == b'iTXt' and data.startswith(b'XML:com.adobe.xmp\\0'):
+        print(data.split(b'\\0', 5)[-1].decode())
+    p += 12 + n" "$1"
+	}
+	start_mock
+	job 1 a >in
+	ig-gen in >/dev/null
+	pngfix out/1.png
+	xmp out/1.png | grep -q "<Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia<"
+	rm -r out
+	gemini in >/dev/null
+	pngfix out/1.png
+	xmp out/1.png | grep -q "digitalsourcetype/trainedAlgorithmicMedia<"
+}
+
 @test "ig-gen: a prompt in another script is escaped to ASCII in the metadata chunk" {
 	job 1 "城の地図 ✓" >in
 	ig-gen in >/dev/null
