@@ -336,6 +336,12 @@ load(void)
 				add_index(c, one, 0);
 			}
 		}
+		if ((c->f_id = ig_field_find(c, "id")) < 0 ||
+		    (c->f_created = ig_field_find(c, "created_at")) < 0 ||
+		    (c->f_updated = ig_field_find(c, "updated_at")) < 0 ||
+		    (c->f_deleted_at = ig_field_find(c, "deleted_at")) < 0 ||
+		    (c->f_is_deleted = ig_field_find(c, "is_deleted")) < 0)
+			bad_model("base.json", "id, created_at, updated_at, deleted_at and is_deleted are required");
 		c->transitions = ig_get(spec, "transitions");
 		c->stamps = ig_get(spec, "stamps");
 		model.nindexes += c->nindexes;

@@ -64,6 +64,8 @@ struct ig_derive {
 struct ig_collection {
 	char *name;
 	int index;
+	/* where base.json's fields are, which soft delete and stamps use */
+	int f_id, f_created, f_updated, f_deleted_at, f_is_deleted;
 	struct ig_field *fields;	/* base fields first, then the collection's */
 	int nfields;
 	struct ig_index *indexes;

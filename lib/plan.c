@@ -222,40 +222,40 @@ known(struct ig_planner *p, int l, const char *theme_id, char *out, size_t n)
 	jv_free(all);
 }
 
+/* a library record by its key in the input, else by its unique key in the store */
 static jv
-find_theme(struct ig_planner *p, const char *name)
+find(struct ig_planner *p, int l, jv key, const char **fields, const char **values, int n)
 {
-	jv r = jv_object_get(jv_copy(p->lib[L_THEMES]), jv_string(name));
-	const char *f[] = { "name" };
+	jv r = jv_object_get(jv_copy(p->lib[l]), key);
 
 	if (jv_is_valid(r))
 		return r;
 	jv_free(r);
-	return stored_by(p, L_THEMES, f, &name, 1);
+	return stored_by(p, l, fields, values, n);
+}
+
+static jv
+find_theme(struct ig_planner *p, const char *name)
+{
+	const char *f[] = { "name" };
+
+	return find(p, L_THEMES, jv_string(name), f, &name, 1);
 }
 
 static jv
 find_variation(struct ig_planner *p, const char *theme_id, const char *name)
 {
-	jv r = jv_object_get(jv_copy(p->lib[L_VARIATIONS]), key2(theme_id, name));
 	const char *f[] = { "theme_id", "name" }, *v[] = { theme_id, name };
 
-	if (jv_is_valid(r))
-		return r;
-	jv_free(r);
-	return stored_by(p, L_VARIATIONS, f, v, 2);
+	return find(p, L_VARIATIONS, key2(theme_id, name), f, v, 2);
 }
 
 static jv
 find_preset(struct ig_planner *p, const char *name)
 {
-	jv r = jv_object_get(jv_copy(p->lib[L_PRESETS]), jv_string(name));
 	const char *f[] = { "name" };
 
-	if (jv_is_valid(r))
-		return r;
-	jv_free(r);
-	return stored_by(p, L_PRESETS, f, &name, 1);
+	return find(p, L_PRESETS, jv_string(name), f, &name, 1);
 }
 
 /* "category/name", or a name that only one category has */
@@ -270,11 +270,7 @@ find_element(struct ig_planner *p, const char *spec, int *ambiguous)
 		char *cat = strndup(spec, (size_t)(slash - spec));
 		const char *f[] = { "category", "name" }, *v[] = { cat, slash + 1 };
 
-		found = jv_object_get(jv_copy(p->lib[L_ELEMENTS]), jv_string(spec));
-		if (!jv_is_valid(found)) {
-			jv_free(found);
-			found = stored_by(p, L_ELEMENTS, f, v, 2);
-		}
+		found = find(p, L_ELEMENTS, jv_string(spec), f, v, 2);
 		free(cat);
 		return found;
 	}

@@ -328,8 +328,8 @@ static int
 put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
     struct ig_members *in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen)
 {
-	/* base fields, in base.json's order */
-	enum { F_ID, F_CREATED, F_UPDATED, F_DELETED_AT, F_IS_DELETED };
+	const int F_ID = c->f_id, F_CREATED = c->f_created, F_UPDATED = c->f_updated;
+	const int F_DELETED_AT = c->f_deleted_at, F_IS_DELETED = c->f_is_deleted;
 	uint8_t id[16];
 	char idtext[IG_UUID_TEXT];
 	jv *given = ig_row_new(c), *old = NULL, *row;
