@@ -54,6 +54,20 @@ make_images() {
 	diff want got
 }
 
+@test "ig-hash: a 512 MB file is hashed right in the memory a small one takes" {
+	truncate -s 512M big.bin
+	printf 'end' >>big.bin
+	printf 'end' >small.bin
+	/usr/bin/time -f %M -o rss.big ig-hash <<<big.bin >out 2>/dev/null || true
+	/usr/bin/time -f %M -o rss.small ig-hash <<<small.bin >/dev/null 2>&1 || true
+	assert_equal "$(jq -r .sha256 out)" "$(sha256sum big.bin | cut -d' ' -f1)"
+	assert_equal "$(jq -r .size out)" "$(stat -c %s big.bin)"
+	# one 4 MB window more than a tiny file, never the file
+	[ $(( $(tail -1 rss.big) - $(tail -1 rss.small) )) -lt 6144 ]
+	# and under 16 MB, unless a sanitizer's own memory is counted too
+	ldd "$(command -v ig-hash)" | grep -q libasan || [ "$(tail -1 rss.big)" -lt 16384 ]
+}
+
 @test "ig-hash: the format comes from the bytes, not the name" {
 	$IM -size 4x4 xc:red real.png
 	cp real.png looks.jpg
