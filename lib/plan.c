@@ -32,6 +32,7 @@ struct ig_planner {
 	int skip_incompatible;
 	jv lib[L_N];		/* key -> record, from the input */
 	jv seen;		/* batch name -> its jobs_json, this run */
+	int loaded;		/* the store's library is in lib */
 	struct ig_buf scratch;
 };
 
@@ -102,93 +103,73 @@ ig_planner_is_library(jv obj)
 	return r;
 }
 
+/* a library record's key in p->lib: its unique key in the model */
+static jv
+library_key(int l, jv rec)
+{
+	switch (l) {
+	case L_VARIATIONS:
+		return key2(str(rec, "theme_id"), str(rec, "name"));
+	case L_ELEMENTS:
+		return key2(str(rec, "category"), str(rec, "name"));
+	default:
+		return jv_string(str(rec, "name"));
+	}
+}
+
 void
 ig_planner_library(struct ig_planner *p, jv rec)
 {
 	const char *c = str(rec, "collection");
-	jv key;
 	int l;
 
 	for (l = 0; l < L_N; l++)
 		if (strcmp(c, library_colls[l]) == 0)
 			break;
-	switch (l) {
-	case L_VARIATIONS:
-		key = key2(str(rec, "theme_id"), str(rec, "name"));
-		break;
-	case L_ELEMENTS:
-		key = key2(str(rec, "category"), str(rec, "name"));
-		break;
-	case L_THEMES:
-	case L_PRESETS:
-		key = jv_string(str(rec, "name"));
-		break;
-	default:
+	if (l == L_N) {
 		jv_free(rec);
 		return;
 	}
-	p->lib[l] = jv_object_set(p->lib[l], key, rec);
+	/* the input's record wins over the store's */
+	p->lib[l] = jv_object_set(p->lib[l], library_key(l, rec), rec);
 }
 
-/* a record from the store by a unique key: fields[i] = values[i] */
-static jv
-stored_by(struct ig_planner *p, int l, const char **fields, const char **values, int n)
+/* The store's part of the library, read once, into the maps the input fills:
+ * a library is small, and a plan looks names up for every combination. */
+static void
+load_store_library(struct ig_planner *p)
 {
 	struct ig_store *s = p->store;
-	const struct ig_collection *c;
 	MDB_txn *txn;
-	MDB_val val;
-	jv *row, rec = jv_invalid();
-	int ix = -1;
 
-	if (!s || !s->opened || !(c = ig_model_find(s->m, library_colls[l])))
-		return jv_invalid();
-	row = ig_row_new(c);
-	for (int i = 0; i < n; i++)
-		row[ig_field_find(c, fields[i])] = jv_string(values[i]);
-	for (int i = 0; i < c->nindexes && ix < 0; i++) {
-		const struct ig_index *x = &c->indexes[i];
-		int match = x->unique && x->nfields == n;
+	if (p->loaded || !s || !s->opened || ig_store_begin(s, 1, &txn) != 0)
+		return;
+	p->loaded = 1;
+	for (int l = 0; l < L_N; l++) {
+		const struct ig_collection *c = ig_model_find(s->m, library_colls[l]);
+		MDB_cursor *cur;
+		MDB_val k, v;
 
-		for (int f = 0; match && f < n; f++)
-			match = strcmp(c->fields[x->fields[f]].name, fields[f]) == 0;
-		if (match)
-			ix = i;
-	}
-	if (ix >= 0 && ig_store_begin(s, 1, &txn) == 0) {
-		if (ig_store_find(s, txn, c->index, ix, row, &val) == 0 && !ig_stored_deleted(&val))
-			rec = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
-		mdb_txn_abort(txn);
-	}
-	ig_row_free(c, row);
-	return rec;
-}
-
-/* every record of a library collection in the store, for listing names and
- * finding elements by name alone (the library is small) */
-static jv
-stored_all(struct ig_planner *p, int l)
-{
-	struct ig_store *s = p->store;
-	const struct ig_collection *c;
-	jv all = jv_array();
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-
-	if (!s || !s->opened || !(c = ig_model_find(s->m, library_colls[l])))
-		return all;
-	if (ig_store_begin(s, 1, &txn) != 0)
-		return all;
-	if (mdb_cursor_open(txn, s->colls[c->index], &cur) == 0) {
+		if (!c || mdb_cursor_open(txn, s->colls[c->index], &cur) != 0)
+			continue;
 		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-			if (!ig_stored_deleted(&v))
-				all = jv_array_append(all, ig_json_parse(v.mv_data, v.mv_size, NULL, 0));
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			jv rec, key;
+
+			if (ig_stored_deleted(&v))
+				continue;
+			rec = ig_json_parse(v.mv_data, v.mv_size, NULL, 0);
+			key = library_key(l, rec);
+			if (jv_object_has(jv_copy(p->lib[l]), jv_copy(key))) {
+				jv_free(key);
+				jv_free(rec);
+			} else {
+				p->lib[l] = jv_object_set(p->lib[l], key, rec);
+			}
+		}
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
-	return all;
 }
 
 /* "a, b, c": the names that exist, for an error message */
@@ -196,16 +177,12 @@ static void
 known(struct ig_planner *p, int l, const char *theme_id, char *out, size_t n)
 {
 	struct ig_buf b = { 0 };
-	jv all = stored_all(p, l), names = jv_array();
+	jv names = jv_array();
 
 	jv_object_foreach(p->lib[l], k, rec) {
-		all = jv_array_append(all, rec);
-		jv_free(k);
-	}
-	jv_array_foreach(all, i, rec) {
 		if (!theme_id || strcmp(str(rec, "theme_id"), theme_id) == 0)
-			names = jv_array_append(names, l == L_ELEMENTS ?
-			    key2(str(rec, "category"), str(rec, "name")) : jv_string(str(rec, "name")));
+			names = jv_array_append(names, l == L_ELEMENTS ? jv_copy(k) : jv_string(str(rec, "name")));
+		jv_free(k);
 		jv_free(rec);
 	}
 	names = jv_sort(names, jv_copy(names));
@@ -219,76 +196,45 @@ known(struct ig_planner *p, int l, const char *theme_id, char *out, size_t n)
 	snprintf(out, n, "%s", b.len ? ig_buf_str(&b) : "none");
 	ig_buf_free(&b);
 	jv_free(names);
-	jv_free(all);
-}
-
-/* a library record by its key in the input, else by its unique key in the store */
-static jv
-find(struct ig_planner *p, int l, jv key, const char **fields, const char **values, int n)
-{
-	jv r = jv_object_get(jv_copy(p->lib[l]), key);
-
-	if (jv_is_valid(r))
-		return r;
-	jv_free(r);
-	return stored_by(p, l, fields, values, n);
 }
 
 static jv
 find_theme(struct ig_planner *p, const char *name)
 {
-	const char *f[] = { "name" };
-
-	return find(p, L_THEMES, jv_string(name), f, &name, 1);
+	return jv_object_get(jv_copy(p->lib[L_THEMES]), jv_string(name));
 }
 
 static jv
 find_variation(struct ig_planner *p, const char *theme_id, const char *name)
 {
-	const char *f[] = { "theme_id", "name" }, *v[] = { theme_id, name };
-
-	return find(p, L_VARIATIONS, key2(theme_id, name), f, v, 2);
+	return jv_object_get(jv_copy(p->lib[L_VARIATIONS]), key2(theme_id, name));
 }
 
 static jv
 find_preset(struct ig_planner *p, const char *name)
 {
-	const char *f[] = { "name" };
-
-	return find(p, L_PRESETS, jv_string(name), f, &name, 1);
+	return jv_object_get(jv_copy(p->lib[L_PRESETS]), jv_string(name));
 }
 
 /* "category/name", or a name that only one category has */
 static jv
 find_element(struct ig_planner *p, const char *spec, int *ambiguous)
 {
-	const char *slash = strchr(spec, '/');
-	jv found = jv_invalid(), all;
+	jv found = jv_invalid();
 
 	*ambiguous = 0;
-	if (slash) {
-		char *cat = strndup(spec, (size_t)(slash - spec));
-		const char *f[] = { "category", "name" }, *v[] = { cat, slash + 1 };
-
-		found = find(p, L_ELEMENTS, jv_string(spec), f, v, 2);
-		free(cat);
-		return found;
-	}
-	all = stored_all(p, L_ELEMENTS);
+	if (strchr(spec, '/'))
+		return jv_object_get(jv_copy(p->lib[L_ELEMENTS]), jv_string(spec));
 	jv_object_foreach(p->lib[L_ELEMENTS], k, rec) {
-		all = jv_array_append(all, rec);
-		jv_free(k);
-	}
-	jv_array_foreach(all, i, rec) {
 		if (strcmp(str(rec, "name"), spec) == 0) {
-			if (jv_is_valid(found) && strcmp(str(found, "category"), str(rec, "category")) != 0)
+			if (jv_is_valid(found))
 				*ambiguous = 1;
 			jv_free(found);
 			found = jv_copy(rec);
 		}
+		jv_free(k);
 		jv_free(rec);
 	}
-	jv_free(all);
 	if (*ambiguous) {
 		jv_free(found);
 		return jv_invalid();
@@ -980,6 +926,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	int rc = -1;
 
 	ax.n = 0;
+	load_store_library(p);
 	if (check_plan(plan, err, errlen) || build_axes(plan, &ax, &combos, err, errlen))
 		goto out;
 	count_v = ig_get(plan, "count");

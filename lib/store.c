@@ -194,22 +194,6 @@ ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], M
 }
 
 int
-ig_store_find(struct ig_store *s, MDB_txn *txn, int coll, int ix, const jv *row, MDB_val *val)
-{
-	const struct ig_collection *c = &s->m->colls[coll];
-	uint8_t key[IG_KEY_MAX];
-	MDB_val k, id;
-	int rc;
-
-	if (!s->opened || ig_index_key(c, &c->indexes[ix], row, key, &k.mv_size) != 0)
-		return MDB_NOTFOUND;
-	k.mv_data = key;
-	if ((rc = mdb_get(txn, s->indexes[coll][ix], &k, &id)))
-		return rc;
-	return id.mv_size == 16 ? ig_store_get(s, txn, coll, id.mv_data, val) : MDB_CORRUPTED;
-}
-
-int
 ig_stored_deleted(const MDB_val *val)
 {
 	/* base fields come before any nested value, so the first occurrence of

@@ -33,8 +33,6 @@ int ig_store_grow(struct ig_store *s);
 
 /* the stored JSON of a record, or MDB_NOTFOUND */
 int ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], MDB_val *val);
-/* the record whose unique index ix holds row's values, or MDB_NOTFOUND */
-int ig_store_find(struct ig_store *s, MDB_txn *txn, int coll, int ix, const jv *row, MDB_val *val);
 /* 1 if the record's serialized form says it is soft-deleted */
 int ig_stored_deleted(const MDB_val *val);
 
