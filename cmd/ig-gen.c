@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "gen.h"
+#include "model.h"
 
 const char *ig_prog = "ig-gen";
 
@@ -69,12 +70,20 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* seed 003's GenerationTask defaults: three retries, five seconds */
-	struct ig_gen_options o = { IG_PLACEHOLDER, NULL, NULL, ".", 4, 0, 5, 3, 600, 0, 0 };
+	struct ig_gen_options o = { IG_PLACEHOLDER, NULL, NULL, ".", 4, 0, 0, 0, 600, 0, 0 };
 	const char *backend = "placeholder", *key_file = NULL, *env;
 	char *key = NULL;
 	char *stdin_only[] = { "-" };
 	int c, rc;
+	jv dv;
+
+	/* retries as the model's generation_tasks defaults say (seed 003) */
+	dv = ig_model_default("generation_tasks", "max_retries");
+	o.max_retries = (int)jv_number_value(dv);
+	jv_free(dv);
+	dv = ig_model_default("generation_tasks", "retry_delay");
+	o.retry_delay = jv_number_value(dv);
+	jv_free(dv);
 
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1)
 		switch (c) {

@@ -383,9 +383,11 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
 	img = jv_object_set(img, jv_string("size"), jv_number((double)f->size));
 	img = jv_object_set(img, jv_string("sha256"), jv_string(f->sha256));
 	img = jv_object_set(img, jv_string("xxh128"), jv_string(f->xxh128));
-	img = jv_object_set(img, jv_string("type"), jv_string(type ? type : "image"));
-	img = jv_object_set(img, jv_string("subtype"), jv_string(subtype ? subtype : ""));
-	img = jv_object_set(img, jv_string("theme"), jv_string(theme ? theme : ""));
+	/* what the plan said, else the model's defaults */
+	img = jv_object_set(img, jv_string("type"), type ? jv_string(type) : ig_model_default("images", "type"));
+	img = jv_object_set(img, jv_string("subtype"),
+	    subtype ? jv_string(subtype) : ig_model_default("images", "subtype"));
+	img = jv_object_set(img, jv_string("theme"), theme ? jv_string(theme) : ig_model_default("images", "theme"));
 	img = jv_object_set(img, jv_string("generation_params"), jv_copy(j->params));
 	img = jv_object_set(img, jv_string("origin"), jv_string(origin));
 	img = jv_object_set(img, jv_string("generation_id"), jv_string(j->id));

@@ -86,6 +86,9 @@ struct ig_model {
 const struct ig_model *ig_model(void);
 const struct ig_collection *ig_model_find(const struct ig_model *m, const char *name);
 int ig_field_find(const struct ig_collection *c, const char *name);
+/* a field's default in the model (a new reference), or jv_invalid(): for
+ * programs that write records, so that defaults live only in db/model */
+jv ig_model_default(const char *collection, const char *field);
 /* collections in an order where every collection comes after those it refers to */
 void ig_model_order(const struct ig_model *m, int *order);
 

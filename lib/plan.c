@@ -33,6 +33,8 @@ struct ig_planner {
 	jv lib[L_N];		/* key -> record, from the input */
 	jv seen;		/* batch name -> its jobs_json, this run */
 	int loaded;		/* the store's library is in lib */
+	/* db/model's defaults for what a plan writes */
+	jv batch_status, job_status, image_type, image_subtype;
 	struct ig_buf scratch;
 };
 
@@ -62,6 +64,10 @@ ig_planner_new(struct ig_store *store, int skip_incompatible)
 	for (int i = 0; i < L_N; i++)
 		p->lib[i] = jv_object();
 	p->seen = jv_object();
+	p->batch_status = ig_model_default("batches", "status");
+	p->job_status = ig_model_default("generations", "status");
+	p->image_type = ig_model_default("images", "type");
+	p->image_subtype = ig_model_default("images", "subtype");
 	return p;
 }
 
@@ -71,6 +77,10 @@ ig_planner_free(struct ig_planner *p)
 	for (int i = 0; i < L_N; i++)
 		jv_free(p->lib[i]);
 	jv_free(p->seen);
+	jv_free(p->batch_status);
+	jv_free(p->job_status);
+	jv_free(p->image_type);
+	jv_free(p->image_subtype);
 	ig_buf_free(&p->scratch);
 	free(p);
 }
@@ -803,7 +813,7 @@ put_json(struct ig_buf *b, const char *key, jv rec, const char *field, jv fallba
 
 /* the params after the seed: the same for every job of a combination */
 static void
-write_params_tail(struct ig_buf *b, jv plan, struct combo *c)
+write_params_tail(struct ig_planner *p, struct ig_buf *b, jv plan, struct combo *c)
 {
 	put_json(b, "size", plan, "size", jv_string("1024x1024"));
 	put_json(b, "theme", c->theme, "name", jv_null());
@@ -820,8 +830,8 @@ write_params_tail(struct ig_buf *b, jv plan, struct combo *c)
 		jv_free(el);
 	}
 	ig_buf_addc(b, ']');
-	put_json(b, "type", plan, "type", jv_string("image"));
-	put_json(b, "subtype", plan, "subtype", jv_string(""));
+	put_json(b, "type", plan, "type", jv_copy(p->image_type));
+	put_json(b, "subtype", plan, "subtype", jv_copy(p->image_subtype));
 	ig_buf_adds(b, ",\"config\":");
 	ig_json_write(b, c->config);
 	ig_buf_addc(b, '}');
@@ -1007,7 +1017,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	ig_buf_adds(&line, btext);
 	ig_buf_addc(&line, '"');
 	put_str(&line, "name", batch);
-	put_str(&line, "status", st ? st : "pending");
+	put_str(&line, "status", st ? st : jv_string_value(p->batch_status));
 	ig_buf_adds(&line, ",\"jobs_json\":");
 	ig_buf_add(&line, text.p, text.len);
 	ig_buf_adds(&line, "}\n");
@@ -1040,7 +1050,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		ig_buf_adds(&head, ",\"prompt\":");
 		ig_json_write_string(&head, c.prompt, strlen(c.prompt));
 		tail.len = 0;
-		write_params_tail(&tail, plan, &c);
+		write_params_tail(p, &tail, plan, &c);
 		for (long k = 0; k < count; k++) {
 			long long seed;
 
@@ -1069,7 +1079,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 				ig_json_write_string(&line, path.p, path.len);
 			}
 			st = stored_status(p, txn, "generations", jid, status, sizeof status, NULL);
-			put_str(&line, "status", st ? st : "queued");
+			put_str(&line, "status", st ? st : jv_string_value(p->job_status));
 			ig_buf_adds(&line, ",\"params\":{\"model\":");
 			ig_buf_add(&line, model_json.p, model_json.len);
 			ig_buf_adds(&line, ",\"seed\":");
