@@ -17,13 +17,6 @@
 
 const char *ig_prog = "ig-hash";
 
-/* ids of images named by a bare path: UUIDv5 of the path in this namespace,
- * so hashing the same path again updates the same record */
-static const uint8_t images_ns[16] = {
-	0x55, 0xd8, 0x7d, 0x10, 0x34, 0x34, 0x4c, 0x73,
-	0xa8, 0x66, 0xa7, 0x76, 0xed, 0xd4, 0x22, 0x6f,
-};
-
 enum kind { PASS, PATH, RECORD };
 
 struct job {
@@ -137,7 +130,7 @@ with_facts(struct job *j)
 		uint8_t id[16];
 		char text[IG_UUID_TEXT];
 
-		ig_uuid_v5(images_ns, j->path, strlen(j->path), id);
+		ig_uuid_v5(ig_ns_images, j->path, strlen(j->path), id);
 		ig_uuid_format(id, text);
 		o = jv_object_set(o, jv_string("id"), jv_string(text));
 	}

@@ -25,21 +25,6 @@
 #include "pngw.h"
 #include "uuid.h"
 
-/* name-based ids, so a resumed or repeated job updates the same records;
- * images share ig-hash's namespace: the same path, the same image */
-static const uint8_t images_ns[16] = {
-	0x55, 0xd8, 0x7d, 0x10, 0x34, 0x34, 0x4c, 0x73,
-	0xa8, 0x66, 0xa7, 0x76, 0xed, 0xd4, 0x22, 0x6f,
-};
-static const uint8_t metadata_ns[16] = {
-	0x6b, 0x1f, 0x3e, 0x52, 0x9c, 0x0a, 0x4d, 0x7e,
-	0x8f, 0x21, 0x5a, 0x44, 0x13, 0xc9, 0x77, 0x03,
-};
-static const uint8_t tasks_ns[16] = {
-	0x6b, 0x1f, 0x3e, 0x52, 0x9c, 0x0a, 0x4d, 0x7e,
-	0x8f, 0x21, 0x5a, 0x44, 0x13, 0xc9, 0x77, 0x04,
-};
-
 #define MAX_ANSWER (256u << 20)	/* an answer larger than this is refused */
 #define PROVENANCE_KEY "ig_metadata"
 
@@ -183,20 +168,22 @@ job_free(struct job *j)
 	free(j);
 }
 
+/* the directories a file goes in */
 static int
 mkparents(const char *path)
 {
-	char *p = ig_strdup(path);
-	int rc = 0;
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc;
 
-	for (char *q = strchr(p + 1, '/'); q && !rc; q = strchr(q + 1, '/')) {
-		*q = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST)
-			rc = -1;
-		*q = '/';
-	}
-	free(p);
-	return rc;
+	if (!slash || slash == path)
+		return 0;
+	dir = strndup(path, (size_t)(slash - path));
+	rc = ig_path_mkdirs(dir);
+	free(dir);
+	if (rc)
+		errno = rc;
+	return rc ? -1 : 0;
 }
 
 /* Written to a temporary name beside it, then renamed: a crash never leaves
@@ -291,7 +278,7 @@ emit_task(struct engine *e, struct job *j, const char *status, jv result)
 	char id[IG_UUID_TEXT], at[IG_TIME_TEXT];
 	jv t;
 
-	uuid_of(tasks_ns, j->id, id);
+	uuid_of(ig_ns_tasks, j->id, id);
 	t = JV_OBJECT(jv_string("collection"), jv_string("generation_tasks"), jv_string("id"), jv_string(id));
 	t = jv_object_set(t, jv_string("type"), jv_string("generate_image"));
 	t = jv_object_set(t, jv_string("status"), jv_string(status));
@@ -330,7 +317,7 @@ metadata_record(struct job *j, const char *model, const char *response_id, jv ti
 	char id[IG_UUID_TEXT];
 	jv m;
 
-	uuid_of(metadata_ns, j->id, id);
+	uuid_of(ig_ns_metadata, j->id, id);
 	m = JV_OBJECT(jv_string("collection"), jv_string("metadata"), jv_string("id"), jv_string(id),
 	    jv_string("generation_id"), jv_string(j->id), jv_string("prompt"), jv_string(j->prompt));
 	m = jv_object_set(m, jv_string("model"), jv_string(model));
@@ -375,7 +362,7 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
 	const char *theme = ig_str(j->params, "theme");
 	jv img, src = jv_null();
 
-	uuid_of(images_ns, path, img_id);
+	uuid_of(ig_ns_images, path, img_id);
 	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
 	    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f->img.format));
 	img = jv_object_set(img, jv_string("width"), jv_number(f->img.width));
@@ -394,7 +381,7 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
 	if (strcmp(origin, "generated") == 0 && j->source_placeholder[0]) {
 		char *pp = out_path(e, j->source_placeholder), src_id[IG_UUID_TEXT];
 
-		uuid_of(images_ns, pp, src_id);
+		uuid_of(ig_ns_images, pp, src_id);
 		src = jv_string(src_id);
 		img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
 		free(pp);

@@ -6,6 +6,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "bytes.h"
 #include "imagehdr.h"
 
 enum { K_UNKNOWN, K_PNG, K_JPEG, K_GIF, K_WEBP };
@@ -21,30 +22,6 @@ fail(struct ig_imghdr *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->err, sizeof h->err, fmt, ap);
 	va_end(ap);
-}
-
-static uint32_t
-be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t
-le16(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint32_t
-le24(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
 static void
@@ -161,8 +138,8 @@ png_walk(struct ig_imghdr *h, const unsigned char *p, size_t n)
 		case 0:	/* chunk length and type */
 			if (!gather(h, &p, &n, 8))
 				break;
-			h->w.skip = be32(h->w.hdr);
-			h->w.type = be32(h->w.hdr + 4);
+			h->w.skip = ig_be32(h->w.hdr);
+			h->w.type = ig_be32(h->w.hdr + 4);
 			if (h->w.skip > 0x7fffffff) {
 				fail(h, "PNG: chunk length out of range");
 				h->w.done = 1;
@@ -188,7 +165,7 @@ png_walk(struct ig_imghdr *h, const unsigned char *p, size_t n)
 			if (!gather(h, &p, &n, 4))
 				break;
 			h->w.state = 0;
-			if (h->w.check_crc && be32(h->w.hdr) != h->w.crc) {
+			if (h->w.check_crc && ig_be32(h->w.hdr) != h->w.crc) {
 				fail(h, "PNG: CRC error in chunk %c%c%c%c",
 				    h->w.type >> 24, h->w.type >> 16 & 255, h->w.type >> 8 & 255, h->w.type & 255);
 				h->w.done = 1;
@@ -262,7 +239,7 @@ sniff(struct ig_imghdr *h)
 	} else if (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0) {
 		h->kind = K_GIF;
 		h->format = "gif";
-		set_size(h, le16(b + 6), le16(b + 8));
+		set_size(h, ig_le16(b + 6), ig_le16(b + 8));
 	} else if (memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0) {
 		h->kind = K_WEBP;
 		h->format = "webp";
@@ -270,7 +247,7 @@ sniff(struct ig_imghdr *h)
 			if (memcmp(b + 23, "\x9d\x01\x2a", 3) != 0)
 				fail(h, "WebP: bad VP8 start code");
 			else
-				set_size(h, le16(b + 26) & 0x3fff, le16(b + 28) & 0x3fff);
+				set_size(h, ig_le16(b + 26) & 0x3fff, ig_le16(b + 28) & 0x3fff);
 		} else if (memcmp(b + 12, "VP8L", 4) == 0) {
 			uint32_t bits = (uint32_t)b[21] | (uint32_t)b[22] << 8 |
 			    (uint32_t)b[23] << 16 | (uint32_t)b[24] << 24;
@@ -280,7 +257,7 @@ sniff(struct ig_imghdr *h)
 			else
 				set_size(h, (bits & 0x3fff) + 1, (bits >> 14 & 0x3fff) + 1);
 		} else if (memcmp(b + 12, "VP8X", 4) == 0) {
-			set_size(h, le24(b + 24) + 1, le24(b + 27) + 1);
+			set_size(h, ig_le24(b + 24) + 1, ig_le24(b + 27) + 1);
 		} else {
 			fail(h, "WebP: unknown chunk %.4s", (const char *)b + 12);
 		}
@@ -387,9 +364,9 @@ ig_imghdr_finish(struct ig_imghdr *h)
 			fail(h, "GIF: truncated (no trailer)");
 		break;
 	case K_WEBP:
-		if ((uint64_t)le32(h->head + 4) + 8 != h->pos)
+		if ((uint64_t)ig_le32(h->head + 4) + 8 != h->pos)
 			fail(h, "WebP: the RIFF size says %llu bytes, the file has %llu",
-			    (unsigned long long)le32(h->head + 4) + 8, (unsigned long long)h->pos);
+			    (unsigned long long)ig_le32(h->head + 4) + 8, (unsigned long long)h->pos);
 		break;
 	}
 	if (h->err[0])

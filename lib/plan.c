@@ -11,16 +11,6 @@
 #include "plan.h"
 #include "uuid.h"
 
-/* name-based ids: batches by name, jobs by batch name and job number */
-static const uint8_t batches_ns[16] = {
-	0x6b, 0x1f, 0x3e, 0x52, 0x9c, 0x0a, 0x4d, 0x7e,
-	0x8f, 0x21, 0x5a, 0x44, 0x13, 0xc9, 0x77, 0x01,
-};
-static const uint8_t jobs_ns[16] = {
-	0x6b, 0x1f, 0x3e, 0x52, 0x9c, 0x0a, 0x4d, 0x7e,
-	0x8f, 0x21, 0x5a, 0x44, 0x13, 0xc9, 0x77, 0x02,
-};
-
 /* more combinations than this is surely a mistake in the plan */
 #define MAX_JOBS ((double)(1LL << 40))
 
@@ -977,7 +967,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	}
 
 	/* the same batch name is the same batch: its content must not change */
-	ig_uuid_v5(batches_ns, batch, strlen(batch), bid);
+	ig_uuid_v5(ig_ns_batches, batch, strlen(batch), bid);
 	ig_uuid_format(bid, btext);
 	ig_json_write(&text, specs);
 	ig_buf_str(&text);
@@ -1059,7 +1049,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 			    (long long)(mix(base_seed * 1000003u + (uint64_t)n) & 0x7fffffff);
 			idname.len = idlen;
 			ig_buf_add_int(&idname, n);
-			ig_uuid_v5(jobs_ns, idname.p, idname.len, jid);
+			ig_uuid_v5(ig_ns_jobs, idname.p, idname.len, jid);
 			ig_uuid_format(jid, jtext);
 			/* many jobs per write: stdio passes large writes straight on */
 			if (line.len >= (1 << 20)) {

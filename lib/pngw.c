@@ -6,6 +6,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "pngw.h"
 
@@ -76,12 +77,6 @@ ig_png_encode_rgb(struct ig_buf *out, uint32_t width, uint32_t height, int level
 	return 0;
 }
 
-static uint32_t
-be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void
 put32(struct ig_buf *b, uint32_t v)
 {
@@ -112,7 +107,7 @@ ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
 	size_t ihdr_end;
 
 	if (n < 33 || memcmp(png, sig, 8) != 0 || memcmp(png + 12, "IHDR", 4) != 0 ||
-	    be32(png + 8) != 13)
+	    ig_be32(png + 8) != 13)
 		return -1;
 	ihdr_end = 8 + 8 + 13 + 4;
 	ig_buf_add(out, png, ihdr_end);
@@ -162,7 +157,7 @@ ig_png_get_text(const unsigned char *png, size_t n, const char *key)
 	size_t klen = strlen(key), pos = 8;
 
 	while (pos + 12 <= n) {
-		uint32_t len = be32(png + pos);
+		uint32_t len = ig_be32(png + pos);
 		const unsigned char *type = png + pos + 4, *d = png + pos + 8;
 
 		if (len > n - pos - 12)

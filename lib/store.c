@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "path.h"
 #include "store.h"
 #include "uuid.h"
 
@@ -29,24 +30,6 @@ ig_store_default(const char *opt)
 		snprintf(path, sizeof path, "%s/.local/share/ig/store",
 		    (e = getenv("HOME")) ? e : ".");
 	return path;
-}
-
-static int
-mkdirs(const char *dir)
-{
-	char *p = ig_strdup(dir), *q = p;
-	int rc = 0;
-
-	while (!rc && (q = strchr(q + 1, '/'))) {
-		*q = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST)
-			rc = errno;
-		*q = '/';
-	}
-	if (!rc && mkdir(p, 0777) != 0 && errno != EEXIST)
-		rc = errno;
-	free(p);
-	return rc;
 }
 
 static size_t
@@ -111,7 +94,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 			ig_store_close(s);
 			return rc;
 		}
-	} else if ((rc = mkdirs(dir))) {
+	} else if ((rc = ig_path_mkdirs(dir))) {
 		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
 		ig_store_close(s);
 		return rc;

@@ -11,6 +11,13 @@ int ig_uuid_parse(const char *s, uint8_t out[16]);
 void ig_uuid_format(const uint8_t u[16], char out[IG_UUID_TEXT]);
 /* a new time-ordered UUIDv7, increasing within this process */
 void ig_uuid_v7(uint8_t out[16]);
+/* the namespaces of ig's name-based ids, one per kind of name */
+extern const uint8_t ig_ns_images[16];		/* an image by its path */
+extern const uint8_t ig_ns_batches[16];		/* a batch by its name */
+extern const uint8_t ig_ns_jobs[16];		/* a job by batch name and number */
+extern const uint8_t ig_ns_metadata[16];	/* a job's metadata by the job's id */
+extern const uint8_t ig_ns_tasks[16];		/* a job's task by the job's id */
+
 /* a name-based UUIDv5 (SHA-1): the same name in a namespace, the same id */
 void ig_uuid_v5(const uint8_t ns[16], const char *name, size_t n, uint8_t out[16]);
 
