@@ -389,26 +389,16 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
 	return jv_object_set(img, jv_string("source_id"), src);
 }
 
+/* the file is written and its facts are known: every record of the job */
 static void
-record_done(struct engine *e, struct job *j, const char *path, jv meta, int origin_placeholder)
+record_done(struct engine *e, struct job *j, const char *path, jv meta, int origin_placeholder,
+    const struct ig_facts *f)
 {
-	struct ig_facts f;
-	jv img;
-
-	if (ig_hash_file(e->hasher, path, &f) != 0 || f.img.err[0]) {
-		char why[400];
-
-		snprintf(why, sizeof why, "%s: %s", path, f.err[0] ? f.err : f.img.err);
-		jv_free(meta);
-		fail_job(e, j, why);
-		return;
-	}
 	emit(e, job_with_status(j, "done"));
-	meta = jv_object_set(meta, jv_string("sha256"), jv_string(f.sha256));
+	meta = jv_object_set(meta, jv_string("sha256"), jv_string(f->sha256));
 	emit(e, meta);
-	img = image_record(e, j, path, &f, origin_placeholder ? "placeholder" : "generated");
-	emit(e, img);
-	emit_task(e, j, "done", JV_OBJECT(jv_string("path"), jv_string(path), jv_string("sha256"), jv_string(f.sha256)));
+	emit(e, image_record(e, j, path, f, origin_placeholder ? "placeholder" : "generated"));
+	emit_task(e, j, "done", JV_OBJECT(jv_string("path"), jv_string(path), jv_string("sha256"), jv_string(f->sha256)));
 	e->done++;
 }
 
@@ -421,6 +411,7 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 	char err[512], *path = out_path(e, j->output);
 	jv meta = metadata_record(j, model, response_id, stamp_now());
 	struct ig_text texts[3];
+	struct ig_facts f;
 	char xmp[1024];
 	int rc;
 
@@ -441,8 +432,13 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 	} else if (write_atomically(path, file.p, file.len, err, sizeof err) != 0) {
 		fail_job(e, j, err);
 		jv_free(meta);
+	} else if (ig_hash_file(e->hasher, path, &f) != 0 || f.img.err[0]) {
+		/* what was written is read back as ig-hash would */
+		snprintf(err, sizeof err, "%.200s: %.300s", path, f.err[0] ? f.err : f.img.err);
+		fail_job(e, j, err);
+		jv_free(meta);
 	} else {
-		record_done(e, j, path, meta, origin_placeholder);
+		record_done(e, j, path, meta, origin_placeholder, &f);
 	}
 	free(path);
 	ig_buf_free(&meta_json);
@@ -451,51 +447,43 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 	ig_buf_free(&file);
 }
 
-/* a job whose file exists, whole (written by rename) and naming this job,
- * is done already: its records are printed again, nothing is redone */
+/* A job whose file exists, names this job in its provenance chunk and is a
+ * sound image is done already: its records are printed again and nothing is
+ * redone. The chunk comes before the image data, so the head of the file
+ * says; the one read of the whole file is the hashing. */
+#define PROVENANCE_HEAD (1u << 20)
+
 static int
 resume(struct engine *e, struct job *j)
 {
-	char *path = out_path(e, j->output), *text;
-	struct ig_buf bytes = { 0 };
-	FILE *f = fopen(path, "rb");
-	char needle[80];
+	char *path = out_path(e, j->output), *text = NULL, needle[80];
+	unsigned char *head = ig_malloc(PROVENANCE_HEAD);
+	FILE *file = fopen(path, "rb");
+	struct ig_facts f;
+	jv meta = jv_invalid();
 	int done = 0;
 
-	if (f) {
-		char chunk[65536];
-		size_t n;
-		struct ig_imghdr h;
+	if (file) {
+		size_t n = fread(head, 1, PROVENANCE_HEAD, file);
 
-		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-			ig_buf_add(&bytes, chunk, n);
-		fclose(f);
-		/* only a whole, sound image counts: a torn one is made again */
-		ig_imghdr_init(&h);
-		ig_imghdr_feed(&h, (unsigned char *)bytes.p, bytes.len);
-		ig_imghdr_finish(&h);
-		ig_imghdr_free(&h);
-		if (h.err[0])
-			bytes.len = 0;
-		snprintf(needle, sizeof needle, "\"generation_id\":\"%s\"", j->id);
-		if ((text = ig_png_get_text((unsigned char *)bytes.p, bytes.len, PROVENANCE_KEY))) {
-			if (strstr(text, needle)) {
-				jv meta = ig_json_parse(text, strlen(text), NULL, 0);
-
-				if (jv_get_kind(meta) == JV_KIND_OBJECT) {
-					snprintf(j->source_placeholder, sizeof j->source_placeholder, "%s",
-					    ig_str(meta, "source_placeholder") ? ig_str(meta, "source_placeholder") : "");
-					record_done(e, j, path, meta, strcmp(ig_str(meta, "model") ?
-					    ig_str(meta, "model") : "", "placeholder") == 0);
-					done = 1;
-				} else {
-					jv_free(meta);
-				}
-			}
-			free(text);
-		}
+		fclose(file);
+		text = ig_png_get_text(head, n, PROVENANCE_KEY);
 	}
-	ig_buf_free(&bytes);
+	snprintf(needle, sizeof needle, "\"generation_id\":\"%s\"", j->id);
+	if (text && strstr(text, needle))
+		meta = ig_json_parse(text, strlen(text), NULL, 0);
+	/* a torn file, after a power cut, is no sound image: made again */
+	if (jv_get_kind(meta) == JV_KIND_OBJECT && ig_hash_file(e->hasher, path, &f) == 0 && !f.img.err[0]) {
+		const char *source = ig_str(meta, "source_placeholder"), *model = ig_str(meta, "model");
+
+		snprintf(j->source_placeholder, sizeof j->source_placeholder, "%s", source ? source : "");
+		record_done(e, j, path, meta, model && strcmp(model, "placeholder") == 0, &f);
+		done = 1;
+	} else {
+		jv_free(meta);
+	}
+	free(text);
+	free(head);
 	free(path);
 	return done;
 }

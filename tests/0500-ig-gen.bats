@@ -180,6 +180,15 @@ while p < len(d):
 	assert_equal "$(jq -r 'select(.collection == "generations") | .status' again | sort | uniq -c | awk '{print $2 $1}' | tr '\n' ' ')" "done3 running1 "
 }
 
+@test "ig-gen: a torn file that names its job is made again, not taken as done" {
+	job 1 a >in
+	ig-gen in >/dev/null
+	head -c 300 out/1.png >torn && mv torn out/1.png
+	ig-gen in >again
+	assert_equal "$(jq -r 'select(.collection == "generations") | .status' again | tr '\n' ' ')" "running done "
+	identify -format '%wx%h' out/1.png | grep -qx 64x48
+}
+
 @test "ig-gen: no temporary file is left beside the images" {
 	{ job 1 a; job 2 b; } | ig-gen >/dev/null
 	assert_equal "$(ls -A out | tr '\n' ' ')" "1.png 2.png "
