@@ -562,19 +562,16 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* the request, its headers and the transfer's options: the same for every
+ * attempt, so made once (the easy handle keeps them between attempts) */
 static void
-start_transfer(struct engine *e, struct job *j)
+prepare_transfer(struct engine *e, struct job *j)
 {
 	const struct ig_gen_options *o = e->o;
 	char url[4096], hdr[1024];
 	struct ig_buf ref = { 0 };
 	const char *mime = "image/png";
 
-	j->attempts++;
-	j->last_attempt_us = ig_now_us();
-	j->answer.len = 0;
-	j->request.len = 0;
-	j->header_wait = -1;
 	if (o->backend == IG_GEMINI) {
 		/* a placeholder on disk goes with the prompt */
 		if (j->placeholder && !ig_path_leaves_root(j->placeholder)) {
@@ -612,11 +609,10 @@ start_transfer(struct engine *e, struct job *j)
 		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", o->key ? o->key : "");
 	}
 	ig_buf_free(&ref);
-	curl_slist_free_all(j->headers);
 	j->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	j->headers = curl_slist_append(j->headers, hdr);
 	memset(hdr, 0, sizeof hdr);	/* the key lives on only inside curl */
-	if (!j->easy && !(j->easy = curl_easy_init()))
+	if (!(j->easy = curl_easy_init()))
 		ig_die(IG_EXIT_SYSTEM, "curl_easy_init failed");
 	curl_easy_setopt(j->easy, CURLOPT_URL, url);
 	curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
@@ -632,6 +628,17 @@ start_transfer(struct engine *e, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
+}
+
+static void
+start_transfer(struct engine *e, struct job *j)
+{
+	if (!j->easy)
+		prepare_transfer(e, j);
+	j->attempts++;
+	j->last_attempt_us = ig_now_us();
+	j->answer.len = 0;
+	j->header_wait = -1;
 	curl_multi_add_handle(e->multi, j->easy);
 	e->inflight++;
 }
