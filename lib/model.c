@@ -77,6 +77,7 @@ load_field(struct ig_collection *c, struct ig_field *f, const char *name, jv spe
 	f->name = ig_strdup(name);
 	f->namelen = strlen(name);
 	f->ref = f->default_from = -1;
+	f->edges = f->stamps = jv_invalid();
 	if (jv_get_kind(spec) != JV_KIND_OBJECT)
 		bad_model(name, "field spec is not an object");
 	v = ig_get(spec, "type");
@@ -342,8 +343,17 @@ load(void)
 		    (c->f_deleted_at = ig_field_find(c, "deleted_at")) < 0 ||
 		    (c->f_is_deleted = ig_field_find(c, "is_deleted")) < 0)
 			bad_model("base.json", "id, created_at, updated_at, deleted_at and is_deleted are required");
-		c->transitions = ig_get(spec, "transitions");
 		c->stamps = ig_get(spec, "stamps");
+		/* looked up once here, not by name on every write */
+		{
+			jv transitions = ig_get(spec, "transitions");
+
+			for (int f = 0; f < c->nfields; f++) {
+				c->fields[f].edges = ig_get(transitions, c->fields[f].name);
+				c->fields[f].stamps = ig_get(c->stamps, c->fields[f].name);
+			}
+			jv_free(transitions);
+		}
 		model.nindexes += c->nindexes;
 		jv_free(spec);
 	}
@@ -781,37 +791,32 @@ ig_model_defaults(const struct ig_collection *c, jv *row)
 int
 ig_model_transition_ok(const struct ig_collection *c, int f, jv from, jv to)
 {
-	jv edges, allowed;
+	jv edges = c->fields[f].edges, allowed;
 	int ok = 0;
 
-	if (jv_equal(jv_copy(from), jv_copy(to)))
-		return 1;
-	edges = ig_get(c->transitions, c->fields[f].name);
-	if (!jv_is_valid(edges))
-		return 1;	/* the field has no transitions: any change goes */
+	if (!jv_is_valid(edges) || jv_equal(jv_copy(from), jv_copy(to)))
+		return 1;	/* no transitions, or no change: it goes */
 	allowed = jv_get_kind(from) == JV_KIND_STRING ?
 	    ig_get(edges, jv_string_value(from)) : jv_invalid();
 	if (jv_get_kind(allowed) == JV_KIND_ARRAY)
 		jv_array_foreach(allowed, i, s)
 			ok |= jv_equal(s, jv_copy(to));
 	jv_free(allowed);
-	jv_free(edges);
 	return ok;
 }
 
 int
 ig_model_stamp(const struct ig_collection *c, int f, jv state)
 {
-	jv map = ig_get(c->stamps, c->fields[f].name), name;
+	jv name;
 	int r = -1;
 
-	if (jv_get_kind(state) == JV_KIND_STRING) {
-		name = ig_get(map, jv_string_value(state));
+	if (jv_is_valid(c->fields[f].stamps) && jv_get_kind(state) == JV_KIND_STRING) {
+		name = ig_get(c->fields[f].stamps, jv_string_value(state));
 		if (jv_get_kind(name) == JV_KIND_STRING)
 			r = ig_field_find(c, jv_string_value(name));
 		jv_free(name);
 	}
-	jv_free(map);
 	return r;
 }
 

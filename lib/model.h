@@ -34,6 +34,8 @@ struct ig_field {
 	struct ig_field *items;	/* array element spec */
 	struct ig_field *fields;	/* nested object fields */
 	int nfields;
+	jv edges;		/* {"from": ["to", ...]}, or invalid: any change goes */
+	jv stamps;		/* {"state": "timestamp field"}, or invalid */
 };
 
 #define IG_INDEX_MAX 4
@@ -70,7 +72,6 @@ struct ig_collection {
 	int nfields;
 	struct ig_index *indexes;
 	int nindexes;
-	jv transitions;		/* {"field": {"from": ["to", ...]}} or invalid */
 	jv stamps;		/* {"field": {"state": "timestamp field"}} or invalid */
 	struct ig_derive *derives;
 	int nderives;

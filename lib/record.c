@@ -224,8 +224,8 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 	} else if (ig_model_transition_ok(pc, d->field, cur, target)) {
 		steps = jv_array_append(steps, jv_copy(target));
 	} else {
-		jv edges = ig_get(pc->transitions, pc->fields[d->field].name);
-		jv via = jv_get_kind(cur) == JV_KIND_STRING ? ig_get(edges, jv_string_value(cur)) : jv_invalid();
+		jv via = jv_get_kind(cur) == JV_KIND_STRING ?
+		    ig_get(pc->fields[d->field].edges, jv_string_value(cur)) : jv_invalid();
 
 		if (jv_get_kind(via) == JV_KIND_ARRAY)
 			jv_array_foreach(via, i, mid) {
@@ -235,7 +235,6 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 				jv_free(mid);
 			}
 		jv_free(via);
-		jv_free(edges);
 	}
 	jv_free(cur);
 	jv_free(target);
