@@ -95,13 +95,13 @@ static void
 list_all(int c, int all)
 {
 	const struct ig_collection *col = &store.m->colls[c];
-	int created = ig_field_find(col, "created_at"), ix = -1;
+	int ix = -1;
 	MDB_cursor *cur;
 	MDB_val k, v, rec;
 	int rc;
 
 	for (int i = 0; i < col->nindexes; i++)
-		if (col->indexes[i].nfields == 1 && col->indexes[i].fields[0] == created)
+		if (col->indexes[i].nfields == 1 && col->indexes[i].fields[0] == col->f_created)
 			ix = i;
 	if (!store.opened || ix < 0)
 		return;
