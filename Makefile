@@ -9,13 +9,13 @@ CFLAGS ?= -g -O2
 BUILD ?= build
 BIN ?= bin
 override CFLAGS += $(SANITIZE) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	-MMD -MP -Ilib $(shell $(PKG_CONFIG) --cflags lmdb libxxhash libpng libcurl libcrypto zlib)
+	-MMD -MP -Ilib $(shell $(PKG_CONFIG) --cflags lmdb libxxhash libpng libcurl libcrypto zlib libjpeg)
 # every command links the same list; --as-needed keeps only what it uses,
 # since a filter that starts often must not load curl and OpenSSL for nothing
 override LDFLAGS += -Wl,--as-needed $(SANITIZE)
-LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib) -ljq -lm -lpthread
+LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib libjpeg) -ljq -lm -lpthread
 
-CMDS = ig-record ig-query ig-hash ig-plan ig-gen
+CMDS = ig-record ig-query ig-hash ig-plan ig-gen ig-grid
 LIB_SRCS = $(filter-out lib/model_data.c,$(wildcard lib/*.c)) lib/model_data.c
 LIB_OBJS = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 MODEL = $(sort $(wildcard db/model/*.json))

@@ -168,47 +168,15 @@ job_free(struct job *j)
 	free(j);
 }
 
-/* the directories a file goes in */
-static int
-mkparents(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int rc;
-
-	if (!slash || slash == path)
-		return 0;
-	dir = strndup(path, (size_t)(slash - path));
-	rc = ig_path_mkdirs(dir);
-	free(dir);
-	if (rc)
-		errno = rc;
-	return rc ? -1 : 0;
-}
-
-/* Written to a temporary name beside it, then renamed: a crash never leaves
- * half an image under the real name. Writeback starts at once but is not
- * waited for (an fsync a file made 64 transfers wait on the disk); the run
- * syncs the file system once before it ends, and after a power cut a torn
- * file is no sound image, so resume makes it again. */
+/* the whole file at once, atomically (path.h) */
 static int
 write_atomically(const char *path, const void *p, size_t n, char *err, size_t errlen)
 {
-	static unsigned long serial;
-	char tmp[4200];
-	const char *slash = strrchr(path, '/');
-	int fd;
+	char tmp[IG_TMP_PATH];
+	int fd = ig_tmpfile_open(path, tmp, sizeof tmp, err, errlen);
 
-	if (mkparents(path) != 0) {
-		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
-	snprintf(tmp, sizeof tmp, "%.*s.%s.tmp.%ld.%lu", slash ? (int)(slash - path + 1) : 0, path,
-	    slash ? slash + 1 : path, (long)getpid(), serial++);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0) {
-		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
-		return -1;
-	}
 	for (size_t off = 0; off < n; ) {
 		ssize_t w = write(fd, (const char *)p + off, n - off);
 
@@ -216,19 +184,12 @@ write_atomically(const char *path, const void *p, size_t n, char *err, size_t er
 			continue;
 		if (w < 0) {
 			snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
+			ig_tmpfile_abandon(fd, tmp);
 			return -1;
 		}
 		off += (size_t)w;
 	}
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return ig_tmpfile_commit(fd, tmp, path, err, errlen);
 }
 
 static char *
@@ -945,14 +906,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	}
 	leave_queued(&e);
 	/* what this run wrote is on disk before it says it is done */
-	{
-		int dfd = open(o->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (dfd >= 0) {
-			syncfs(dfd);
-			close(dfd);
-		}
-	}
+	ig_path_sync(o->out_dir);
 	if (!eof)
 		ig_lines_close(&r);
 	if (o->progress)

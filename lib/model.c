@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "clock.h"
+#include "color.h"
 #include "err.h"
 #include "json.h"
 #include "model.h"
@@ -470,15 +471,10 @@ syntax_ok(enum ig_syntax syn, const char *s, size_t n, const char **why)
 				return 0;
 		return 1;
 	case IG_S_COLOR: {
-		size_t h = n - 1;
+		struct ig_color c;
 
 		*why = "must be a color #rgb, #rgba, #rrggbb or #rrggbbaa";
-		if (n < 4 || s[0] != '#' || (h != 3 && h != 4 && h != 6 && h != 8))
-			return 0;
-		for (size_t i = 1; i < n; i++)
-			if (!((s[i] >= '0' && s[i] <= '9') || ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')))
-				return 0;
-		return 1;
+		return ig_color_parse(s, n, &c) == 0;
 	}
 	case IG_S_SHA256:
 		*why = "must be 64 lowercase hex digits";

@@ -1,8 +1,11 @@
 /* path.c - the output-root guard every writer shares */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -33,4 +36,69 @@ ig_path_mkdirs(const char *dir)
 		rc = errno;
 	free(p);
 	return rc;
+}
+
+/* the directories a file goes in */
+static int
+mkparents(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int rc;
+
+	if (!slash || slash == path)
+		return 0;
+	dir = strndup(path, (size_t)(slash - path));
+	rc = ig_path_mkdirs(dir);
+	free(dir);
+	return rc;
+}
+
+int
+ig_tmpfile_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
+	static unsigned long serial;
+	const char *slash = strrchr(path, '/');
+	int fd, rc;
+
+	if ((rc = mkparents(path)) != 0) {
+		snprintf(err, errlen, "%.400s: %s", path, strerror(rc));
+		return -1;
+	}
+	snprintf(tmp, tmplen, "%.*s.%s.tmp.%ld.%lu", slash ? (int)(slash - path + 1) : 0, path,
+	    slash ? slash + 1 : path, (long)getpid(), __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
+		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+	return fd;
+}
+
+int
+ig_tmpfile_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen)
+{
+	/* writeback starts now, unwaited: see path.h */
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ig_tmpfile_abandon(int fd, const char *tmp)
+{
+	close(fd);
+	unlink(tmp);
+}
+
+void
+ig_path_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		syncfs(fd);
+		close(fd);
+	}
 }

@@ -8,4 +8,21 @@ int ig_path_leaves_root(const char *path);
 /* mkdir -p: dir and every parent it needs; 0, or an errno */
 int ig_path_mkdirs(const char *dir);
 
+/*
+ * A file is written under a temporary name beside it, then renamed: a crash
+ * never leaves half a file under the real name. Writeback starts at commit
+ * but is not waited for (an fsync per file makes every transfer wait on the
+ * disk); callers sync the file system once before they end, and after a
+ * power cut a torn file is no sound image, so a re-run makes it again.
+ */
+#define IG_TMP_PATH 4200
+/* creates the parent directories and the temporary file: an fd, or -1 */
+int ig_tmpfile_open(const char *path, char tmp[], size_t tmplen, char *err, size_t errlen);
+/* closes the file and renames it to path; on failure removes it */
+int ig_tmpfile_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen);
+/* closes and removes it */
+void ig_tmpfile_abandon(int fd, const char *tmp);
+/* the file system dir is on, written to disk: once, at the end of a run */
+void ig_path_sync(const char *dir);
+
 #endif

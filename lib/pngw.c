@@ -86,16 +86,36 @@ put32(struct ig_buf *b, uint32_t v)
 	ig_buf_add(b, c, 4);
 }
 
-static void
-add_chunk(struct ig_buf *b, const char *type, const struct ig_buf *data)
+void
+ig_png_chunk(struct ig_buf *b, const char *type, const void *data, size_t n)
 {
 	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)type, 4);
 
-	crc = (uint32_t)crc32(crc, (const Bytef *)data->p, (uInt)data->len);
-	put32(b, (uint32_t)data->len);
+	crc = (uint32_t)crc32(crc, (const Bytef *)data, (uInt)n);
+	put32(b, (uint32_t)n);
 	ig_buf_add(b, type, 4);
-	ig_buf_add(b, data->p, data->len);
+	ig_buf_add(b, data, n);
 	put32(b, crc);
+}
+
+void
+ig_png_text_chunk(struct ig_buf *b, const char *key, const char *text, size_t n, int itxt,
+    const char *lang, const char *lang_key)
+{
+	struct ig_buf data = { 0 };
+
+	ig_buf_adds(&data, key);
+	ig_buf_addc(&data, '\0');
+	if (itxt) {	/* not compressed */
+		ig_buf_add(&data, "\0\0", 2);
+		ig_buf_adds(&data, lang ? lang : "");
+		ig_buf_addc(&data, '\0');
+		ig_buf_adds(&data, lang_key ? lang_key : "");
+		ig_buf_addc(&data, '\0');
+	}
+	ig_buf_add(&data, text, n);
+	ig_png_chunk(b, itxt ? "iTXt" : "tEXt", data.p, data.len);
+	ig_buf_free(&data);
 }
 
 int
@@ -103,7 +123,6 @@ ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
     const struct ig_text *texts, int ntexts)
 {
 	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-	struct ig_buf data = { 0 };
 	size_t ihdr_end;
 
 	if (n < 33 || memcmp(png, sig, 8) != 0 || memcmp(png + 12, "IHDR", 4) != 0 ||
@@ -117,16 +136,9 @@ ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
 
 		for (const char *q = t; *q && ascii; q++)
 			ascii = (unsigned char)*q < 0x80;
-		data.len = 0;
-		ig_buf_adds(&data, texts[i].key);
-		ig_buf_addc(&data, '\0');
-		if (!ascii)	/* not compressed, no language, no translated keyword */
-			ig_buf_add(&data, "\0\0\0\0", 4);
-		ig_buf_adds(&data, t);
-		add_chunk(out, ascii ? "tEXt" : "iTXt", &data);
+		ig_png_text_chunk(out, texts[i].key, t, strlen(t), !ascii, NULL, NULL);
 	}
 	ig_buf_add(out, png + ihdr_end, n - ihdr_end);
-	ig_buf_free(&data);
 	return 0;
 }
 

@@ -16,6 +16,11 @@ typedef void ig_row_fn(void *ctx, uint32_t y, unsigned char *row);
 /* an 8-bit RGB PNG, rows made by row(), zlib at level; -1 with err */
 int ig_png_encode_rgb(struct ig_buf *out, uint32_t width, uint32_t height, int level,
     ig_row_fn *row, void *ctx, char *err, size_t errlen);
+/* a chunk: length, type, data, CRC */
+void ig_png_chunk(struct ig_buf *b, const char *type, const void *data, size_t n);
+/* a tEXt chunk (text Latin-1), or an uncompressed iTXt one (text UTF-8) */
+void ig_png_text_chunk(struct ig_buf *b, const char *key, const char *text, size_t n, int itxt,
+    const char *lang, const char *lang_key);
 /* png with text chunks spliced in after IHDR, so every reader sees them
  * before the image data; -1 if png is not a PNG */
 int ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,

@@ -232,3 +232,33 @@ ig_index_key(const struct ig_collection *c, const struct ig_index *ix, const jv 
 	}
 	return 0;
 }
+
+int
+ig_store_get_unique(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const char *field,
+    jv value, MDB_val *val)
+{
+	int f = ig_field_find(c, field), rc = MDB_NOTFOUND;
+	jv *row;
+
+	if (f < 0 || !s->opened)
+		return MDB_NOTFOUND;
+	row = ig_row_new(c);
+	row[f] = jv_copy(value);
+	for (int i = 0; i < c->nindexes && rc == MDB_NOTFOUND; i++) {
+		const struct ig_index *ix = &c->indexes[i];
+		uint8_t key[IG_KEY_MAX];
+		size_t len;
+		MDB_val k, d;
+
+		if (!ix->unique || ix->nfields != 1 || ix->fields[0] != f ||
+		    ig_index_key(c, ix, row, key, &len) != 0)
+			continue;
+		k.mv_size = len;
+		k.mv_data = key;
+		rc = mdb_get(txn, s->indexes[c->index][i], &k, &d);
+		if (rc == 0)
+			rc = d.mv_size == 16 ? ig_store_get(s, txn, c->index, d.mv_data, val) : MDB_CORRUPTED;
+	}
+	ig_row_free(c, row);
+	return rc;
+}

@@ -17,6 +17,8 @@ extern const uint8_t ig_ns_batches[16];		/* a batch by its name */
 extern const uint8_t ig_ns_jobs[16];		/* a job by batch name and number */
 extern const uint8_t ig_ns_metadata[16];	/* a job's metadata by the job's id */
 extern const uint8_t ig_ns_tasks[16];		/* a job's task by the job's id */
+extern const uint8_t ig_ns_grids[16];		/* a map's grid by the image's id */
+extern const uint8_t ig_ns_overlays[16];	/* an overlay by image id and type */
 
 /* a name-based UUIDv5 (SHA-1): the same name in a namespace, the same id */
 void ig_uuid_v5(const uint8_t ns[16], const char *name, size_t n, uint8_t out[16]);

@@ -1,0 +1,183 @@
+/* ig-grid - grids drawn on battle maps, with MapGrid and ImageOverlay records */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "gridrun.h"
+#include "model.h"
+
+const char *ig_prog = "ig-grid";
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: ig-grid [--grid square|hex-pointy|hex-pointy-even|hex-flat|hex-flat-even]\n"
+	    "               [--size px] [--color #rrggbb] [--opacity 0-1] [--width px] [--offset x,y]\n"
+	    "               [--every n] [--every-color #rrggbb] [--every-width px] [--dash on[,off]]\n"
+	    "               [--labels alpha|numeric] [--out-dir dir] [--suffix s] [--all] [--uvtt]\n"
+	    "               [--level 0-9] [--filter adaptive|none|sub|up|avg|paeth] [--threads n]\n"
+	    "               [-s store] [file ...]\n");
+	exit(code);
+}
+
+static double
+number(const char *opt, const char *s, double min, double max, int whole)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || end == s || !(v >= min && v <= max) || (whole && v != (long)v))
+		ig_die(IG_EXIT_USAGE, "%s takes a%s number from %g to %g, not %s", opt,
+		    whole ? " whole" : "", min, max, s);
+	return v;
+}
+
+/* "a,b" (b defaults to a when optional) */
+static void
+pair(const char *opt, const char *s, int *a, int *b, double min, int b_optional)
+{
+	char *comma = strchr(s, ','), *first = ig_strdup(s);
+
+	if (comma)
+		first[comma - s] = '\0';
+	else if (!b_optional)
+		ig_die(IG_EXIT_USAGE, "%s takes x,y, not %s", opt, s);
+	*a = (int)number(opt, first, min, 65535, 1);
+	*b = comma ? (int)number(opt, comma + 1, min, 65535, 1) : *a;
+	free(first);
+}
+
+static void
+color(const char *opt, const char *s, struct ig_color *c)
+{
+	if (ig_color_parse(s, strlen(s), c) != 0)
+		ig_die(IG_EXIT_USAGE, "%s takes #rgb, #rgba, #rrggbb or #rrggbbaa, not %s", opt, s);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "grid", required_argument, NULL, 'g' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "color", required_argument, NULL, 'c' },
+		{ "opacity", required_argument, NULL, 'a' },
+		{ "width", required_argument, NULL, 'w' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "every-color", required_argument, NULL, 'E' },
+		{ "every-width", required_argument, NULL, 'W' },
+		{ "dash", required_argument, NULL, 'd' },
+		{ "labels", required_argument, NULL, 'l' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "suffix", required_argument, NULL, 'x' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "uvtt", no_argument, NULL, 'u' },
+		{ "level", required_argument, NULL, 'L' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "store", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ig_grid_options o;
+	struct ig_grid *g = &o.grid;
+	const char *store_opt = NULL, *dir;
+	char *stdin_only[] = { "-" }, err[512];
+	int c, rc, have_store = 0, major_width = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct ig_store store;
+	struct stat st;
+	jv dv;
+
+	memset(&o, 0, sizeof o);
+	/* seed 003's MapGrid defaults, from the model */
+	dv = ig_model_default("map_grids", "size");
+	g->size = (int)jv_number_value(dv);
+	jv_free(dv);
+	dv = ig_model_default("map_grids", "opacity");
+	g->line.opacity = jv_number_value(dv);
+	jv_free(dv);
+	dv = ig_model_default("map_grids", "color");
+	o.color = ig_strdup(jv_string_value(dv));
+	jv_free(dv);
+	color("the model's color", o.color, &g->line.color);
+	g->line.width = 1;
+	o.suffix = ".grid";
+	o.level = 2;
+	o.filter = IG_FILTER_ADAPTIVE;
+	o.threads = cpus > 0 ? (int)cpus : 1;
+	while ((c = getopt_long(argc, argv, "j:s:h", longopts, NULL)) != -1)
+		switch (c) {
+		case 'g':
+			if (ig_grid_type_parse(optarg, &g->type, &g->even) != 0)
+				ig_die(IG_EXIT_USAGE, "--grid is square, hex-pointy, hex-pointy-even, hex-flat or "
+				    "hex-flat-even, not %s", optarg);
+			break;
+		case 'S': g->size = (int)number("--size", optarg, 1, 65535, 1); o.set |= IG_SET_SIZE; break;
+		case 'c':
+			color("--color", optarg, &g->line.color);
+			free((char *)o.color);
+			o.color = ig_strdup(optarg);
+			o.set |= IG_SET_COLOR;
+			break;
+		case 'a': g->line.opacity = number("--opacity", optarg, 0, 1, 0); o.set |= IG_SET_OPACITY; break;
+		case 'w': g->line.width = number("--width", optarg, 1, 1000, 0); break;
+		case 'O': pair("--offset", optarg, &g->offx, &g->offy, -65535, 0); break;
+		case 'e': g->every = (int)number("--every", optarg, 2, 65535, 1); break;
+		case 'E': color("--every-color", optarg, &g->major.color); o.set |= IG_SET_EVERY_COLOR; break;
+		case 'W': major_width = (int)number("--every-width", optarg, 1, 1000, 1); break;
+		case 'd': pair("--dash", optarg, &g->dash_on, &g->dash_off, 1, 1); break;
+		case 'l':
+			if (strcmp(optarg, "alpha") == 0)
+				g->labels = IG_LABELS_ALPHA;
+			else if (strcmp(optarg, "numeric") == 0)
+				g->labels = IG_LABELS_NUMERIC;
+			else
+				ig_die(IG_EXIT_USAGE, "--labels is alpha or numeric, not %s", optarg);
+			break;
+		case 'o': o.out_dir = optarg; break;
+		case 'x': o.suffix = optarg; break;
+		case 'A': o.all = 1; break;
+		case 'u': o.uvtt = 1; break;
+		case 'L': o.level = (int)number("--level", optarg, 0, 9, 1); break;
+		case 'f':
+			if (ig_png_filter_parse(optarg, &o.filter) != 0)
+				ig_die(IG_EXIT_USAGE, "--filter is adaptive, none, sub, up, avg or paeth, not %s", optarg);
+			break;
+		case 'j': o.threads = (int)number("--threads", optarg, 1, 256, 1); break;
+		case 's': store_opt = optarg; break;
+		case 'h': usage(0); break;
+		default: usage(IG_EXIT_USAGE);
+		}
+	if (g->type != IG_GRID_SQUARE && g->every)
+		ig_die(IG_EXIT_USAGE, "--every draws square lines: a hex grid has none across the map");
+	if (g->type != IG_GRID_SQUARE && o.uvtt)
+		ig_die(IG_EXIT_USAGE, "--uvtt takes a square grid: Universal VTT has no hexes");
+	if (strchr(o.suffix, '/'))
+		ig_die(IG_EXIT_USAGE, "--suffix names a file beside the original: no / in it");
+	/* square lines are whole pixels, crisp */
+	if (g->type == IG_GRID_SQUARE)
+		g->line.width = (int)(g->line.width + 0.5);
+	g->major.width = major_width ? major_width : 2 * g->line.width;
+	signal(SIGPIPE, SIG_IGN);
+	/* the store is optional, as for ig-plan: map_grids may come in the stream */
+	dir = ig_store_default(store_opt);
+	if (stat(dir, &st) == 0 && ig_store_open(&store, dir, 1, err, sizeof err) == 0)
+		have_store = 1;
+	else if (store_opt)
+		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
+	o.store = have_store ? &store : NULL;
+	rc = optind < argc ? ig_grid_run(&o, argv + optind, argc - optind) : ig_grid_run(&o, stdin_only, 1);
+	if (have_store)
+		ig_store_close(&store);
+	free((char *)o.color);
+	ig_close_stdout();
+	return rc;
+}

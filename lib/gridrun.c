@@ -1,0 +1,476 @@
+/* gridrun.c - ig-grid's engine: settings per map, the file, the records */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "err.h"
+#include "gridrun.h"
+#include "hash.h"
+#include "json.h"
+#include "lines.h"
+#include "path.h"
+#include "pngw.h"
+#include "raster.h"
+#include "uuid.h"
+
+struct run {
+	const struct ig_grid_options *o;
+	jv grids;		/* map_grids records of the stream, by image_id */
+	struct ig_hasher *hasher;
+	struct ig_buf line;
+	int rejected;
+};
+
+/* one image's grid, as its map_grids record and the options say */
+struct settings {
+	struct ig_grid g;
+	int enabled;
+	char color[16];		/* as given, for the records */
+	char grid_id[IG_UUID_TEXT];
+};
+
+static void
+emit(struct run *r, jv v)
+{
+	r->line.len = 0;
+	ig_json_write(&r->line, v);
+	ig_buf_addc(&r->line, '\n');
+	jv_free(v);
+	if (fwrite(r->line.p, 1, r->line.len, stdout) != r->line.len)
+		ig_check_stdout();
+}
+
+static void
+uuid_of(const uint8_t ns[16], const char *name, char out[IG_UUID_TEXT])
+{
+	uint8_t u[16];
+
+	ig_uuid_v5(ns, name, strlen(name), u);
+	ig_uuid_format(u, out);
+}
+
+/* the image's map_grids record: the stream's, else the store's */
+static jv
+find_grid(struct run *r, const char *image_id)
+{
+	struct ig_store *s = r->o->store;
+	const struct ig_collection *c;
+	jv mg = jv_object_get(jv_copy(r->grids), jv_string(image_id));
+	MDB_txn *txn;
+	MDB_val val;
+
+	if (jv_is_valid(mg) || !s || !(c = ig_model_find(s->m, "map_grids")))
+		return mg;
+	jv_free(mg);
+	mg = jv_invalid();
+	if (ig_store_begin(s, 1, &txn) != 0)
+		return mg;
+	if (ig_store_get_unique(s, txn, c, "image_id", jv_string(image_id), &val) == 0 &&
+	    !ig_stored_deleted(&val))
+		mg = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
+	mg = jv_is_valid(mg) ? mg : jv_invalid();
+	mdb_txn_abort(txn);
+	return mg;
+}
+
+static int
+settings_of(struct run *r, const char *image_id, struct settings *st, char *err, size_t errlen)
+{
+	const struct ig_grid_options *o = r->o;
+	jv mg = find_grid(r, image_id), v;
+	const char *id;
+	int rc = 0;
+
+	st->g = o->grid;
+	st->enabled = 1;
+	snprintf(st->color, sizeof st->color, "%s", o->color);
+	if ((id = jv_is_valid(mg) ? ig_str(mg, "id") : NULL))
+		snprintf(st->grid_id, sizeof st->grid_id, "%s", id);
+	else
+		uuid_of(ig_ns_grids, image_id, st->grid_id);
+	if (!jv_is_valid(mg))
+		return 0;
+	v = ig_get(mg, "size");
+	if (jv_get_kind(v) == JV_KIND_NUMBER && !(o->set & IG_SET_SIZE)) {
+		double d = jv_number_value(v);
+
+		if (d != floor(d) || d < 1 || d > 65535) {
+			snprintf(err, errlen, "its map_grids size %g is no whole number of pixels from 1", d);
+			rc = -1;
+		}
+		st->g.size = (int)d;
+	}
+	jv_free(v);
+	v = ig_get(mg, "color");
+	if (!rc && jv_get_kind(v) == JV_KIND_STRING && !(o->set & IG_SET_COLOR)) {
+		const char *s = jv_string_value(v);
+
+		if (strlen(s) >= sizeof st->color ||
+		    ig_color_parse(s, strlen(s), &st->g.line.color) != 0) {
+			snprintf(err, errlen, "its map_grids color %.40s is not #rgb, #rgba, #rrggbb or #rrggbbaa", s);
+			rc = -1;
+		} else {
+			snprintf(st->color, sizeof st->color, "%s", s);
+		}
+	}
+	jv_free(v);
+	v = ig_get(mg, "opacity");
+	if (!rc && jv_get_kind(v) == JV_KIND_NUMBER && !(o->set & IG_SET_OPACITY)) {
+		double d = jv_number_value(v);
+
+		if (!(d >= 0 && d <= 1)) {
+			snprintf(err, errlen, "its map_grids opacity %g is not from 0 to 1", d);
+			rc = -1;
+		}
+		st->g.line.opacity = d;
+	}
+	jv_free(v);
+	v = ig_get(mg, "enabled");
+	st->enabled = jv_get_kind(v) != JV_KIND_FALSE;
+	jv_free(v);
+	jv_free(mg);
+	if (!(o->set & IG_SET_EVERY_COLOR))
+		st->g.major.color = st->g.line.color;
+	st->g.major.opacity = st->g.line.opacity;
+	return rc;
+}
+
+/* map.png -> map.grid.png, beside it or under the output root */
+static char *
+gridded_path(const struct ig_grid_options *o, const char *src, char *err, size_t errlen)
+{
+	const char *base = strrchr(src, '/'), *dot;
+	struct ig_buf b = { 0 };
+	size_t stem;
+
+	base = base ? base + 1 : src;
+	dot = strrchr(base, '.');
+	stem = dot && dot != base ? (size_t)(dot - src) : strlen(src);
+	if (o->out_dir && ig_path_leaves_root(src)) {
+		snprintf(err, errlen, "%.300s would leave the output root %.300s", src, o->out_dir);
+		return NULL;
+	}
+	if (o->out_dir && strcmp(o->out_dir, ".") != 0) {
+		ig_buf_adds(&b, o->out_dir);
+		ig_buf_addc(&b, '/');
+	}
+	ig_buf_add(&b, src, stem);
+	ig_buf_adds(&b, o->suffix);
+	ig_buf_adds(&b, ".png");
+	if (strcmp(ig_buf_str(&b), src) == 0) {
+		snprintf(err, errlen, "%.300s would be written over: give a --suffix", src);
+		ig_buf_free(&b);
+		return NULL;
+	}
+	return (char *)ig_buf_str(&b);
+}
+
+static int
+pen_grey(const struct ig_pen *p)
+{
+	return p->color.rgb[0] == p->color.rgb[1] && p->color.rgb[1] == p->color.rgb[2];
+}
+
+/* the overlay's style: how the grid looks */
+static jv
+style_of(const struct settings *st)
+{
+	const struct ig_grid *g = &st->g;
+	static const char *labels[] = { NULL, "alpha", "numeric" };
+	jv s = JV_OBJECT(jv_string("color"), jv_string(st->color), jv_string("opacity"), jv_number(g->line.opacity),
+	    jv_string("width"), jv_number(g->line.width));
+
+	if (g->every) {
+		char c[16];
+
+		snprintf(c, sizeof c, "#%02x%02x%02x", g->major.color.rgb[0] >> 8, g->major.color.rgb[1] >> 8,
+		    g->major.color.rgb[2] >> 8);
+		s = jv_object_set(s, jv_string("every"), jv_number(g->every));
+		s = jv_object_set(s, jv_string("every_color"), jv_string(c));
+		s = jv_object_set(s, jv_string("every_width"), jv_number(g->major.width));
+	}
+	s = jv_object_set(s, jv_string("dash"), g->dash_on ?
+	    JV_ARRAY(jv_number(g->dash_on), jv_number(g->dash_off)) : jv_null());
+	return jv_object_set(s, jv_string("labels"), labels[g->labels] ? jv_string(labels[g->labels]) : jv_null());
+}
+
+/* the overlay's data: where the grid is */
+static jv
+geometry_of(const struct ig_grid *g, uint32_t w, uint32_t h)
+{
+	long cols, rows;
+
+	ig_grid_cells(g, w, h, &cols, &rows);
+	return JV_OBJECT(jv_string("grid"), jv_string(ig_grid_type_name(g->type, g->even)),
+	    jv_string("foundry_type"), jv_number(ig_grid_foundry_type(g->type, g->even)),
+	    jv_string("size"), jv_number(g->size),
+	    jv_string("offset"), JV_OBJECT(jv_string("x"), jv_number(g->offx), jv_string("y"), jv_number(g->offy)),
+	    jv_string("columns"), jv_number((double)cols), jv_string("rows"), jv_number((double)rows));
+}
+
+/* decode, blend, encode: the gridded PNG under a temporary name, renamed
+ * when whole */
+static int
+render(struct run *r, const struct settings *st, const char *src, const char *dst,
+    uint32_t *w, uint32_t *h, char *err, size_t errlen)
+{
+	const struct ig_grid_options *o = r->o;
+	const struct ig_grid *g = &st->g;
+	int grey = pen_grey(&g->line) && (!g->every || pen_grey(&g->major));
+	char tmp[IG_TMP_PATH], why[400];
+	struct ig_raster rs;
+	struct ig_pngenc *enc = NULL;
+	struct ig_grid_raster *gr = NULL;
+	unsigned char *row = NULL;
+	int fd = -1, rc = -1;
+	jv desc;
+
+	if (ig_raster_open(&rs, src, !grey, why, sizeof why) != 0) {
+		snprintf(err, errlen, "%.300s: %s", src, why);
+		goto out;
+	}
+	*w = rs.width;
+	*h = rs.height;
+	if ((uint32_t)g->size > rs.width || (uint32_t)g->size > rs.height) {
+		snprintf(err, errlen, "grid size %d is larger than the %" PRIu32 " x %" PRIu32 " image %.300s",
+		    g->size, rs.width, rs.height, src);
+		goto out;
+	}
+	/* the file says how it was gridded, beside the source's own text */
+	desc = jv_object_merge(geometry_of(g, rs.width, rs.height), style_of(st));
+	{
+		struct ig_buf json = { 0 }, ascii = { 0 };
+
+		ig_json_write(&json, desc);
+		ig_json_ascii(&ascii, json.p, json.len);
+		ig_png_text_chunk(&rs.head, "ig-grid", ascii.p, ascii.len, 0, NULL, NULL);
+		ig_buf_free(&json);
+		ig_buf_free(&ascii);
+		jv_free(desc);
+	}
+	if ((fd = ig_tmpfile_open(dst, tmp, sizeof tmp, err, errlen)) < 0)
+		goto out;
+	enc = ig_pngenc_new(fd, rs.width, rs.height, rs.channels, rs.depth, o->level, o->filter,
+	    o->threads, &rs.head);
+	gr = ig_grid_raster_new(g, rs.width, rs.height);
+	row = ig_malloc(rs.rowbytes);
+	for (uint32_t y = 0; y < rs.height; y++) {
+		if (ig_raster_row(&rs, row) != 0) {
+			snprintf(err, errlen, "%.300s: %s", src, why);
+			goto out;
+		}
+		ig_grid_blend_row(gr, y, row, rs.channels, rs.depth);
+		if (ig_pngenc_row(enc, row) != 0)
+			break;	/* a write failed: finish says why */
+	}
+	if (ig_raster_finish(&rs) != 0) {
+		snprintf(err, errlen, "%.300s: %s", src, why);
+		goto out;
+	}
+	if (ig_pngenc_finish(enc, &rs.tail, why, sizeof why) != 0) {
+		snprintf(err, errlen, "%.300s: %s", tmp, why);
+		goto out;
+	}
+	rc = ig_tmpfile_commit(fd, tmp, dst, err, errlen);
+	fd = -1;
+out:
+	if (fd >= 0)
+		ig_tmpfile_abandon(fd, tmp);
+	ig_pngenc_free(enc);
+	ig_grid_raster_free(gr);
+	free(row);
+	ig_raster_close(&rs);
+	return rc;
+}
+
+/* A Universal VTT file: the gridded map with its pixels per cell, so a
+ * tabletop imports it to scale. Its image is base64 streamed from the PNG. */
+static int
+write_uvtt(const struct settings *st, const char *png, uint32_t w, uint32_t h, char *err, size_t errlen)
+{
+	const struct ig_grid *g = &st->g;
+	size_t n = strlen(png);
+	char *path = ig_malloc(n + 2), tmp[IG_TMP_PATH];
+	unsigned char in[3 * 16384];
+	struct ig_buf b = { 0 };
+	FILE *f = NULL;
+	int fd, rc = -1;
+	size_t got;
+
+	snprintf(path, n + 2, "%.*s.uvtt", (int)(n - 4), png);
+	if ((fd = ig_tmpfile_open(path, tmp, sizeof tmp, err, errlen)) < 0)
+		goto out;
+	if (!(f = fopen(png, "rb"))) {
+		snprintf(err, errlen, "%.300s: %s", png, strerror(errno));
+		ig_tmpfile_abandon(fd, tmp);
+		goto out;
+	}
+	ig_buf_printf(&b, "{\"format\":0.3,\"resolution\":{\"map_origin\":{\"x\":0,\"y\":0},"
+	    "\"map_size\":{\"x\":");
+	ig_json_write_number(&b, (double)w / g->size);
+	ig_buf_adds(&b, ",\"y\":");
+	ig_json_write_number(&b, (double)h / g->size);
+	ig_buf_printf(&b, "},\"pixels_per_grid\":%d},\"line_of_sight\":[],\"objects_line_of_sight\":[],"
+	    "\"portals\":[],\"environment\":{\"baked_lighting\":true,\"ambient_light\":\"ffffffff\"},"
+	    "\"lights\":[],\"image\":\"", g->size);
+	do {
+		got = fread(in, 1, sizeof in, f);
+		ig_base64_encode(&b, in, got);
+		if (got < sizeof in)
+			ig_buf_adds(&b, "\"}\n");
+		for (size_t off = 0; off < b.len; ) {
+			ssize_t wr = write(fd, b.p + off, b.len - off);
+
+			if (wr < 0 && errno == EINTR)
+				continue;
+			if (wr < 0) {
+				snprintf(err, errlen, "%.300s: %s", tmp, strerror(errno));
+				ig_tmpfile_abandon(fd, tmp);
+				goto out;
+			}
+			off += (size_t)wr;
+		}
+		b.len = 0;
+	} while (got == sizeof in);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%.300s: %s", png, strerror(errno));
+		ig_tmpfile_abandon(fd, tmp);
+		goto out;
+	}
+	rc = ig_tmpfile_commit(fd, tmp, path, err, errlen);
+out:
+	if (f)
+		fclose(f);
+	ig_buf_free(&b);
+	free(path);
+	return rc;
+}
+
+static void
+grid_image(struct run *r, jv rec, const char *file, long lineno)
+{
+	const struct ig_grid_options *o = r->o;
+	const char *id = ig_str(rec, "id"), *src = ig_str(rec, "path");
+	char err[1024], gid[IG_UUID_TEXT], oid[IG_UUID_TEXT], name[IG_UUID_TEXT + 8];
+	struct settings st;
+	struct ig_facts f;
+	char *dst = NULL;
+	uint32_t w = 0, h = 0;
+	uint8_t u[16];
+	jv img, ov, v;
+
+	if (!id || ig_uuid_parse(id, u) != 0 || !src) {
+		ig_err_at(file, lineno, "an images record to grid needs its id and path");
+		r->rejected++;
+		return;
+	}
+	if (settings_of(r, id, &st, err, sizeof err) != 0) {
+		ig_err_at(file, lineno, "image %s: %s", id, err);
+		r->rejected++;
+		return;
+	}
+	if (!st.enabled)
+		return;	/* the image passed on untouched */
+	if (!(dst = gridded_path(o, src, err, sizeof err)) ||
+	    render(r, &st, src, dst, &w, &h, err, sizeof err) != 0 ||
+	    (o->uvtt && write_uvtt(&st, dst, w, h, err, sizeof err) != 0)) {
+		ig_err_at(file, lineno, "image %s: %s", id, err);
+		r->rejected++;
+		free(dst);
+		return;
+	}
+	if (ig_hash_file(r->hasher, dst, &f) != 0 || f.img.err[0]) {
+		ig_err_at(file, lineno, "image %s: %.300s: %s", id, dst, f.err[0] ? f.err : f.img.err);
+		r->rejected++;
+		free(dst);
+		return;
+	}
+	if (o->uvtt && (st.g.offx % st.g.size || st.g.offy % st.g.size))
+		ig_warn("%s:%ld: image %s: a .uvtt file cannot say the grid's offset", file, lineno, id);
+	emit(r, JV_OBJECT(jv_string("collection"), jv_string("map_grids"), jv_string("id"), jv_string(st.grid_id),
+	    jv_string("image_id"), jv_string(id), jv_string("enabled"), jv_true(),
+	    jv_string("size"), jv_number(st.g.size), jv_string("color"), jv_string(st.color),
+	    jv_string("opacity"), jv_number(st.g.line.opacity)));
+	/* the gridded copy: the original's kind and story, its own facts */
+	uuid_of(ig_ns_images, dst, gid);
+	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(gid),
+	    jv_string("path"), jv_string(dst), jv_string("format"), jv_string("png"),
+	    jv_string("width"), jv_number(w), jv_string("height"), jv_number(h));
+	img = jv_object_set(img, jv_string("size"), jv_number((double)f.size));
+	img = jv_object_set(img, jv_string("sha256"), jv_string(f.sha256));
+	img = jv_object_set(img, jv_string("xxh128"), jv_string(f.xxh128));
+	static const char *const kept[] = { "type", "subtype", "theme", "generation_params", "origin",
+	    "generation_id" };
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		if (jv_get_kind(v = ig_get(rec, kept[i])) != JV_KIND_INVALID)
+			img = jv_object_set(img, jv_string(kept[i]), v);
+	img = jv_object_set(img, jv_string("style_data"), JV_OBJECT(jv_string("grid"), style_of(&st)));
+	img = jv_object_set(img, jv_string("source_id"), jv_string(id));
+	img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
+	emit(r, img);
+	snprintf(name, sizeof name, "%s:grid", id);
+	uuid_of(ig_ns_overlays, name, oid);
+	ov = JV_OBJECT(jv_string("collection"), jv_string("image_overlays"), jv_string("id"), jv_string(oid),
+	    jv_string("image_id"), jv_string(id), jv_string("type"), jv_string("grid"),
+	    jv_string("name"), jv_string("grid"));
+	ov = jv_object_set(ov, jv_string("description"), jv_string(ig_grid_type_name(st.g.type, st.g.even)));
+	v = geometry_of(&st.g, w, h);
+	v = jv_object_set(v, jv_string("image_id"), jv_string(gid));
+	v = jv_object_set(v, jv_string("path"), jv_string(dst));
+	ov = jv_object_set(ov, jv_string("data"), v);
+	ov = jv_object_set(ov, jv_string("style"), style_of(&st));
+	emit(r, ov);
+	free(dst);
+}
+
+static void
+take_line(void *ctx, const char *file, long lineno, char *line, size_t n)
+{
+	struct run *r = ctx;
+	char err[1024];
+	jv v = ig_json_parse(line, n, err, sizeof err), del;
+	const char *coll, *type, *image_id;
+
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		ig_err_at(file, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
+		r->rejected++;
+		jv_free(v);
+		return;
+	}
+	line[n] = '\n';
+	if (fwrite(line, 1, n + 1, stdout) != n + 1)
+		ig_check_stdout();
+	line[n] = '\0';
+	coll = ig_str(v, "collection");
+	type = ig_str(v, "type");
+	del = ig_get(v, "is_deleted");
+	if (coll && strcmp(coll, "map_grids") == 0 && (image_id = ig_str(v, "image_id"))) {
+		r->grids = jv_object_set(r->grids, jv_string(image_id), jv_copy(v));
+	} else if (coll && strcmp(coll, "images") == 0 && (r->o->all || (type && strcmp(type, "map") == 0)) &&
+	    jv_get_kind(del) != JV_KIND_TRUE) {
+		grid_image(r, v, file, lineno);
+		/* an image takes a while: what is done goes on at once */
+		fflush(stdout);
+		ig_check_stdout();
+	}
+	jv_free(del);
+	jv_free(v);
+}
+
+int
+ig_grid_run(const struct ig_grid_options *o, char **files, int nfiles)
+{
+	struct run r = { o, jv_object(), ig_hasher_new(), { 0 }, 0 };
+
+	r.rejected += ig_lines_each(files, nfiles, take_line, &r);
+	ig_path_sync(o->out_dir ? o->out_dir : ".");
+	jv_free(r.grids);
+	ig_hasher_free(r.hasher);
+	ig_buf_free(&r.line);
+	return r.rejected ? IG_EXIT_REJECT : IG_EXIT_OK;
+}

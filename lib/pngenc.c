@@ -1,0 +1,368 @@
+/* pngenc.c - PNG rows filtered here, deflated in bands on the pool's threads */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "err.h"
+#include "pngenc.h"
+#include "pngw.h"
+#include "pool.h"
+
+#define WINDOW 32768		/* deflate's window: a band's dictionary */
+#define BAND_BYTES (512 << 10)	/* filtered bytes a band aims at */
+#define FLUSH_BYTES (1 << 20)	/* output gathered before a write */
+
+static const char *const filter_names[] = { "none", "sub", "up", "avg", "paeth", "adaptive" };
+
+struct band {
+	unsigned char *data;	/* filtered rows, each led by its filter byte */
+	size_t len;
+	unsigned char dict[WINDOW];
+	size_t dictlen;
+	unsigned char *out;	/* raw deflate */
+	size_t outlen;
+	uLong adler;
+	int last;
+};
+
+struct ig_pngenc {
+	int fd;
+	uint32_t height, y;
+	int level;
+	enum ig_png_filter filter;
+	size_t rowbytes, bpp;
+	unsigned char *prev;		/* the row before, unfiltered */
+	unsigned char *cand[5];		/* a row under each filter */
+	struct band *band;		/* being filled */
+	size_t band_rows, rows;
+	unsigned char dict[WINDOW];	/* the stream's last bytes so far */
+	size_t dictlen;
+	struct ig_pool *pool;
+	z_stream *zs;			/* one per worker */
+	int threads;
+	struct ig_buf out;
+	uLong adler;
+	int first;			/* no IDAT written yet */
+	int err;			/* errno of the first failed write */
+};
+
+int
+ig_png_filter_parse(const char *s, enum ig_png_filter *f)
+{
+	for (int i = 0; i <= IG_FILTER_ADAPTIVE; i++)
+		if (strcmp(s, filter_names[i]) == 0) {
+			*f = (enum ig_png_filter)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+ig_png_filter_name(enum ig_png_filter f)
+{
+	return filter_names[f];
+}
+
+static void
+flush_out(struct ig_pngenc *e)
+{
+	size_t off = 0;
+
+	while (!e->err && off < e->out.len) {
+		ssize_t w = write(e->fd, e->out.p + off, e->out.len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			e->err = errno;
+		else
+			off += (size_t)w;
+	}
+	e->out.len = 0;
+}
+
+static void
+put32(struct ig_buf *b, uint32_t v)
+{
+	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	    (unsigned char)(v >> 8), (unsigned char)v };
+
+	ig_buf_add(b, c, 4);
+}
+
+static unsigned
+paeth(unsigned a, unsigned b, unsigned c)
+{
+	int p = (int)a + (int)b - (int)c, pa = abs(p - (int)a), pb = abs(p - (int)b), pc = abs(p - (int)c);
+
+	return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/* row under filter f into out; returns libpng's heuristic, the sum of the
+ * bytes taken as signed, giving up once it passes limit */
+static unsigned long
+filter_one(const struct ig_pngenc *e, int f, const unsigned char *row, unsigned char *out,
+    unsigned long limit)
+{
+	const unsigned char *up = e->prev;
+	size_t n = e->rowbytes, bpp = e->bpp;
+	unsigned long sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned a = i >= bpp ? row[i - bpp] : 0, b = up[i], c = i >= bpp ? up[i - bpp] : 0, v;
+
+		switch (f) {
+		case IG_FILTER_NONE: v = row[i]; break;
+		case IG_FILTER_SUB: v = row[i] - a; break;
+		case IG_FILTER_UP: v = row[i] - b; break;
+		case IG_FILTER_AVG: v = row[i] - ((a + b) >> 1); break;
+		default: v = row[i] - paeth(a, b, c); break;
+		}
+		out[i] = (unsigned char)v;
+		v &= 0xff;
+		sum += v < 128 ? v : 256 - v;
+		if (sum > limit)
+			return sum;
+	}
+	return sum;
+}
+
+static void
+filter_row(struct ig_pngenc *e, const unsigned char *row, unsigned char *dst)
+{
+	int best = e->filter;
+
+	if (e->filter == IG_FILTER_ADAPTIVE) {
+		unsigned long min = (unsigned long)-1;
+
+		for (int f = IG_FILTER_NONE; f <= IG_FILTER_PAETH; f++) {
+			unsigned long s = filter_one(e, f, row, e->cand[f], min);
+
+			if (s < min) {
+				min = s;
+				best = f;
+			}
+		}
+		memcpy(dst + 1, e->cand[best], e->rowbytes);
+	} else {
+		filter_one(e, best, row, dst + 1, (unsigned long)-1);
+	}
+	dst[0] = (unsigned char)best;
+	memcpy(e->prev, row, e->rowbytes);
+}
+
+static void
+deflate_band(void *ctx, void *item, int worker)
+{
+	struct ig_pngenc *e = ctx;
+	struct band *b = item;
+	z_stream *z = &e->zs[worker];
+	size_t cap = deflateBound(z, (uLong)b->len) + 64;
+	int rc;
+
+	deflateReset(z);
+	if (b->dictlen)
+		deflateSetDictionary(z, b->dict, (uInt)b->dictlen);
+	b->adler = adler32(adler32(0, NULL, 0), b->data, (uInt)b->len);
+	b->out = ig_malloc(cap);
+	z->next_in = b->data;
+	z->avail_in = (uInt)b->len;
+	z->next_out = b->out;
+	z->avail_out = (uInt)cap;
+	/* a sync flush ends a band on a byte boundary, so the next joins on */
+	while ((rc = deflate(z, b->last ? Z_FINISH : Z_SYNC_FLUSH)) == Z_OK && z->avail_out == 0) {
+		size_t done = cap;
+
+		cap *= 2;
+		b->out = ig_realloc(b->out, cap);
+		z->next_out = b->out + done;
+		z->avail_out = (uInt)(cap - done);
+	}
+	b->outlen = cap - z->avail_out;
+}
+
+/* a band's deflate as an IDAT chunk, in order: the zlib header before the
+ * first, the combined Adler-32 after the last */
+static void
+write_band(void *ctx, void *item)
+{
+	struct ig_pngenc *e = ctx;
+	struct band *b = item;
+	unsigned char head[2] = { 0x78, 0 }, trail[4];
+	size_t len = b->outlen + (e->first ? 2 : 0) + (b->last ? 4 : 0);
+	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)"IDAT", 4);
+	int flevel = e->level < 2 ? 0 : e->level < 6 ? 1 : e->level == 6 ? 2 : 3;
+
+	head[1] = (unsigned char)(flevel << 6);
+	head[1] |= (unsigned char)(31 - (head[0] * 256 + head[1]) % 31);
+	e->adler = adler32_combine(e->adler, b->adler, (z_off_t)b->len);
+	trail[0] = (unsigned char)(e->adler >> 24);
+	trail[1] = (unsigned char)(e->adler >> 16);
+	trail[2] = (unsigned char)(e->adler >> 8);
+	trail[3] = (unsigned char)e->adler;
+	put32(&e->out, (uint32_t)len);
+	ig_buf_add(&e->out, "IDAT", 4);
+	if (e->first) {
+		ig_buf_add(&e->out, head, 2);
+		crc = (uint32_t)crc32(crc, head, 2);
+		e->first = 0;
+	}
+	ig_buf_add(&e->out, b->out, b->outlen);
+	crc = (uint32_t)crc32(crc, b->out, (uInt)b->outlen);
+	if (b->last) {
+		ig_buf_add(&e->out, trail, 4);
+		crc = (uint32_t)crc32(crc, trail, 4);
+	}
+	put32(&e->out, crc);
+	if (e->out.len >= FLUSH_BYTES)
+		flush_out(e);
+	free(b->data);
+	free(b->out);
+	free(b);
+}
+
+static struct band *
+band_new(struct ig_pngenc *e)
+{
+	struct band *b = ig_malloc(sizeof *b);
+
+	b->data = ig_malloc(e->band_rows * (e->rowbytes + 1));
+	b->len = 0;
+	b->out = NULL;
+	b->outlen = 0;
+	b->last = 0;
+	memcpy(b->dict, e->dict, e->dictlen);
+	b->dictlen = e->dictlen;
+	return b;
+}
+
+struct ig_pngenc *
+ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
+    int level, enum ig_png_filter filter, int threads, const struct ig_buf *head)
+{
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	static const unsigned char color_type[5] = { 0, 0, 4, 2, 6 };
+	struct ig_pngenc *e = ig_malloc(sizeof *e);
+	unsigned char ihdr[13];
+
+	memset(e, 0, sizeof *e);
+	e->fd = fd;
+	e->height = height;
+	e->level = level;
+	e->filter = filter;
+	e->bpp = (size_t)channels * (size_t)depth / 8;
+	e->rowbytes = (size_t)width * e->bpp;
+	e->prev = ig_malloc(e->rowbytes);
+	memset(e->prev, 0, e->rowbytes);
+	for (int f = 0; f < 5; f++)
+		e->cand[f] = ig_malloc(e->rowbytes);
+	e->band_rows = BAND_BYTES / (e->rowbytes + 1) ? BAND_BYTES / (e->rowbytes + 1) : 1;
+	e->threads = threads < 1 ? 1 : threads;
+	e->zs = ig_malloc((size_t)e->threads * sizeof *e->zs);
+	for (int i = 0; i < e->threads; i++) {
+		memset(&e->zs[i], 0, sizeof e->zs[i]);
+		if (deflateInit2(&e->zs[i], level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			ig_die(IG_EXIT_SYSTEM, "zlib: out of memory");
+	}
+	e->pool = ig_pool_new(e->threads, deflate_band, write_band, e);
+	e->adler = adler32(0, NULL, 0);
+	e->first = 1;
+	e->band = band_new(e);
+	ig_buf_add(&e->out, sig, 8);
+	ihdr[0] = (unsigned char)(width >> 24);
+	ihdr[1] = (unsigned char)(width >> 16);
+	ihdr[2] = (unsigned char)(width >> 8);
+	ihdr[3] = (unsigned char)width;
+	ihdr[4] = (unsigned char)(height >> 24);
+	ihdr[5] = (unsigned char)(height >> 16);
+	ihdr[6] = (unsigned char)(height >> 8);
+	ihdr[7] = (unsigned char)height;
+	ihdr[8] = (unsigned char)depth;
+	ihdr[9] = color_type[channels];
+	ihdr[10] = ihdr[11] = ihdr[12] = 0;	/* deflate, adaptive filtering, no interlace */
+	ig_png_chunk(&e->out, "IHDR", ihdr, 13);
+	if (head)
+		ig_buf_add(&e->out, head->p, head->len);
+	return e;
+}
+
+static void
+submit_band(struct ig_pngenc *e)
+{
+	struct band *b = e->band;
+
+	/* the next band's dictionary: the stream's last 32 KB */
+	if (b->len >= WINDOW) {
+		memcpy(e->dict, b->data + b->len - WINDOW, WINDOW);
+		e->dictlen = WINDOW;
+	} else {
+		size_t keep = e->dictlen + b->len > WINDOW ? WINDOW - b->len : e->dictlen;
+
+		memmove(e->dict, e->dict + e->dictlen - keep, keep);
+		memcpy(e->dict + keep, b->data, b->len);
+		e->dictlen = keep + b->len;
+	}
+	b->last = e->y == e->height;
+	e->band = b->last ? NULL : band_new(e);
+	e->rows = 0;
+	ig_pool_submit(e->pool, b, 1);
+}
+
+int
+ig_pngenc_row(struct ig_pngenc *e, const unsigned char *row)
+{
+	struct band *b = e->band;
+
+	if (!b)
+		return -1;
+	filter_row(e, row, b->data + b->len);
+	b->len += e->rowbytes + 1;
+	e->y++;
+	if (++e->rows == e->band_rows || e->y == e->height)
+		submit_band(e);
+	return e->err ? -1 : 0;
+}
+
+int
+ig_pngenc_finish(struct ig_pngenc *e, const struct ig_buf *tail, char *err, size_t errlen)
+{
+	ig_pool_free(e->pool);
+	e->pool = NULL;
+	if (e->y != e->height) {
+		snprintf(err, errlen, "PNG: %u of %u rows written", e->y, e->height);
+		return -1;
+	}
+	if (tail)
+		ig_buf_add(&e->out, tail->p, tail->len);
+	ig_png_chunk(&e->out, "IEND", "", 0);
+	flush_out(e);
+	if (e->err) {
+		snprintf(err, errlen, "%s", strerror(e->err));
+		return -1;
+	}
+	return 0;
+}
+
+void
+ig_pngenc_free(struct ig_pngenc *e)
+{
+	if (!e)
+		return;
+	if (e->pool)
+		ig_pool_free(e->pool);
+	for (int i = 0; i < e->threads; i++)
+		deflateEnd(&e->zs[i]);
+	free(e->zs);
+	free(e->prev);
+	for (int f = 0; f < 5; f++)
+		free(e->cand[f]);
+	if (e->band) {
+		free(e->band->data);
+		free(e->band);
+	}
+	ig_buf_free(&e->out);
+	free(e);
+}

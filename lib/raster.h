@@ -1,0 +1,46 @@
+/* raster.h - PNG and JPEG files decoded one row at a time
+ *
+ * Rows come out as grey, grey+alpha, RGB or RGBA at 8 or 16 bits (16 big
+ * endian): a palette becomes RGB(A), transparency an alpha channel, and
+ * grey becomes RGB when the caller asks for color. Whatever the source says
+ * about its colors (gAMA, cHRM, sRGB, iCCP, pHYs) and its text (tEXt, zTXt,
+ * iTXt; a JPEG's comment and XMP) is kept as PNG chunks for the writer.
+ * Interlaced PNGs are buffered whole, up to IG_RASTER_BUFFER_MAX bytes.
+ */
+#ifndef IG_RASTER_H
+#define IG_RASTER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+
+#define IG_RASTER_BUFFER_MAX ((size_t)256 << 20)
+
+struct ig_raster {
+	const char *format;	/* "png" or "jpeg" */
+	uint32_t width, height;
+	int channels, depth;	/* of the rows read */
+	size_t rowbytes;
+	struct ig_buf head;	/* chunks for before the image data */
+	struct ig_buf tail;	/* chunks a PNG had after its image data */
+	/* state */
+	FILE *f;
+	void *png, *info, *jpeg;
+	unsigned char *whole;	/* an interlaced image */
+	uint32_t y;
+	int want_color;
+	char *err;
+	size_t errlen;
+};
+
+/* 0, or -1 with the reason in err: not a PNG or JPEG, unsound, or more than
+ * IG_MAX_PIXELS (refused before any pixel memory is taken) */
+int ig_raster_open(struct ig_raster *r, const char *path, int want_color, char *err, size_t errlen);
+/* the next row into row (rowbytes); 0 or -1 with err */
+int ig_raster_row(struct ig_raster *r, unsigned char *row);
+/* reads what follows the last row (PNG: the end chunks and their CRCs) */
+int ig_raster_finish(struct ig_raster *r);
+void ig_raster_close(struct ig_raster *r);
+
+#endif
