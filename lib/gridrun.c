@@ -78,24 +78,13 @@ find_grid(struct run *r, const char *image_id)
 	return mg;
 }
 
+/* a map_grids record's settings, where no option overrides them */
 static int
-settings_of(struct run *r, const char *image_id, struct settings *st, char *err, size_t errlen)
+from_map_grid(const struct ig_grid_options *o, jv mg, struct settings *st, char *err, size_t errlen)
 {
-	const struct ig_grid_options *o = r->o;
-	jv mg = find_grid(r, image_id), v;
-	const char *id;
 	int rc = 0;
+	jv v = ig_get(mg, "size");
 
-	st->g = o->grid;
-	st->enabled = 1;
-	snprintf(st->color, sizeof st->color, "%s", o->color);
-	if ((id = jv_is_valid(mg) ? ig_str(mg, "id") : NULL))
-		snprintf(st->grid_id, sizeof st->grid_id, "%s", id);
-	else
-		uuid_of(ig_ns_grids, image_id, st->grid_id);
-	if (!jv_is_valid(mg))
-		return 0;
-	v = ig_get(mg, "size");
 	if (jv_get_kind(v) == JV_KIND_NUMBER && !(o->set & IG_SET_SIZE)) {
 		double d = jv_number_value(v);
 
@@ -133,7 +122,28 @@ settings_of(struct run *r, const char *image_id, struct settings *st, char *err,
 	v = ig_get(mg, "enabled");
 	st->enabled = jv_get_kind(v) != JV_KIND_FALSE;
 	jv_free(v);
+	return rc;
+}
+
+static int
+settings_of(struct run *r, const char *image_id, struct settings *st, char *err, size_t errlen)
+{
+	const struct ig_grid_options *o = r->o;
+	jv mg = find_grid(r, image_id);
+	const char *id;
+	int rc = 0;
+
+	st->g = o->grid;
+	st->enabled = 1;
+	snprintf(st->color, sizeof st->color, "%s", o->color);
+	if ((id = jv_is_valid(mg) ? ig_str(mg, "id") : NULL))
+		snprintf(st->grid_id, sizeof st->grid_id, "%s", id);
+	else
+		uuid_of(ig_ns_grids, image_id, st->grid_id);
+	if (jv_is_valid(mg))
+		rc = from_map_grid(o, mg, st, err, errlen);
 	jv_free(mg);
+	/* every Nth line: its own color if given, else the line's */
 	if (!(o->set & IG_SET_EVERY_COLOR))
 		st->g.major.color = st->g.line.color;
 	st->g.major.opacity = st->g.line.opacity;
