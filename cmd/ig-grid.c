@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "err.h"
 #include "gridrun.h"
@@ -21,7 +22,8 @@ usage(int code)
 	    "               [--size px] [--color #rrggbb] [--opacity 0-1] [--width px] [--offset x,y]\n"
 	    "               [--every n] [--every-color #rrggbb] [--every-width px] [--dash on[,off]]\n"
 	    "               [--labels alpha|numeric] [--out-dir dir] [--suffix s] [--all] [--uvtt]\n"
-	    "               [--level 0-9] [--filter adaptive|none|sub|up|avg|paeth] [--threads n]\n"
+	    "               [--level 0-9] [--strategy huffman|rle|filtered|default]\n"
+	    "               [--filter adaptive|none|sub|up|avg|paeth] [--threads n]\n"
 	    "               [-s store] [file ...]\n");
 	exit(code);
 }
@@ -80,6 +82,7 @@ main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'A' },
 		{ "uvtt", no_argument, NULL, 'u' },
 		{ "level", required_argument, NULL, 'L' },
+		{ "strategy", required_argument, NULL, 'z' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "store", required_argument, NULL, 's' },
@@ -90,7 +93,7 @@ main(int argc, char **argv)
 	struct ig_grid *g = &o.grid;
 	const char *store_opt = NULL, *dir;
 	char *stdin_only[] = { "-" }, err[512];
-	int c, rc, have_store = 0, major_width = 0;
+	int c, rc, have_store = 0, major_width = 0, level = -1;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ig_store store;
 	struct stat st;
@@ -110,8 +113,8 @@ main(int argc, char **argv)
 	color("the model's color", o.color, &g->line.color);
 	g->line.width = 1;
 	o.suffix = ".grid";
-	o.level = 2;
-	o.filter = IG_FILTER_ADAPTIVE;
+	o.strategy = -1;
+	o.filter = IG_FILTER_UP;
 	o.threads = cpus > 0 ? (int)cpus : 1;
 	while ((c = getopt_long(argc, argv, "j:s:h", longopts, NULL)) != -1)
 		switch (c) {
@@ -146,7 +149,11 @@ main(int argc, char **argv)
 		case 'x': o.suffix = optarg; break;
 		case 'A': o.all = 1; break;
 		case 'u': o.uvtt = 1; break;
-		case 'L': o.level = (int)number("--level", optarg, 0, 9, 1); break;
+		case 'L': level = (int)number("--level", optarg, 0, 9, 1); break;
+		case 'z':
+			if (ig_png_strategy_parse(optarg, &o.strategy) != 0)
+				ig_die(IG_EXIT_USAGE, "--strategy is huffman, rle, filtered or default, not %s", optarg);
+			break;
 		case 'f':
 			if (ig_png_filter_parse(optarg, &o.filter) != 0)
 				ig_die(IG_EXIT_USAGE, "--filter is adaptive, none, sub, up, avg or paeth, not %s", optarg);
@@ -162,6 +169,11 @@ main(int argc, char **argv)
 		ig_die(IG_EXIT_USAGE, "--uvtt takes a square grid: Universal VTT has no hexes");
 	if (strchr(o.suffix, '/'))
 		ig_die(IG_EXIT_USAGE, "--suffix names a file beside the original: no / in it");
+	/* Huffman coding alone, unless a level asks for zlib's matching: on
+	 * filtered art it is 2 to 4 times quicker and within a few percent */
+	if (o.strategy < 0)
+		o.strategy = level < 0 ? Z_HUFFMAN_ONLY : o.filter == IG_FILTER_NONE ? Z_DEFAULT_STRATEGY : Z_FILTERED;
+	o.level = level < 0 ? 6 : level;
 	/* square lines are whole pixels, crisp */
 	if (g->type == IG_GRID_SQUARE)
 		g->line.width = (int)(g->line.width + 0.5);

@@ -223,11 +223,36 @@ geometry_of(const struct ig_grid *g, uint32_t w, uint32_t h)
 	    jv_string("columns"), jv_number((double)cols), jv_string("rows"), jv_number((double)rows));
 }
 
-/* decode, blend, encode: the gridded PNG under a temporary name, renamed
- * when whole */
+/* 1 if dst exists and its ig-grid chunk says what this run would write:
+ * the chunk comes before the image data, so the file's head says */
+#define HEAD_BYTES (1u << 20)
 static int
-render(struct run *r, const struct settings *st, const char *src, const char *dst,
-    uint32_t *w, uint32_t *h, char *err, size_t errlen)
+current(const char *dst, const char *desc)
+{
+	FILE *f = fopen(dst, "rb");
+	unsigned char *head;
+	char *text;
+	size_t n;
+	int same;
+
+	if (!f)
+		return 0;
+	head = ig_malloc(HEAD_BYTES);
+	n = fread(head, 1, HEAD_BYTES, f);
+	fclose(f);
+	text = ig_png_get_text(head, n, "ig-grid");
+	same = text && strcmp(text, desc) == 0;
+	free(text);
+	free(head);
+	return same;
+}
+
+/* decode, blend, encode: the gridded PNG under a temporary name, renamed
+ * when whole. A file made from the same source (by its sha256) with the
+ * same settings is current, and left as it is. */
+static int
+render(struct run *r, const struct settings *st, const char *src, const char *src_sha256,
+    const char *dst, uint32_t *w, uint32_t *h, char *err, size_t errlen)
 {
 	const struct ig_grid_options *o = r->o;
 	const struct ig_grid *g = &st->g;
@@ -237,6 +262,7 @@ render(struct run *r, const struct settings *st, const char *src, const char *ds
 	struct ig_pngenc *enc = NULL;
 	struct ig_grid_raster *gr = NULL;
 	unsigned char *row = NULL;
+	struct ig_buf json = { 0 }, ascii = { 0 };
 	int fd = -1, rc = -1;
 	jv desc;
 
@@ -253,20 +279,23 @@ render(struct run *r, const struct settings *st, const char *src, const char *ds
 	}
 	/* the file says how it was gridded, beside the source's own text */
 	desc = jv_object_merge(geometry_of(g, rs.width, rs.height), style_of(st));
-	{
-		struct ig_buf json = { 0 }, ascii = { 0 };
-
-		ig_json_write(&json, desc);
-		ig_json_ascii(&ascii, json.p, json.len);
-		ig_png_text_chunk(&rs.head, "ig-grid", ascii.p, ascii.len, 0, NULL, NULL);
-		ig_buf_free(&json);
-		ig_buf_free(&ascii);
-		jv_free(desc);
+	desc = jv_object_set(desc, jv_string("level"), jv_number(o->level));
+	desc = jv_object_set(desc, jv_string("strategy"), jv_string(ig_png_strategy_name(o->strategy)));
+	desc = jv_object_set(desc, jv_string("filter"), jv_string(ig_png_filter_name(o->filter)));
+	if (src_sha256)
+		desc = jv_object_set(desc, jv_string("source_sha256"), jv_string(src_sha256));
+	ig_json_write(&json, desc);
+	jv_free(desc);
+	ig_json_ascii(&ascii, json.p, json.len);
+	if (src_sha256 && current(dst, ig_buf_str(&ascii))) {
+		rc = 0;
+		goto out;
 	}
+	ig_png_text_chunk(&rs.head, "ig-grid", ascii.p, ascii.len, 0, NULL, NULL);
 	if ((fd = ig_tmpfile_open(dst, tmp, sizeof tmp, err, errlen)) < 0)
 		goto out;
-	enc = ig_pngenc_new(fd, rs.width, rs.height, rs.channels, rs.depth, o->level, o->filter,
-	    o->threads, &rs.head);
+	enc = ig_pngenc_new(fd, rs.width, rs.height, rs.channels, rs.depth, o->level, o->strategy,
+	    o->filter, o->threads, &rs.head);
 	gr = ig_grid_raster_new(g, rs.width, rs.height);
 	row = ig_malloc(rs.rowbytes);
 	for (uint32_t y = 0; y < rs.height; y++) {
@@ -295,6 +324,8 @@ out:
 	ig_grid_raster_free(gr);
 	free(row);
 	ig_raster_close(&rs);
+	ig_buf_free(&json);
+	ig_buf_free(&ascii);
 	return rc;
 }
 
@@ -387,7 +418,7 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	if (!st.enabled)
 		return;	/* the image passed on untouched */
 	if (!(dst = gridded_path(o, src, err, sizeof err)) ||
-	    render(r, &st, src, dst, &w, &h, err, sizeof err) != 0 ||
+	    render(r, &st, src, ig_str(rec, "sha256"), dst, &w, &h, err, sizeof err) != 0 ||
 	    (o->uvtt && write_uvtt(&st, dst, w, h, err, sizeof err) != 0)) {
 		ig_err_at(file, lineno, "image %s: %s", id, err);
 		r->rejected++;

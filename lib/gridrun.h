@@ -24,7 +24,7 @@ struct ig_grid_options {
 	const char *suffix;	/* before .png: map.png becomes map<suffix>.png */
 	int all;		/* every image, not only maps */
 	int uvtt;		/* a Universal VTT sidecar too */
-	int level;		/* zlib */
+	int level, strategy;	/* zlib's */
 	enum ig_png_filter filter;
 	int threads;
 	struct ig_store *store;	/* map_grids to look up, or NULL */

@@ -16,16 +16,31 @@
 #define FLUSH_BYTES (1 << 20)	/* output gathered before a write */
 
 static const char *const filter_names[] = { "none", "sub", "up", "avg", "paeth", "adaptive" };
+/* by zlib's numbers: Z_DEFAULT_STRATEGY 0, Z_FILTERED 1, Z_HUFFMAN_ONLY 2, Z_RLE 3 */
+static const char *const strategy_names[] = { "default", "filtered", "huffman", "rle" };
 
+/*
+ * A band carries its raw rows and, before them, the rows its dictionary
+ * comes from: the stream's last 32 KB are the filtered form of the last few
+ * rows before the band, which its worker filters again (filtering a row
+ * needs only the row above). So filtering runs on the workers too, and the
+ * reader's thread only decodes and blends.
+ */
 struct band {
-	unsigned char *data;	/* filtered rows, each led by its filter byte */
-	size_t len;
-	unsigned char dict[WINDOW];
-	size_t dictlen;
+	unsigned char *raw;	/* ctx rows, then rows, unfiltered */
+	size_t ctx, rows;
+	int from_top;		/* the ctx rows start at the image's first row */
+	unsigned char *filtered;
+	size_t len;		/* filtered bytes of the band's own rows */
 	unsigned char *out;	/* raw deflate */
 	size_t outlen;
 	uLong adler;
 	int last;
+};
+
+struct worker {
+	z_stream z;
+	unsigned char *cand[5];	/* a row under each filter */
 };
 
 struct ig_pngenc {
@@ -34,14 +49,13 @@ struct ig_pngenc {
 	int level;
 	enum ig_png_filter filter;
 	size_t rowbytes, bpp;
-	unsigned char *prev;		/* the row before, unfiltered */
-	unsigned char *cand[5];		/* a row under each filter */
+	unsigned char *zero;		/* the row above the first */
+	unsigned char *ring;		/* the last ctx_max rows, unfiltered */
+	size_t ctx_max;
 	struct band *band;		/* being filled */
-	size_t band_rows, rows;
-	unsigned char dict[WINDOW];	/* the stream's last bytes so far */
-	size_t dictlen;
+	size_t band_rows;
 	struct ig_pool *pool;
-	z_stream *zs;			/* one per worker */
+	struct worker *workers;
 	int threads;
 	struct ig_buf out;
 	uLong adler;
@@ -64,6 +78,23 @@ const char *
 ig_png_filter_name(enum ig_png_filter f)
 {
 	return filter_names[f];
+}
+
+int
+ig_png_strategy_parse(const char *s, int *strategy)
+{
+	for (int i = 0; i <= Z_RLE; i++)
+		if (strcmp(s, strategy_names[i]) == 0) {
+			*strategy = i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+ig_png_strategy_name(int strategy)
+{
+	return strategy_names[strategy];
 }
 
 static void
@@ -102,36 +133,51 @@ paeth(unsigned a, unsigned b, unsigned c)
 }
 
 /* row under filter f into out; returns libpng's heuristic, the sum of the
- * bytes taken as signed, giving up once it passes limit */
+ * bytes taken as signed. One plain loop a filter, so the compiler can use
+ * vector instructions. */
 static unsigned long
-filter_one(const struct ig_pngenc *e, int f, const unsigned char *row, unsigned char *out,
-    unsigned long limit)
+filter_one(const struct ig_pngenc *e, int f, const unsigned char *row, const unsigned char *up,
+    unsigned char *out)
 {
-	const unsigned char *up = e->prev;
-	size_t n = e->rowbytes, bpp = e->bpp;
+	size_t n = e->rowbytes, bpp = e->bpp, i;
 	unsigned long sum = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned a = i >= bpp ? row[i - bpp] : 0, b = up[i], c = i >= bpp ? up[i - bpp] : 0, v;
-
-		switch (f) {
-		case IG_FILTER_NONE: v = row[i]; break;
-		case IG_FILTER_SUB: v = row[i] - a; break;
-		case IG_FILTER_UP: v = row[i] - b; break;
-		case IG_FILTER_AVG: v = row[i] - ((a + b) >> 1); break;
-		default: v = row[i] - paeth(a, b, c); break;
-		}
-		out[i] = (unsigned char)v;
-		v &= 0xff;
-		sum += v < 128 ? v : 256 - v;
-		if (sum > limit)
-			return sum;
+	switch (f) {
+	case IG_FILTER_NONE:
+		memcpy(out, row, n);
+		break;
+	case IG_FILTER_SUB:
+		memcpy(out, row, bpp);
+		for (i = bpp; i < n; i++)
+			out[i] = (unsigned char)(row[i] - row[i - bpp]);
+		break;
+	case IG_FILTER_UP:
+		for (i = 0; i < n; i++)
+			out[i] = (unsigned char)(row[i] - up[i]);
+		break;
+	case IG_FILTER_AVG:
+		for (i = 0; i < bpp; i++)
+			out[i] = (unsigned char)(row[i] - (up[i] >> 1));
+		for (; i < n; i++)
+			out[i] = (unsigned char)(row[i] - ((row[i - bpp] + up[i]) >> 1));
+		break;
+	default:
+		for (i = 0; i < bpp; i++)
+			out[i] = (unsigned char)(row[i] - up[i]);
+		for (; i < n; i++)
+			out[i] = (unsigned char)(row[i] - paeth(row[i - bpp], up[i], up[i - bpp]));
+		break;
 	}
+	if (e->filter == IG_FILTER_ADAPTIVE)
+		for (i = 0; i < n; i++)
+			sum += (unsigned long)abs((signed char)out[i]);
 	return sum;
 }
 
+/* row (below up) into dst: its filter's byte, then the filtered row */
 static void
-filter_row(struct ig_pngenc *e, const unsigned char *row, unsigned char *dst)
+filter_row(const struct ig_pngenc *e, struct worker *w, const unsigned char *row,
+    const unsigned char *up, unsigned char *dst)
 {
 	int best = e->filter;
 
@@ -139,19 +185,44 @@ filter_row(struct ig_pngenc *e, const unsigned char *row, unsigned char *dst)
 		unsigned long min = (unsigned long)-1;
 
 		for (int f = IG_FILTER_NONE; f <= IG_FILTER_PAETH; f++) {
-			unsigned long s = filter_one(e, f, row, e->cand[f], min);
+			unsigned long sum = filter_one(e, f, row, up, w->cand[f]);
 
-			if (s < min) {
-				min = s;
+			if (sum < min) {
+				min = sum;
 				best = f;
 			}
 		}
-		memcpy(dst + 1, e->cand[best], e->rowbytes);
+		memcpy(dst + 1, w->cand[best], e->rowbytes);
 	} else {
-		filter_one(e, best, row, dst + 1, (unsigned long)-1);
+		filter_one(e, best, row, up, dst + 1);
 	}
 	dst[0] = (unsigned char)best;
-	memcpy(e->prev, row, e->rowbytes);
+}
+
+/* a band starting at row y, with the rows before it its worker needs */
+static struct band *
+band_new(struct ig_pngenc *e)
+{
+	struct band *b = ig_malloc(sizeof *b);
+	size_t ctx = e->y < e->ctx_max ? e->y : e->ctx_max;
+
+	memset(b, 0, sizeof *b);
+	b->raw = ig_malloc((ctx + e->band_rows) * e->rowbytes);
+	b->ctx = ctx;
+	b->from_top = ctx == e->y;
+	for (size_t i = 0; i < ctx; i++)
+		memcpy(b->raw + i * e->rowbytes, e->ring + ((e->y - ctx + i) % e->ctx_max) * e->rowbytes,
+		    e->rowbytes);
+	return b;
+}
+
+static void
+band_free(struct band *b)
+{
+	free(b->raw);
+	free(b->filtered);
+	free(b->out);
+	free(b);
 }
 
 static void
@@ -159,16 +230,25 @@ deflate_band(void *ctx, void *item, int worker)
 {
 	struct ig_pngenc *e = ctx;
 	struct band *b = item;
-	z_stream *z = &e->zs[worker];
-	size_t cap = deflateBound(z, (uLong)b->len) + 64;
+	struct worker *w = &e->workers[worker];
+	z_stream *z = &w->z;
+	size_t stride = e->rowbytes + 1, first = b->from_top ? 0 : 1, all = b->ctx + b->rows, cap;
+	size_t dictlen = (b->ctx - first) * stride;
 	int rc;
 
+	b->filtered = ig_malloc((all - first) * stride);
+	for (size_t i = first; i < all; i++)
+		filter_row(e, w, b->raw + i * e->rowbytes, i ? b->raw + (i - 1) * e->rowbytes : e->zero,
+		    b->filtered + (i - first) * stride);
+	b->len = b->rows * stride;
 	deflateReset(z);
-	if (b->dictlen)
-		deflateSetDictionary(z, b->dict, (uInt)b->dictlen);
-	b->adler = adler32(adler32(0, NULL, 0), b->data, (uInt)b->len);
+	if (dictlen)
+		deflateSetDictionary(z, b->filtered + (dictlen > WINDOW ? dictlen - WINDOW : 0),
+		    (uInt)(dictlen > WINDOW ? WINDOW : dictlen));
+	b->adler = adler32(adler32(0, NULL, 0), b->filtered + dictlen, (uInt)b->len);
+	cap = deflateBound(z, (uLong)b->len) + 64;
 	b->out = ig_malloc(cap);
-	z->next_in = b->data;
+	z->next_in = b->filtered + dictlen;
 	z->avail_in = (uInt)b->len;
 	z->next_out = b->out;
 	z->avail_out = (uInt)cap;
@@ -219,29 +299,12 @@ write_band(void *ctx, void *item)
 	put32(&e->out, crc);
 	if (e->out.len >= FLUSH_BYTES)
 		flush_out(e);
-	free(b->data);
-	free(b->out);
-	free(b);
-}
-
-static struct band *
-band_new(struct ig_pngenc *e)
-{
-	struct band *b = ig_malloc(sizeof *b);
-
-	b->data = ig_malloc(e->band_rows * (e->rowbytes + 1));
-	b->len = 0;
-	b->out = NULL;
-	b->outlen = 0;
-	b->last = 0;
-	memcpy(b->dict, e->dict, e->dictlen);
-	b->dictlen = e->dictlen;
-	return b;
+	band_free(b);
 }
 
 struct ig_pngenc *
 ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
-    int level, enum ig_png_filter filter, int threads, const struct ig_buf *head)
+    int level, int strategy, enum ig_png_filter filter, int threads, const struct ig_buf *head)
 {
 	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 	static const unsigned char color_type[5] = { 0, 0, 4, 2, 6 };
@@ -255,16 +318,21 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 	e->filter = filter;
 	e->bpp = (size_t)channels * (size_t)depth / 8;
 	e->rowbytes = (size_t)width * e->bpp;
-	e->prev = ig_malloc(e->rowbytes);
-	memset(e->prev, 0, e->rowbytes);
-	for (int f = 0; f < 5; f++)
-		e->cand[f] = ig_malloc(e->rowbytes);
+	e->zero = ig_malloc(e->rowbytes);
+	memset(e->zero, 0, e->rowbytes);
+	/* the rows whose filtered form fills the window, and the one above */
+	e->ctx_max = (WINDOW + e->rowbytes) / (e->rowbytes + 1) + 1;
+	e->ring = ig_malloc(e->ctx_max * e->rowbytes);
 	e->band_rows = BAND_BYTES / (e->rowbytes + 1) ? BAND_BYTES / (e->rowbytes + 1) : 1;
 	e->threads = threads < 1 ? 1 : threads;
-	e->zs = ig_malloc((size_t)e->threads * sizeof *e->zs);
+	e->workers = ig_malloc((size_t)e->threads * sizeof *e->workers);
 	for (int i = 0; i < e->threads; i++) {
-		memset(&e->zs[i], 0, sizeof e->zs[i]);
-		if (deflateInit2(&e->zs[i], level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		struct worker *w = &e->workers[i];
+
+		memset(w, 0, sizeof *w);
+		for (int f = 0; f < 5; f++)
+			w->cand[f] = ig_malloc(e->rowbytes);
+		if (deflateInit2(&w->z, level, Z_DEFLATED, -15, 9, strategy) != Z_OK)
 			ig_die(IG_EXIT_SYSTEM, "zlib: out of memory");
 	}
 	e->pool = ig_pool_new(e->threads, deflate_band, write_band, e);
@@ -289,28 +357,6 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 	return e;
 }
 
-static void
-submit_band(struct ig_pngenc *e)
-{
-	struct band *b = e->band;
-
-	/* the next band's dictionary: the stream's last 32 KB */
-	if (b->len >= WINDOW) {
-		memcpy(e->dict, b->data + b->len - WINDOW, WINDOW);
-		e->dictlen = WINDOW;
-	} else {
-		size_t keep = e->dictlen + b->len > WINDOW ? WINDOW - b->len : e->dictlen;
-
-		memmove(e->dict, e->dict + e->dictlen - keep, keep);
-		memcpy(e->dict + keep, b->data, b->len);
-		e->dictlen = keep + b->len;
-	}
-	b->last = e->y == e->height;
-	e->band = b->last ? NULL : band_new(e);
-	e->rows = 0;
-	ig_pool_submit(e->pool, b, 1);
-}
-
 int
 ig_pngenc_row(struct ig_pngenc *e, const unsigned char *row)
 {
@@ -318,11 +364,14 @@ ig_pngenc_row(struct ig_pngenc *e, const unsigned char *row)
 
 	if (!b)
 		return -1;
-	filter_row(e, row, b->data + b->len);
-	b->len += e->rowbytes + 1;
+	memcpy(b->raw + (b->ctx + b->rows++) * e->rowbytes, row, e->rowbytes);
+	memcpy(e->ring + (e->y % e->ctx_max) * e->rowbytes, row, e->rowbytes);
 	e->y++;
-	if (++e->rows == e->band_rows || e->y == e->height)
-		submit_band(e);
+	if (b->rows == e->band_rows || e->y == e->height) {
+		b->last = e->y == e->height;
+		e->band = b->last ? NULL : band_new(e);
+		ig_pool_submit(e->pool, b, 1);
+	}
 	return e->err ? -1 : 0;
 }
 
@@ -353,16 +402,16 @@ ig_pngenc_free(struct ig_pngenc *e)
 		return;
 	if (e->pool)
 		ig_pool_free(e->pool);
-	for (int i = 0; i < e->threads; i++)
-		deflateEnd(&e->zs[i]);
-	free(e->zs);
-	free(e->prev);
-	for (int f = 0; f < 5; f++)
-		free(e->cand[f]);
-	if (e->band) {
-		free(e->band->data);
-		free(e->band);
+	for (int i = 0; i < e->threads; i++) {
+		deflateEnd(&e->workers[i].z);
+		for (int f = 0; f < 5; f++)
+			free(e->workers[i].cand[f]);
 	}
+	free(e->workers);
+	free(e->zero);
+	free(e->ring);
+	if (e->band)
+		band_free(e->band);
 	ig_buf_free(&e->out);
 	free(e);
 }

@@ -22,10 +22,14 @@ struct ig_pngenc;
 /* "none", "sub", "up", "avg", "paeth", "adaptive": 0 or -1 */
 int ig_png_filter_parse(const char *s, enum ig_png_filter *f);
 const char *ig_png_filter_name(enum ig_png_filter f);
+/* zlib's strategies as "default", "filtered", "huffman", "rle": 0 or -1 */
+int ig_png_strategy_parse(const char *s, int *strategy);
+const char *ig_png_strategy_name(int strategy);
 
-/* head: chunks to put between IHDR and the image data */
+/* level and strategy are zlib's (deflateInit2); head: chunks to put
+ * between IHDR and the image data */
 struct ig_pngenc *ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
-    int level, enum ig_png_filter filter, int threads, const struct ig_buf *head);
+    int level, int strategy, enum ig_png_filter filter, int threads, const struct ig_buf *head);
 int ig_pngenc_row(struct ig_pngenc *e, const unsigned char *row);
 /* the last band, tail's chunks and IEND; 0, or -1 when any write failed
  * (errno-style reason in err) */

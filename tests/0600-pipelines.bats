@@ -5,10 +5,12 @@ load helper
 
 PIPES="$BATS_TEST_DIRNAME/../pipelines"
 
-@test "pipelines/main: plans, generates, records and round-trips its batch offline" {
+@test "pipelines/main: plans, generates, grids, records and round-trips its batch offline" {
 	run -0 "$PIPES/main" work
-	assert_regex "$output" "^main: batch [0-9a-f-]{36} is done: 8 images in work/maps"
-	assert_equal "$(find work/maps -name '*.png' | wc -l)" 8
+	assert_regex "$output" "^main: batch [0-9a-f-]{36} is done: 16 images in work/maps, 8 of them gridded"
+	assert_equal "$(find work/maps -name '*.grid.png' | wc -l)" 8
+	assert_equal "$(find work/maps -name '*.grid.uvtt' | wc -l)" 8
+	assert_equal "$(find work/maps -name '*.png' | wc -l)" 16
 }
 
 @test "pipelines/main: a second run redoes nothing" {
