@@ -352,7 +352,7 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 	ihdr[9] = color_type[channels];
 	ihdr[10] = ihdr[11] = ihdr[12] = 0;	/* deflate, adaptive filtering, no interlace */
 	ig_png_chunk(&e->out, "IHDR", ihdr, 13);
-	if (head)
+	if (head && head->len)
 		ig_buf_add(&e->out, head->p, head->len);
 	return e;
 }
@@ -384,7 +384,7 @@ ig_pngenc_finish(struct ig_pngenc *e, const struct ig_buf *tail, char *err, size
 		snprintf(err, errlen, "PNG: %u of %u rows written", e->y, e->height);
 		return -1;
 	}
-	if (tail)
+	if (tail && tail->len)
 		ig_buf_add(&e->out, tail->p, tail->len);
 	ig_png_chunk(&e->out, "IEND", "", 0);
 	flush_out(e);

@@ -240,10 +240,12 @@ ig_store_get_unique(struct ig_store *s, MDB_txn *txn, const struct ig_collection
 	int f = ig_field_find(c, field), rc = MDB_NOTFOUND;
 	jv *row;
 
-	if (f < 0 || !s->opened)
+	if (f < 0 || !s->opened) {
+		jv_free(value);
 		return MDB_NOTFOUND;
+	}
 	row = ig_row_new(c);
-	row[f] = jv_copy(value);
+	row[f] = value;
 	for (int i = 0; i < c->nindexes && rc == MDB_NOTFOUND; i++) {
 		const struct ig_index *ix = &c->indexes[i];
 		uint8_t key[IG_KEY_MAX];

@@ -33,8 +33,8 @@ int ig_store_grow(struct ig_store *s);
 
 /* the stored JSON of a record, or MDB_NOTFOUND */
 int ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], MDB_val *val);
-/* the stored JSON of the record whose one-field unique key is value, or
- * MDB_NOTFOUND */
+/* the stored JSON of the record whose one-field unique key is value
+ * (consumed), or MDB_NOTFOUND */
 int ig_store_get_unique(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
     const char *field, jv value, MDB_val *val);
 /* 1 if the record's serialized form says it is soft-deleted */

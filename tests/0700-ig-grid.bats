@@ -45,6 +45,11 @@ while p < len(d):
 	assert_output --partial "ig-grid: --uvtt takes a square grid"
 }
 
+@test "ig-grid: an --opacity above 1 is a usage error" {
+	run -2 ig-grid --opacity 1.5 </dev/null
+	assert_output "ig-grid: --opacity takes a number from 0 to 1, not 1.5"
+}
+
 @test "ig-grid: a bad --color is a usage error" {
 	run -2 ig-grid --color red </dev/null
 	assert_output --partial "ig-grid: --color takes #rgb"
@@ -458,6 +463,8 @@ while p < len(d):
 	png("tall.png", 4096, 4096)
 	png("short.png", 4096, 1024)
 	EOF
+	# under AddressSanitizer, freed bands would wait in its quarantine
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
 	map_line tall.png | /usr/bin/time -f %M -o rss.tall ig-grid --level 1 >/dev/null
 	map_line short.png | /usr/bin/time -f %M -o rss.short ig-grid --level 1 >/dev/null
 	# 4096 x 4096 RGB is 48 MB of pixels, four times the short one's: both
