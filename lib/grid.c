@@ -181,6 +181,8 @@ hex_distance(const struct hexgeo *h, double px, double py, double *dist, double 
 	}
 }
 
+#define PERIOD_MAX ((size_t)8 << 20)	/* bytes of rows a flat hex grid keeps */
+
 struct ig_grid_raster {
 	struct ig_grid g;
 	uint32_t width, height;
@@ -189,6 +191,7 @@ struct ig_grid_raster {
 	unsigned char *hdash;		/* square: a horizontal line's dash is on */
 	struct hexgeo hex;
 	double hw;			/* hex: half the line's width */
+	unsigned char *period;		/* flat hex: the first size rows' coverage */
 	int scale;			/* label glyphs: pixels per font pixel */
 	long cmin, rmin, cmax, rmax;	/* labelled cells */
 };
@@ -300,6 +303,8 @@ ig_grid_raster_new(const struct ig_grid *g, uint32_t width, uint32_t height)
 	} else {
 		hex_setup(g, &r->hex);
 		r->hw = g->line.width / 2;
+		if (g->type == IG_GRID_HEX_FLAT && (size_t)g->size * width <= PERIOD_MAX)
+			r->period = ig_malloc((size_t)g->size * width);
 	}
 	cell_range(g, &r->hex, width, height, &r->cmin, &r->cmax, &r->rmin, &r->rmax);
 	r->scale = g->size / 40 > 1 ? g->size / 40 : 1;
@@ -315,6 +320,7 @@ ig_grid_raster_free(struct ig_grid_raster *r)
 		free(r->cov[l]);
 	free(r->vclass);
 	free(r->hdash);
+	free(r->period);
 	free(r);
 }
 
@@ -361,11 +367,16 @@ hex_row(struct ig_grid_raster *r, uint32_t y)
 			hex_distance(h, x + 0.5, y + 0.5, &dist, &along);
 			cov[x] = dash_on(&r->g, along) ? coverage(r->hw, dist) : 0;
 		}
+	} else if (r->period && y >= (uint32_t)r->g.size) {
+		/* a flat grid repeats every size rows */
+		memcpy(cov, r->period + (size_t)(y % (uint32_t)r->g.size) * r->width, r->width);
 	} else {
 		for (uint32_t x = 0; x < r->width; x++) {
 			hex_distance(h, y + 0.5, x + 0.5, &dist, &along);
 			cov[x] = dash_on(&r->g, along) ? coverage(r->hw, dist) : 0;
 		}
+		if (r->period)
+			memcpy(r->period + (size_t)y * r->width, cov, r->width);
 	}
 }
 
