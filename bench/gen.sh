@@ -1,19 +1,31 @@
 #!/bin/sh
-# bench/gen.sh [JOBS] - ig-gen against the mock API (tests/mock_image_api.py)
-# answering after 200 ms with a 1.5 MB PNG, at --jobs 1, 8 and 64, beside
-# xargs -P N curl making the same requests (and only saving the answers).
-# Prints jobs a second, peak memory, and the ratio to the ideal N / 0.2 s.
+# bench/gen.sh [JOBS] - ig-gen against the mock API answering after 200 ms
+# with a 1.5 MB PNG, at --jobs 1, 8 and 64, beside xargs -P N curl making
+# the same requests (and only saving the answers). Prints jobs a second,
+# peak memory, and the ratio to the ideal N / 0.2 s.
+# The answer is tests/mock_image_api.py's, served by bench/mockd.c: Python's
+# server took more than half of the two cores at 64 in flight, leaving the
+# clients the rest. MOCK=python serves it from the Python mock itself.
 set -eu
 n=${1:-256}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp"
-MOCK_KEY=bench MOCK_LATENCY=0.2 MOCK_IMAGE_BYTES=1500000 python3 "$top/tests/mock_image_api.py" port log &
+MOCK_KEY=bench MOCK_LATENCY=0.2 MOCK_IMAGE_BYTES=1500000 MOCK_SAVE_FIXED=fixed.json \
+	python3 "$top/tests/mock_image_api.py" port log &
 mock=$!
 while [ ! -s port ]; do sleep 0.05; done
+if [ "${MOCK:-c}" = c ]; then
+	kill $mock
+	rm port
+	cc -O2 -o mockd "$top/bench/mockd.c" -lpthread
+	./mockd fixed.json port 200 &
+	mock=$!
+	while [ ! -s port ]; do sleep 0.05; done
+fi
 url="http://127.0.0.1:$(cat port)"
-echo "mock at $url: 200 ms a request, 1.5 MB PNG answers; $n jobs a run (a run of $((n / 8)) at --jobs 1)"
+echo "mock (${MOCK:-c}) at $url: 200 ms a request, 1.5 MB PNG answers; $n jobs a run (a run of $((n / 8)) at --jobs 1)"
 
 jobs_file() { # n: queued jobs, prompts that the mock answers the same way
 	i=0
@@ -45,9 +57,21 @@ for p in 1 8 64; do
 	seq 0 $((count - 1)) | xargs -P $p -I{} curl -s -o res/{} -H 'Content-Type: application/json' \
 		-H 'x-goog-api-key: bench' --data-binary @req/{} "$url/v1beta/models/m:generateContent"
 	cu=$(( $(date +%s%N) - s ))
-	awk -v p=$p -v c=$count -v d=$done_n -v ig=$ig -v cu=$cu -v mem="$(cat mem)" 'BEGIN {
-		r = c / (ig / 1e9); x = c / (cu / 1e9); ideal = p / 0.2
-		printf "--jobs %2d: ig-gen %6.1f jobs/s (%d done, %.0f%% of the ideal %.0f), peak %d MB; xargs -P %d curl %6.1f jobs/s; ig-gen/xargs %.2f\n",
-			p, r, d, 100 * r / ideal, ideal, mem / 1024, p, x, r / x }'
+
+	# the transfers alone: one curl process, N at once, answers dropped
+	i=0
+	: >cfg
+	while [ $i -lt $count ]; do
+		[ $i -eq 0 ] || echo next >>cfg
+		printf 'url = "%s/v1beta/models/m:generateContent"\noutput = "/dev/null"\ndata-binary = "@req/%d"\nheader = "x-goog-api-key: bench"\nheader = "Content-Type: application/json"\n' "$url" $i >>cfg
+		i=$((i + 1))
+	done
+	s=$(date +%s%N)
+	curl -s --no-progress-meter --parallel --parallel-max $p -K cfg
+	tr=$(( $(date +%s%N) - s ))
+	awk -v p=$p -v c=$count -v d=$done_n -v ig=$ig -v cu=$cu -v tr=$tr -v mem="$(cat mem)" 'BEGIN {
+		r = c / (ig / 1e9); x = c / (cu / 1e9); t = c / (tr / 1e9); ideal = p / 0.2
+		printf "--jobs %2d: ig-gen %6.1f jobs/s (%d done, %.0f%% of the ideal %.0f), peak %d MB; xargs -P %d curl %6.1f jobs/s; ig-gen/xargs %.2f; transfers alone %6.1f (%.0f%%)\n",
+			p, r, d, 100 * r / ideal, ideal, mem / 1024, p, x, r / x, t, 100 * t / ideal }'
 	rm -rf req res
 done

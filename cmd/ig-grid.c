@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "err.h"
 #include "gridrun.h"
 #include "model.h"
+#include "pool.h"
 
 const char *ig_prog = "ig-grid";
 
@@ -94,7 +94,6 @@ main(int argc, char **argv)
 	const char *store_opt = NULL, *dir;
 	char *stdin_only[] = { "-" }, err[512];
 	int c, rc, have_store = 0, major_width = 0, level = -1;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct ig_store store;
 	struct stat st;
 	jv dv;
@@ -115,7 +114,7 @@ main(int argc, char **argv)
 	o.suffix = ".grid";
 	o.strategy = -1;
 	o.filter = IG_FILTER_UP;
-	o.threads = cpus > 0 ? (int)cpus : 1;
+	o.threads = ig_cpus();
 	while ((c = getopt_long(argc, argv, "j:s:h", longopts, NULL)) != -1)
 		switch (c) {
 		case 'g':

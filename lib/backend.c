@@ -74,23 +74,38 @@ ig_openai_request(struct ig_buf *b, const char *model, const char *prompt, const
 /* answers' images are parsed in place: strings this long are references */
 #define BIG_STRING 65536
 
-/* base64 held as a string or, when large, as a reference into body */
+/* base64 held as a string, decoded now, or, when large, as a reference
+ * into body, kept for ig_answer_image; 1 if there is an image */
 static int
-decode_data(struct ig_buf *out, jv data, const char *body)
+take_data(struct ig_answer *a, jv data, const char *body)
 {
 	if (jv_get_kind(data) == JV_KIND_STRING)
-		return ig_base64_decode(out, jv_string_value(data),
-		    (size_t)jv_string_length_bytes(jv_copy(data)));
+		return ig_base64_decode(&a->image, jv_string_value(data),
+		    (size_t)jv_string_length_bytes(jv_copy(data))) == 0 && a->image.len;
 	if (jv_get_kind(data) == JV_KIND_OBJECT) {
 		jv off = ig_get(data, "ig_offset"), len = ig_get(data, "ig_length");
-		int rc = jv_get_kind(off) == JV_KIND_NUMBER && jv_get_kind(len) == JV_KIND_NUMBER ?
-		    ig_base64_decode(out, body + (size_t)jv_number_value(off), (size_t)jv_number_value(len)) : -1;
 
+		if (jv_get_kind(off) == JV_KIND_NUMBER && jv_get_kind(len) == JV_KIND_NUMBER) {
+			a->b64 = body + (size_t)jv_number_value(off);
+			a->b64len = (size_t)jv_number_value(len);
+		}
 		jv_free(off);
 		jv_free(len);
-		return rc;
+		return a->b64 != NULL;
 	}
-	return -1;
+	return 0;
+}
+
+int
+ig_answer_image(struct ig_answer *a)
+{
+	if (!a->b64)
+		return 0;
+	a->image.len = 0;
+	if (ig_base64_decode(&a->image, a->b64, a->b64len) != 0 || a->image.len == 0)
+		return -1;
+	a->b64 = NULL;
+	return 0;
 }
 
 static jv
@@ -188,10 +203,12 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 {
 	char err[256], text[200] = "", finish[64] = "";
 	jv v = ig_json_parse_big(body, n, BIG_STRING, err, sizeof err), cands, feedback;
+	int has_image = 0;
 
 	a->outcome = IG_FAILED;
 	a->wait = -1;
 	a->image.len = 0;
+	a->b64 = NULL;
 	if (http != 200) {
 		if (jv_is_valid(v)) {
 			gemini_error(http, v, a);
@@ -231,7 +248,7 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 						inl = ig_get(part, "inline_data");
 					}
 					if (jv_get_kind(inl) == JV_KIND_OBJECT && jv_get_kind(thought) != JV_KIND_TRUE &&
-					    a->image.len == 0) {
+					    !has_image) {
 						jv data = ig_get(inl, "data"), mime = ig_get(inl, "mimeType");
 
 						if (jv_get_kind(mime) != JV_KIND_STRING) {
@@ -239,8 +256,7 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 							mime = ig_get(inl, "mime_type");
 						}
 						take_string(a->mime, sizeof a->mime, mime);
-						if (decode_data(&a->image, data, body) != 0)
-							a->image.len = 0;
+						has_image = take_data(a, data, body);
 						jv_free(data);
 					} else if (!text[0]) {
 						take_string(text, sizeof text, ig_get(part, "text"));
@@ -254,7 +270,7 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 		}
 	jv_free(cands);
 	jv_free(v);
-	if (a->image.len) {
+	if (has_image) {
 		a->outcome = IG_IMAGE;
 	} else if (finish[0] && strcmp(finish, "STOP") != 0) {
 		snprintf(a->reason, sizeof a->reason, "no image: finishReason %s", finish);
@@ -274,6 +290,7 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 	a->outcome = IG_FAILED;
 	a->wait = header_wait;
 	a->image.len = 0;
+	a->b64 = NULL;
 	snprintf(a->mime, sizeof a->mime, "image/png");
 	if (http != 200) {
 		take_string(code, sizeof code, path(jv_copy(v), "error", "code", NULL));
@@ -293,11 +310,12 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 	b64 = ig_get(v, "data");
 	b64 = jv_get_kind(b64) == JV_KIND_ARRAY ? jv_array_get(b64, 0) : (jv_free(b64), jv_invalid());
 	b64 = jv_get_kind(b64) == JV_KIND_OBJECT ? path(b64, "b64_json", NULL, NULL) : (jv_free(b64), jv_invalid());
-	/* a small image arrives as a string, a large one as a reference */
-	if (decode_data(&a->image, b64, body) == 0 && a->image.len) {
+	/* a small image arrives as a string, a large one as a reference; a
+	 * JPEG's base64 starts /9j/ (FF D8 FF) */
+	if (take_data(a, b64, body)) {
 		a->outcome = IG_IMAGE;
-		if (a->image.len > 2 && (unsigned char)a->image.p[0] == 0xff &&
-		    (unsigned char)a->image.p[1] == 0xd8)
+		if ((a->image.len > 2 && (unsigned char)a->image.p[0] == 0xff &&
+		    (unsigned char)a->image.p[1] == 0xd8) || (a->b64 && a->b64len > 4 && memcmp(a->b64, "/9j/", 4) == 0))
 			snprintf(a->mime, sizeof a->mime, "image/jpeg");
 	} else {
 		snprintf(a->reason, sizeof a->reason, "no image in the answer");

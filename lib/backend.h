@@ -22,6 +22,8 @@ enum ig_outcome {
 struct ig_answer {
 	enum ig_outcome outcome;
 	struct ig_buf image;	/* the bytes, decoded */
+	const char *b64;	/* or a large image's base64, in the body, to decode */
+	size_t b64len;
 	char mime[64];
 	char response_id[128];
 	double wait;		/* seconds the server asked to wait, or -1 */
@@ -36,8 +38,12 @@ void ig_gemini_request(struct ig_buf *body, const char *prompt, long long seed, 
 void ig_openai_request(struct ig_buf *body, const char *model, const char *prompt, const char *size);
 
 /* body must be NUL-terminated; header_wait is what Retry-After or
- * retry-after-ms said (seconds), or -1 */
+ * retry-after-ms said (seconds), or -1. A large image is left in the body
+ * as base64 (b64), for ig_answer_image to decode, on any thread. */
 void ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a);
 void ig_openai_answer(long http, const char *body, size_t n, double header_wait, struct ig_answer *a);
+
+/* decodes a->b64 into a->image; 0, or -1 if it is not base64 */
+int ig_answer_image(struct ig_answer *a);
 
 #endif

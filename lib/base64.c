@@ -1,4 +1,6 @@
 /* base64.c - RFC 4648 base64 */
+#include <stdint.h>
+
 #include "base64.h"
 
 static const char alphabet[] =
@@ -29,35 +31,45 @@ ig_base64_encode(struct ig_buf *b, const unsigned char *p, size_t n)
 	}
 }
 
+/* each character's value, or -1; and, for whole groups, the value already
+ * shifted to its place in the group's 24 bits (bit 24 marks a character
+ * that is none). Filled before main, since threads decode at once. */
+static signed char value[256];
+static uint32_t placed[4][256];
+
+__attribute__((constructor)) static void
+init_value(void)
+{
+	for (int i = 0; i < 256; i++)
+		value[i] = -1;
+	for (int i = 0; i < 64; i++)
+		value[(unsigned char)alphabet[i]] = (signed char)i;
+	/* the URL-safe alphabet too: proxies rewrite */
+	value['-'] = 62;
+	value['_'] = 63;
+	for (int i = 0; i < 256; i++)
+		for (int k = 0; k < 4; k++)
+			placed[k][i] = value[i] < 0 ? 1u << 24 : (uint32_t)value[i] << (18 - 6 * k);
+}
+
 int
 ig_base64_decode(struct ig_buf *b, const char *s, size_t n)
 {
-	static signed char value[256];
 	unsigned v = 0;
 	int bits = 0;
-
-	if (!value['B']) {
-		for (int i = 0; i < 256; i++)
-			value[i] = -1;
-		for (int i = 0; i < 64; i++)
-			value[(unsigned char)alphabet[i]] = (signed char)i;
-		/* the URL-safe alphabet too: proxies rewrite */
-		value['-'] = 62;
-		value['_'] = 63;
-	}
 	ig_buf_grow(b, n / 4 * 3 + 3);
 	/* whole groups of four without padding or line breaks, the usual case */
 	while (bits == 0 && n >= 4) {
-		int a = value[(unsigned char)s[0]], c = value[(unsigned char)s[1]];
-		int d = value[(unsigned char)s[2]], e = value[(unsigned char)s[3]];
+		const unsigned char *u = (const unsigned char *)s;
+		uint32_t g = placed[0][u[0]] | placed[1][u[1]] | placed[2][u[2]] | placed[3][u[3]];
 		char *o;
 
-		if ((a | c | d | e) < 0)
+		if (g >> 24)
 			break;
 		o = b->p + b->len;
-		o[0] = (char)(a << 2 | c >> 4);
-		o[1] = (char)((c & 15) << 4 | d >> 2);
-		o[2] = (char)((d & 3) << 6 | e);
+		o[0] = (char)(g >> 16);
+		o[1] = (char)(g >> 8);
+		o[2] = (char)g;
 		b->len += 3;
 		s += 4;
 		n -= 4;

@@ -22,6 +22,7 @@
 #include "lines.h"
 #include "path.h"
 #include "placeholder.h"
+#include "pool.h"
 #include "pngw.h"
 #include "uuid.h"
 
@@ -42,6 +43,7 @@ struct job {
 	const char *file;
 	long lineno;
 	char id[IG_UUID_TEXT];
+	char meta_id[IG_UUID_TEXT];	/* made on the main thread: uuid5 is not thread-safe */
 	jv params;
 	const char *prompt, *output, *placeholder, *model;
 	long long seed;
@@ -62,6 +64,9 @@ struct job {
 
 struct engine {
 	const struct ig_gen_options *o;
+	struct ig_pool *pool;		/* answers are decoded, written, hashed here */
+	struct ig_hasher **hashers;	/* one per pool thread */
+	int threads, finishing;		/* answers in the pool */
 	struct job **window;	/* read ahead, waiting to start */
 	int nwindow, cap;
 	int inflight;
@@ -119,6 +124,15 @@ progress(struct engine *e)
 	    e->done, e->failed, e->inflight, e->nwindow, t > 0 ? e->done / t : 0.0);
 }
 
+static void
+uuid_of(const uint8_t ns[16], const char *name, char out[IG_UUID_TEXT])
+{
+	uint8_t u[16];
+
+	ig_uuid_v5(ns, name, strlen(name), u);
+	ig_uuid_format(u, out);
+}
+
 static struct job *
 job_new(jv rec, const char *file, long lineno)
 {
@@ -131,6 +145,7 @@ job_new(jv rec, const char *file, long lineno)
 	j->file = file;
 	j->lineno = lineno;
 	snprintf(j->id, sizeof j->id, "%s", ig_str(rec, "id") ? ig_str(rec, "id") : "");
+	uuid_of(ig_ns_metadata, j->id, j->meta_id);
 	j->params = ig_get(rec, "params");
 	if (jv_get_kind(j->params) != JV_KIND_OBJECT) {
 		jv_free(j->params);
@@ -205,14 +220,6 @@ out_path(const struct engine *e, const char *rel)
 	return p;
 }
 
-static void
-uuid_of(const uint8_t ns[16], const char *name, char out[IG_UUID_TEXT])
-{
-	uint8_t u[16];
-
-	ig_uuid_v5(ns, name, strlen(name), u);
-	ig_uuid_format(u, out);
-}
 
 static jv
 stamp_now(void)
@@ -275,11 +282,7 @@ fail_job(struct engine *e, struct job *j, const char *reason)
 static jv
 metadata_record(struct job *j, const char *model, const char *response_id, jv timestamp)
 {
-	char id[IG_UUID_TEXT];
-	jv m;
-
-	uuid_of(ig_ns_metadata, j->id, id);
-	m = JV_OBJECT(jv_string("collection"), jv_string("metadata"), jv_string("id"), jv_string(id),
+	jv m = JV_OBJECT(jv_string("collection"), jv_string("metadata"), jv_string("id"), jv_string(j->meta_id),
 	    jv_string("generation_id"), jv_string(j->id), jv_string("prompt"), jv_string(j->prompt));
 	m = jv_object_set(m, jv_string("model"), jv_string(model));
 	m = jv_object_set(m, jv_string("seed"), j->has_seed ? jv_number((double)j->seed) : jv_null());
@@ -363,20 +366,30 @@ record_done(struct engine *e, struct job *j, const char *path, jv meta, int orig
 	e->done++;
 }
 
+/* a job's image, written and read back: what a pool thread does with an
+ * answer, so nothing here prints or makes an id */
+struct written {
+	jv meta;		/* the metadata record, without sha256 */
+	char *path;
+	struct ig_facts f;
+	char err[512];		/* why it failed, or empty */
+};
+
 /* the image bytes with the provenance inside, written under the output root */
 static void
-finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, const char *mime,
-    const char *model, const char *response_id, int origin_placeholder)
+write_image(struct engine *e, struct job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
+    const char *mime, const char *model, const char *response_id, int origin_placeholder,
+    struct written *w)
 {
 	struct ig_buf meta_json = { 0 }, ascii = { 0 }, info = { 0 }, file = { 0 };
-	char err[512], *path = out_path(e, j->output);
-	jv meta = metadata_record(j, model, response_id, stamp_now());
 	struct ig_text texts[3];
-	struct ig_facts f;
 	char xmp[1024];
 	int rc;
 
-	ig_json_write(&meta_json, meta);
+	w->path = out_path(e, j->output);
+	w->meta = metadata_record(j, model, response_id, stamp_now());
+	w->err[0] = '\0';
+	ig_json_write(&meta_json, w->meta);
 	ig_json_ascii(&ascii, meta_json.p, meta_json.len);
 	infotext(&info, j, model);
 	texts[0] = (struct ig_text){ "parameters", ig_buf_str(&info) };
@@ -387,25 +400,41 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 		rc = ig_jpeg_add_comment(&file, p, n, texts[0].text);
 	else
 		rc = ig_png_add_text(&file, p, n, texts, 3);
-	if (rc != 0) {
-		fail_job(e, j, strstr(mime, "jpeg") ? "the answer's JPEG is not a JPEG" : "the answer's image is not a PNG");
-		jv_free(meta);
-	} else if (write_atomically(path, file.p, file.len, err, sizeof err) != 0) {
-		fail_job(e, j, err);
-		jv_free(meta);
-	} else if (ig_hash_file(e->hasher, path, &f) != 0 || f.img.err[0]) {
+	if (rc != 0)
+		snprintf(w->err, sizeof w->err, "%s", strstr(mime, "jpeg") ? "the answer's JPEG is not a JPEG" :
+		    "the answer's image is not a PNG");
+	else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) != 0)
+		;
+	else if (ig_hash_file(h, w->path, &w->f) != 0 || w->f.img.err[0])
 		/* what was written is read back as ig-hash would */
-		snprintf(err, sizeof err, "%.200s: %.300s", path, f.err[0] ? f.err : f.img.err);
-		fail_job(e, j, err);
-		jv_free(meta);
-	} else {
-		record_done(e, j, path, meta, origin_placeholder, &f);
-	}
-	free(path);
+		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.err[0] ? w->f.err : w->f.img.err);
 	ig_buf_free(&meta_json);
 	ig_buf_free(&ascii);
 	ig_buf_free(&info);
 	ig_buf_free(&file);
+}
+
+/* on the main thread: the job's records, or its failure */
+static void
+conclude_image(struct engine *e, struct job *j, struct written *w, int origin_placeholder)
+{
+	if (w->err[0]) {
+		fail_job(e, j, w->err);
+		jv_free(w->meta);
+	} else {
+		record_done(e, j, w->path, w->meta, origin_placeholder, &w->f);
+	}
+	free(w->path);
+}
+
+static void
+finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, const char *mime,
+    const char *model, const char *response_id, int origin_placeholder)
+{
+	struct written w;
+
+	write_image(e, j, e->hasher, p, n, mime, model, response_id, origin_placeholder, &w);
+	conclude_image(e, j, &w, origin_placeholder);
 }
 
 /* A job whose file exists, names this job in its provenance chunk and is a
@@ -504,6 +533,15 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	if (j->answer.len + size * n > MAX_ANSWER)
 		return 0;	/* curl reports a write error */
+	if (j->answer.len == 0) {
+		curl_off_t total = -1;
+
+		/* room for the whole answer at once: growing by doubling
+		 * copies a 2 MB answer twice over */
+		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
+		if (total > 0 && total <= (curl_off_t)MAX_ANSWER)
+			ig_buf_grow(&j->answer, (size_t)total + 1);
+	}
 	ig_buf_add(&j->answer, p, size * n);
 	return size * n;
 }
@@ -650,41 +688,65 @@ window_take(struct engine *e, double now)
 	}
 }
 
-static void
-transfer_done(struct engine *e, CURL *easy, CURLcode code)
-{
+/* a finished transfer, on its way through the pool */
+struct answer {
 	struct job *j;
-	struct ig_answer a = { 0 };
-	long http = 0;
+	long http;
+	struct ig_answer a;
+	struct written w;	/* when the answer held an image */
+};
 
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
-	curl_multi_remove_handle(e->multi, easy);
-	e->inflight--;
-	if (code != CURLE_OK) {
-		a.outcome = IG_RETRY;
-		a.wait = -1;
-		snprintf(a.reason, sizeof a.reason, "transport: %s", curl_easy_strerror(code));
-	} else {
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
-		ig_buf_str(&j->answer);
-		if (e->o->backend == IG_GEMINI)
-			ig_gemini_answer(http, j->answer.p, j->answer.len, &a);
-		else
-			ig_openai_answer(http, j->answer.p, j->answer.len, j->header_wait, &a);
-	}
-	/* the key never reaches a message */
-	if (e->o->key && *e->o->key) {
-		char *k;
+/* what an answer says; the key never reaches a message */
+static void
+read_answer(struct engine *e, struct answer *an)
+{
+	struct ig_answer *a = &an->a;
+	struct job *j = an->j;
+	char *k;
 
-		while ((k = strstr(a.reason, e->o->key)))
-			memset(k, '*', strlen(e->o->key));
+	ig_buf_str(&j->answer);
+	if (e->o->backend == IG_GEMINI)
+		ig_gemini_answer(an->http, j->answer.p, j->answer.len, a);
+	else
+		ig_openai_answer(an->http, j->answer.p, j->answer.len, j->header_wait, a);
+	while (e->o->key && *e->o->key && (k = strstr(a->reason, e->o->key)))
+		memset(k, '*', strlen(e->o->key));
+}
+
+/* on a pool thread: a 200 answer read, its image decoded, written with
+ * its provenance, and hashed */
+static void
+answer_work(void *ctx, void *item, int worker)
+{
+	struct engine *e = ctx;
+	struct answer *an = item;
+	struct ig_answer *a = &an->a;
+
+	read_answer(e, an);
+	if (a->outcome == IG_IMAGE && ig_answer_image(a) != 0) {
+		a->outcome = IG_FAILED;
+		snprintf(a->reason, sizeof a->reason, "the answer's image is not base64");
 	}
-	snprintf(j->last_error, sizeof j->last_error, "%s", a.reason);
-	switch (a.outcome) {
+	if (a->outcome == IG_IMAGE)
+		write_image(e, an->j, e->hashers[worker], (unsigned char *)a->image.p, a->image.len,
+		    a->mime, an->j->model, a->response_id, 0, &an->w);
+	ig_buf_free(&a->image);
+	/* the main thread may be waiting on the network: done() is due */
+	curl_multi_wakeup(e->multi);
+}
+
+/* on the main thread: the job's end, or its next try */
+static void
+settle(struct engine *e, struct answer *an)
+{
+	struct ig_answer *a = &an->a;
+	struct job *j = an->j;
+
+	snprintf(j->last_error, sizeof j->last_error, "%s", a->reason);
+	switch (a->outcome) {
 	case IG_IMAGE:
 		j->last_error[0] = '\0';
-		finish_image(e, j, (unsigned char *)a.image.p, a.image.len, a.mime, j->model,
-		    a.response_id, 0);
+		conclude_image(e, j, &an->w, 0);
 		job_free(j);
 		break;
 	case IG_RETRY:
@@ -694,29 +756,68 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 			emit_task(e, j, "pending", jv_null());
 			job_free(j);
 		} else if (j->attempts <= e->o->max_retries) {
-			j->not_before = mono() + backoff(e->o, j->attempts, a.wait);
+			j->not_before = mono() + backoff(e->o, j->attempts, a->wait);
 			window_add(e, j);
 		} else {
-			fail_job(e, j, a.reason);
+			fail_job(e, j, a->reason);
 			job_free(j);
 		}
 		break;
 	case IG_QUOTA:
 		/* the day's quota is gone: this job and the rest stay queued */
 		if (!e->quota)
-			ig_warn("%s: stopping, the remaining jobs stay queued", a.reason);
+			ig_warn("%s: stopping, the remaining jobs stay queued", a->reason);
 		e->quota = 1;
 		emit(e, jv_copy(j->rec));
 		emit_task(e, j, "pending", jv_null());
 		job_free(j);
 		break;
 	case IG_FAILED:
-		fail_job(e, j, a.reason);
+		fail_job(e, j, a->reason);
 		job_free(j);
 		break;
 	}
-	ig_buf_free(&a.image);
+	ig_buf_free(&a->image);
+	free(an);
 	progress(e);
+}
+
+static void
+answer_done(void *ctx, void *item)
+{
+	struct engine *e = ctx;
+
+	e->finishing--;
+	settle(e, item);
+}
+
+/* An answer of 200 holds an image or says why not: the pool reads it. Any
+ * other is read here at once, so a quota or a retry's wait takes hold
+ * before another transfer starts. */
+static void
+transfer_done(struct engine *e, CURL *easy, CURLcode code)
+{
+	struct answer *an = ig_malloc(sizeof *an);
+
+	memset(an, 0, sizeof *an);
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&an->j);
+	curl_multi_remove_handle(e->multi, easy);
+	e->inflight--;
+	if (code == CURLE_OK)
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &an->http);
+	if (code == CURLE_OK && an->http == 200) {
+		e->finishing++;
+		ig_pool_submit(e->pool, an, 1);
+		return;
+	}
+	if (code != CURLE_OK) {
+		an->a.outcome = IG_RETRY;
+		an->a.wait = -1;
+		snprintf(an->a.reason, sizeof an->a.reason, "transport: %s", curl_easy_strerror(code));
+	} else {
+		read_answer(e, an);
+	}
+	settle(e, an);
 }
 
 /* a line of input: a queued job joins the window, the rest passes */
@@ -825,6 +926,13 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	e.t0 = mono();
 	e.last_start = -1e9;
 	e.hasher = ig_hasher_new();
+	/* answers are decoded, written and hashed on every core: at 64 in
+	 * flight one thread could not keep up with 1.5 MB images */
+	e.threads = o->backend == IG_PLACEHOLDER ? 1 : ig_cpus();
+	e.hashers = ig_malloc((size_t)e.threads * sizeof *e.hashers);
+	for (int i = 0; i < e.threads; i++)
+		e.hashers[i] = ig_hasher_new();
+	e.pool = ig_pool_new(e.threads, answer_work, answer_done, &e);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -869,7 +977,13 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 			if (strspn(line, " \t\r") < (size_t)n)
 				take_line(&e, name, r.lineno, line, (size_t)n);
 		}
+		ig_pool_reap(e.pool, 0);
 		start_jobs(&e);
+		if (e.inflight == 0 && e.finishing) {
+			/* only answers being written: wait for them */
+			ig_pool_reap(e.pool, 1);
+			continue;
+		}
 		if (eof && fi >= nfiles && e.nwindow == 0 && e.inflight == 0)
 			break;
 		if ((stop_signal || e.quota) && e.inflight == 0)
@@ -904,6 +1018,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 			}
 		}
 	}
+	ig_pool_free(e.pool);
 	leave_queued(&e);
 	/* what this run wrote is on disk before it says it is done */
 	ig_path_sync(o->out_dir);
@@ -916,6 +1031,9 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 		curl_global_cleanup();
 	}
 	ig_hasher_free(e.hasher);
+	for (int i = 0; i < e.threads; i++)
+		ig_hasher_free(e.hashers[i]);
+	free(e.hashers);
 	ig_buf_free(&e.line);
 	free(e.window);
 	status = stop_signal == SIGINT ? 130 : stop_signal == SIGTERM ? 143 :

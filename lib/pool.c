@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "pool.h"
@@ -62,6 +63,14 @@ run(void *arg)
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
+}
+
+int
+ig_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
 }
 
 struct ig_pool *
@@ -131,6 +140,16 @@ ig_pool_submit(struct ig_pool *p, void *item, int needs_work)
 	p->ring[p->tail % p->depth] = (struct slot){ item, needs_work ? QUEUED : DONE };
 	p->tail++;
 	pthread_cond_signal(&p->queued);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+ig_pool_reap(struct ig_pool *p, int all)
+{
+	if (p->threads == 1)
+		return;	/* done at submission */
+	pthread_mutex_lock(&p->mu);
+	reap(p, all ? 2 : 0);
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -7,7 +7,8 @@ choose the answer: [fixed] (one answer, encoded once) [429-once:SECONDS] [500-on
 [slow:SECONDS] [blocked] [no-image] [text-only] [jpeg] [per-day] [400]
 [insufficient]. Environment: MOCK_KEY (the key it accepts), MOCK_JPEG (a JPEG
 to answer with), MOCK_LATENCY (seconds added to every answer), MOCK_IMAGE_BYTES
-(about how large a PNG to answer with), MOCK_SAVE (a file to save that PNG in).
+(about how large a PNG to answer with), MOCK_SAVE (a file to save that PNG in),
+MOCK_SAVE_FIXED (a file to save the [fixed] answer in, for bench/mockd.c).
 """
 import base64, json, os, random, re, struct, sys, threading, time, zlib
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
@@ -37,6 +38,8 @@ if os.environ.get("MOCK_SAVE"):
     open(os.environ["MOCK_SAVE"], "wb").write(IMAGE_BYTES)
 FIXED = json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {"mimeType": "image/png", "data": IMAGE}}]},
                     "finishReason": "STOP"}], "responseId": "resp-fixed"}).encode()
+if os.environ.get("MOCK_SAVE_FIXED"):  # the answer bench/mockd serves
+    open(os.environ["MOCK_SAVE_FIXED"], "wb").write(FIXED)
 JPEG = base64.b64encode(open(os.environ["MOCK_JPEG"], "rb").read()).decode() if os.environ.get("MOCK_JPEG") else None
 
 
