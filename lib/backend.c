@@ -74,14 +74,17 @@ ig_openai_request(struct ig_buf *b, const char *model, const char *prompt, const
 /* answers' images are parsed in place: strings this long are references */
 #define BIG_STRING 65536
 
+#define NOT_BASE64 "the answer's image is not base64"
+
 /* base64 held as a string, decoded now, or, when large, as a reference
- * into body, kept for ig_answer_image; 1 if there is an image */
+ * into body, kept for ig_answer_image; 1 if there is an image, -1 if it
+ * is not base64 */
 static int
 take_data(struct ig_answer *a, jv data, const char *body)
 {
 	if (jv_get_kind(data) == JV_KIND_STRING)
 		return ig_base64_decode(&a->image, jv_string_value(data),
-		    (size_t)jv_string_length_bytes(jv_copy(data))) == 0 && a->image.len;
+		    (size_t)jv_string_length_bytes(jv_copy(data))) != 0 ? -1 : a->image.len > 0;
 	if (jv_get_kind(data) == JV_KIND_OBJECT) {
 		jv off = ig_get(data, "ig_offset"), len = ig_get(data, "ig_length");
 
@@ -102,8 +105,11 @@ ig_answer_image(struct ig_answer *a)
 	if (!a->b64)
 		return 0;
 	a->image.len = 0;
-	if (ig_base64_decode(&a->image, a->b64, a->b64len) != 0 || a->image.len == 0)
+	if (ig_base64_decode(&a->image, a->b64, a->b64len) != 0 || a->image.len == 0) {
+		a->outcome = IG_FAILED;
+		snprintf(a->reason, sizeof a->reason, "%s", NOT_BASE64);
 		return -1;
+	}
 	a->b64 = NULL;
 	return 0;
 }
@@ -270,8 +276,10 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 		}
 	jv_free(cands);
 	jv_free(v);
-	if (has_image) {
+	if (has_image > 0) {
 		a->outcome = IG_IMAGE;
+	} else if (has_image < 0) {
+		snprintf(a->reason, sizeof a->reason, "%s", NOT_BASE64);
 	} else if (finish[0] && strcmp(finish, "STOP") != 0) {
 		snprintf(a->reason, sizeof a->reason, "no image: finishReason %s", finish);
 	} else if (text[0]) {
@@ -286,6 +294,7 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 {
 	char err[256], code[64] = "", msg[400] = "";
 	jv v = ig_json_parse_big(body, n, BIG_STRING, err, sizeof err), b64;
+	int rc;
 
 	a->outcome = IG_FAILED;
 	a->wait = header_wait;
@@ -312,13 +321,13 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 	b64 = jv_get_kind(b64) == JV_KIND_OBJECT ? path(b64, "b64_json", NULL, NULL) : (jv_free(b64), jv_invalid());
 	/* a small image arrives as a string, a large one as a reference; a
 	 * JPEG's base64 starts /9j/ (FF D8 FF) */
-	if (take_data(a, b64, body)) {
+	if ((rc = take_data(a, b64, body)) > 0) {
 		a->outcome = IG_IMAGE;
 		if ((a->image.len > 2 && (unsigned char)a->image.p[0] == 0xff &&
 		    (unsigned char)a->image.p[1] == 0xd8) || (a->b64 && a->b64len > 4 && memcmp(a->b64, "/9j/", 4) == 0))
 			snprintf(a->mime, sizeof a->mime, "image/jpeg");
 	} else {
-		snprintf(a->reason, sizeof a->reason, "no image in the answer");
+		snprintf(a->reason, sizeof a->reason, "%s", rc < 0 ? NOT_BASE64 : "no image in the answer");
 	}
 	jv_free(b64);
 	jv_free(v);

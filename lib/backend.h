@@ -43,7 +43,8 @@ void ig_openai_request(struct ig_buf *body, const char *model, const char *promp
 void ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a);
 void ig_openai_answer(long http, const char *body, size_t n, double header_wait, struct ig_answer *a);
 
-/* decodes a->b64 into a->image; 0, or -1 if it is not base64 */
+/* decodes a->b64 into a->image; 0, or -1 (and the outcome IG_FAILED, with
+ * the reason) if it is not base64 */
 int ig_answer_image(struct ig_answer *a);
 
 #endif

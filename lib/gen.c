@@ -723,11 +723,7 @@ answer_work(void *ctx, void *item, int worker)
 	struct ig_answer *a = &an->a;
 
 	read_answer(e, an);
-	if (a->outcome == IG_IMAGE && ig_answer_image(a) != 0) {
-		a->outcome = IG_FAILED;
-		snprintf(a->reason, sizeof a->reason, "the answer's image is not base64");
-	}
-	if (a->outcome == IG_IMAGE)
+	if (a->outcome == IG_IMAGE && ig_answer_image(a) == 0)
 		write_image(e, an->j, e->hashers[worker], (unsigned char *)a->image.p, a->image.len,
 		    a->mime, an->j->model, a->response_id, 0, &an->w);
 	ig_buf_free(&a->image);

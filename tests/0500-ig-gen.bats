@@ -275,6 +275,14 @@ bad_job() { # prompt expected-reason
 	assert_equal "$(wc -l <mock.log)" 1
 }
 
+@test "ig-gen gemini: a small image that is not base64 ends in error" {
+	bad_job "junk [bad-base64]" "the answer's image is not base64"
+}
+
+@test "ig-gen gemini: a large image that is not base64 ends in error on the answer threads" {
+	bad_job "junk [bad-base64] [big]" "the answer's image is not base64"
+}
+
 @test "ig-gen gemini: text without an image ends in error" {
 	bad_job "talk [text-only]" "no image, only text: I would rather describe it."
 }

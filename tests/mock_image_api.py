@@ -4,7 +4,7 @@
 mock_image_api.py PORTFILE LOGFILE: listens on a free port, writes the port to
 PORTFILE, logs one JSON line per request to LOGFILE. Markers in the prompt
 choose the answer: [fixed] (one answer, encoded once) [429-once:SECONDS] [500-once] [503-once] [truncate-once]
-[slow:SECONDS] [blocked] [no-image] [text-only] [jpeg] [per-day] [400]
+[slow:SECONDS] [blocked] [no-image] [text-only] [bad-base64] [big] [jpeg] [per-day] [400]
 [insufficient]. Environment: MOCK_KEY (the key it accepts), MOCK_JPEG (a JPEG
 to answer with), MOCK_LATENCY (seconds added to every answer), MOCK_IMAGE_BYTES
 (about how large a PNG to answer with), MOCK_SAVE (a file to save that PNG in),
@@ -121,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "responseId": "r-blocked"})
         if "[no-image]" in prompt:
             return self.answer(200, {"candidates": [{"finishReason": "NO_IMAGE", "index": 0}], "responseId": "r-none"})
+        if "[bad-base64]" in prompt:  # small, or past ig-gen's 64 KB big-string mark
+            data = "*" * (100000 if "[big]" in prompt else 100)
+            return self.answer(200, {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": data}}]}}]})
         if "[text-only]" in prompt:
             return self.answer(200, {"candidates": [{"content": {"parts": [{"text": "I would rather describe it."}]}, "finishReason": "STOP"}]})
         if "[jpeg]" not in prompt and "[fixed]" in prompt:
