@@ -220,7 +220,6 @@ out_path(const struct engine *e, const char *rel)
 	return p;
 }
 
-
 static jv
 stamp_now(void)
 {
