@@ -127,11 +127,9 @@ with_facts(struct job *j)
 		o = jv_object_set(o, jv_string("path"), jv_string(j->path));
 	}
 	if (image && !ig_has(o, "id")) {
-		uint8_t id[16];
 		char text[IG_UUID_TEXT];
 
-		ig_uuid_v5(ig_ns_images, j->path, strlen(j->path), id);
-		ig_uuid_format(id, text);
+		ig_uuid_v5_text(ig_ns_images, j->path, strlen(j->path), text);
 		o = jv_object_set(o, jv_string("id"), jv_string(text));
 	}
 	o = jv_object_set(o, jv_string("format"), jv_string(f->img.format));

@@ -124,15 +124,6 @@ progress(struct engine *e)
 	    e->done, e->failed, e->inflight, e->nwindow, t > 0 ? e->done / t : 0.0);
 }
 
-static void
-uuid_of(const uint8_t ns[16], const char *name, char out[IG_UUID_TEXT])
-{
-	uint8_t u[16];
-
-	ig_uuid_v5(ns, name, strlen(name), u);
-	ig_uuid_format(u, out);
-}
-
 static struct job *
 job_new(jv rec, const char *file, long lineno)
 {
@@ -145,7 +136,7 @@ job_new(jv rec, const char *file, long lineno)
 	j->file = file;
 	j->lineno = lineno;
 	snprintf(j->id, sizeof j->id, "%s", ig_str(rec, "id") ? ig_str(rec, "id") : "");
-	uuid_of(ig_ns_metadata, j->id, j->meta_id);
+	ig_uuid_v5_text(ig_ns_metadata, j->id, strlen(j->id), j->meta_id);
 	j->params = ig_get(rec, "params");
 	if (jv_get_kind(j->params) != JV_KIND_OBJECT) {
 		jv_free(j->params);
@@ -245,7 +236,7 @@ emit_task(struct engine *e, struct job *j, const char *status, jv result)
 	char id[IG_UUID_TEXT], at[IG_TIME_TEXT];
 	jv t;
 
-	uuid_of(ig_ns_tasks, j->id, id);
+	ig_uuid_v5_text(ig_ns_tasks, j->id, strlen(j->id), id);
 	t = JV_OBJECT(jv_string("collection"), jv_string("generation_tasks"), jv_string("id"), jv_string(id));
 	t = jv_object_set(t, jv_string("type"), jv_string("generate_image"));
 	t = jv_object_set(t, jv_string("status"), jv_string(status));
@@ -325,7 +316,7 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
 	const char *theme = ig_str(j->params, "theme");
 	jv img, src = jv_null();
 
-	uuid_of(ig_ns_images, path, img_id);
+	ig_uuid_v5_text(ig_ns_images, path, strlen(path), img_id);
 	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
 	    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f->img.format));
 	img = jv_object_set(img, jv_string("width"), jv_number(f->img.width));
@@ -344,7 +335,7 @@ image_record(struct engine *e, struct job *j, const char *path, const struct ig_
 	if (strcmp(origin, "generated") == 0 && j->source_placeholder[0]) {
 		char *pp = out_path(e, j->source_placeholder), src_id[IG_UUID_TEXT];
 
-		uuid_of(ig_ns_images, pp, src_id);
+		ig_uuid_v5_text(ig_ns_images, pp, strlen(pp), src_id);
 		src = jv_string(src_id);
 		img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
 		free(pp);

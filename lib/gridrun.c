@@ -45,15 +45,6 @@ emit(struct run *r, jv v)
 		ig_check_stdout();
 }
 
-static void
-uuid_of(const uint8_t ns[16], const char *name, char out[IG_UUID_TEXT])
-{
-	uint8_t u[16];
-
-	ig_uuid_v5(ns, name, strlen(name), u);
-	ig_uuid_format(u, out);
-}
-
 /* the image's map_grids record: the stream's, else the store's */
 static jv
 find_grid(struct run *r, const char *image_id)
@@ -139,7 +130,7 @@ settings_of(struct run *r, const char *image_id, struct settings *st, char *err,
 	if ((id = jv_is_valid(mg) ? ig_str(mg, "id") : NULL))
 		snprintf(st->grid_id, sizeof st->grid_id, "%s", id);
 	else
-		uuid_of(ig_ns_grids, image_id, st->grid_id);
+		ig_uuid_v5_text(ig_ns_grids, image_id, strlen(image_id), st->grid_id);
 	if (jv_is_valid(mg))
 		rc = from_map_grid(o, mg, st, err, errlen);
 	jv_free(mg);
@@ -438,7 +429,7 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	    jv_string("size"), jv_number(st.g.size), jv_string("color"), jv_string(st.color),
 	    jv_string("opacity"), jv_number(st.g.line.opacity)));
 	/* the gridded copy: the original's kind and story, its own facts */
-	uuid_of(ig_ns_images, dst, gid);
+	ig_uuid_v5_text(ig_ns_images, dst, strlen(dst), gid);
 	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(gid),
 	    jv_string("path"), jv_string(dst), jv_string("format"), jv_string("png"),
 	    jv_string("width"), jv_number(w), jv_string("height"), jv_number(h));
@@ -455,7 +446,7 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
 	emit(r, img);
 	snprintf(name, sizeof name, "%s:grid", id);
-	uuid_of(ig_ns_overlays, name, oid);
+	ig_uuid_v5_text(ig_ns_overlays, name, strlen(name), oid);
 	ov = JV_OBJECT(jv_string("collection"), jv_string("image_overlays"), jv_string("id"), jv_string(oid),
 	    jv_string("image_id"), jv_string(id), jv_string("type"), jv_string("grid"),
 	    jv_string("name"), jv_string("grid"));

@@ -22,5 +22,7 @@ extern const uint8_t ig_ns_overlays[16];	/* an overlay by image id and type */
 
 /* a name-based UUIDv5 (SHA-1): the same name in a namespace, the same id */
 void ig_uuid_v5(const uint8_t ns[16], const char *name, size_t n, uint8_t out[16]);
+/* the same, as canonical text */
+void ig_uuid_v5_text(const uint8_t ns[16], const char *name, size_t n, char out[IG_UUID_TEXT]);
 
 #endif
