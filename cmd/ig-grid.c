@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include "err.h"
@@ -91,11 +90,10 @@ main(int argc, char **argv)
 	};
 	struct ig_grid_options o;
 	struct ig_grid *g = &o.grid;
-	const char *store_opt = NULL, *dir;
-	char *stdin_only[] = { "-" }, err[512];
+	const char *store_opt = NULL;
+	char *stdin_only[] = { "-" };
 	int c, rc, have_store = 0, major_width = 0, level = -1;
 	struct ig_store store;
-	struct stat st;
 	jv dv;
 
 	memset(&o, 0, sizeof o);
@@ -178,12 +176,8 @@ main(int argc, char **argv)
 		g->line.width = (int)(g->line.width + 0.5);
 	g->major.width = major_width ? major_width : 2 * g->line.width;
 	signal(SIGPIPE, SIG_IGN);
-	/* the store is optional, as for ig-plan: map_grids may come in the stream */
-	dir = ig_store_default(store_opt);
-	if (stat(dir, &st) == 0 && ig_store_open(&store, dir, 1, err, sizeof err) == 0)
-		have_store = 1;
-	else if (store_opt)
-		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
+	/* the store is optional: map_grids may come in the stream */
+	have_store = ig_store_open_optional(&store, store_opt);
 	o.store = have_store ? &store : NULL;
 	rc = optind < argc ? ig_grid_run(&o, argv + optind, argc - optind) : ig_grid_run(&o, stdin_only, 1);
 	if (have_store)

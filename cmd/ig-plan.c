@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "err.h"
 #include "json.h"
@@ -72,12 +71,10 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *store_opt = NULL, *dir;
+	const char *store_opt = NULL;
 	int skip = 0, c, have_store = 0;
 	struct ig_store store;
 	struct ig_planner *p;
-	struct stat st;
-	char err[512];
 
 	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1)
 		switch (c) {
@@ -87,14 +84,8 @@ main(int argc, char **argv)
 		default: usage(IG_EXIT_USAGE);
 		}
 	signal(SIGPIPE, SIG_IGN);
-	/* the store is optional: a plan can bring its library in the stream.
-	 * One that does not exist yet, or is being made by an ig-record
-	 * further down the pipe, holds nothing to look up. */
-	dir = ig_store_default(store_opt);
-	if (stat(dir, &st) == 0 && ig_store_open(&store, dir, 1, err, sizeof err) == 0)
-		have_store = 1;
-	else if (store_opt)
-		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
+	/* the store is optional: a plan can bring its library in the stream */
+	have_store = ig_store_open_optional(&store, store_opt);
 	p = ig_planner_new(have_store ? &store : NULL, skip);
 	rejected += ig_lines_each(argv + optind, argc - optind, plan_line, p);
 	ig_planner_free(p);

@@ -124,6 +124,20 @@ fail:
 	return rc;
 }
 
+int
+ig_store_open_optional(struct ig_store *s, const char *opt)
+{
+	const char *dir = ig_store_default(opt);
+	struct stat st;
+	char err[512];
+
+	if (stat(dir, &st) == 0 && ig_store_open(s, dir, 1, err, sizeof err) == 0)
+		return 1;
+	if (opt)
+		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
+	return 0;
+}
+
 void
 ig_store_close(struct ig_store *s)
 {

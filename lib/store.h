@@ -25,6 +25,12 @@ const char *ig_store_default(const char *opt);
 /* opens (a writer creates) the store; returns 0 or an LMDB/errno code,
  * with the reason in err */
 int ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t errlen);
+/* For commands the store only helps (map_grids, a library): opens the
+ * store read-only if it exists; 1 if open, 0 if there is none. One that
+ * does not exist yet, or is being made by an ig-record further
+ * down the pipe, holds nothing to look up. Dies if -s named one that is
+ * not a store. */
+int ig_store_open_optional(struct ig_store *s, const char *opt);
 void ig_store_close(struct ig_store *s);
 /* begins a transaction, following another process's map growth */
 int ig_store_begin(struct ig_store *s, int rdonly, MDB_txn **txn);
