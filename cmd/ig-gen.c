@@ -23,17 +23,6 @@ usage(int code)
 	exit(code);
 }
 
-static double
-number(const char *opt, const char *s, double min, double max)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || end == s || v < min || v > max)
-		ig_die(IG_EXIT_USAGE, "%s takes a number from %g to %g", opt, min, max);
-	return v;
-}
-
 /* a key from a file: its first line, never from argv */
 static char *
 read_key(const char *path)
@@ -91,11 +80,11 @@ main(int argc, char **argv)
 		case 'e': o.endpoint = optarg; break;
 		case 'k': key_file = optarg; break;
 		case 'o': o.out_dir = optarg; break;
-		case 'j': o.jobs = (int)number("--jobs", optarg, 1, 1024); break;
-		case 'r': o.per_minute = number("--rate", optarg, 0, 1e6); break;
-		case 'R': o.max_retries = (int)number("--retries", optarg, 0, 100); break;
-		case 'd': o.retry_delay = number("--retry-delay", optarg, 0, 3600); break;
-		case 't': o.timeout = (long)number("--timeout", optarg, 1, 86400); break;
+		case 'j': o.jobs = (int)ig_opt_number("--jobs", optarg, 1, 1024, 0); break;
+		case 'r': o.per_minute = ig_opt_number("--rate", optarg, 0, 1e6, 0); break;
+		case 'R': o.max_retries = (int)ig_opt_number("--retries", optarg, 0, 100, 0); break;
+		case 'd': o.retry_delay = ig_opt_number("--retry-delay", optarg, 0, 3600, 0); break;
+		case 't': o.timeout = (long)ig_opt_number("--timeout", optarg, 1, 86400, 0); break;
 		case 'P': o.placeholders = 1; break;
 		case 'h': usage(0); break;
 		default: usage(IG_EXIT_USAGE);

@@ -27,18 +27,6 @@ usage(int code)
 	exit(code);
 }
 
-static double
-number(const char *opt, const char *s, double min, double max, int whole)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || end == s || !(v >= min && v <= max) || (whole && v != (long)v))
-		ig_die(IG_EXIT_USAGE, "%s takes a%s number from %g to %g, not %s", opt,
-		    whole ? " whole" : "", min, max, s);
-	return v;
-}
-
 /* "a,b" (b defaults to a when optional) */
 static void
 pair(const char *opt, const char *s, int *a, int *b, double min, int b_optional)
@@ -49,8 +37,8 @@ pair(const char *opt, const char *s, int *a, int *b, double min, int b_optional)
 		first[comma - s] = '\0';
 	else if (!b_optional)
 		ig_die(IG_EXIT_USAGE, "%s takes x,y, not %s", opt, s);
-	*a = (int)number(opt, first, min, 65535, 1);
-	*b = comma ? (int)number(opt, comma + 1, min, 65535, 1) : *a;
+	*a = (int)ig_opt_number(opt, first, min, 65535, 1);
+	*b = comma ? (int)ig_opt_number(opt, comma + 1, min, 65535, 1) : *a;
 	free(first);
 }
 
@@ -120,19 +108,19 @@ main(int argc, char **argv)
 				ig_die(IG_EXIT_USAGE, "--grid is square, hex-pointy, hex-pointy-even, hex-flat or "
 				    "hex-flat-even, not %s", optarg);
 			break;
-		case 'S': g->size = (int)number("--size", optarg, 1, 65535, 1); o.set |= IG_SET_SIZE; break;
+		case 'S': g->size = (int)ig_opt_number("--size", optarg, 1, 65535, 1); o.set |= IG_SET_SIZE; break;
 		case 'c':
 			color("--color", optarg, &g->line.color);
 			free((char *)o.color);
 			o.color = ig_strdup(optarg);
 			o.set |= IG_SET_COLOR;
 			break;
-		case 'a': g->line.opacity = number("--opacity", optarg, 0, 1, 0); o.set |= IG_SET_OPACITY; break;
-		case 'w': g->line.width = number("--width", optarg, 1, 1000, 0); break;
+		case 'a': g->line.opacity = ig_opt_number("--opacity", optarg, 0, 1, 0); o.set |= IG_SET_OPACITY; break;
+		case 'w': g->line.width = ig_opt_number("--width", optarg, 1, 1000, 0); break;
 		case 'O': pair("--offset", optarg, &g->offx, &g->offy, -65535, 0); break;
-		case 'e': g->every = (int)number("--every", optarg, 2, 65535, 1); break;
+		case 'e': g->every = (int)ig_opt_number("--every", optarg, 2, 65535, 1); break;
 		case 'E': color("--every-color", optarg, &g->major.color); o.set |= IG_SET_EVERY_COLOR; break;
-		case 'W': major_width = (int)number("--every-width", optarg, 1, 1000, 1); break;
+		case 'W': major_width = (int)ig_opt_number("--every-width", optarg, 1, 1000, 1); break;
 		case 'd': pair("--dash", optarg, &g->dash_on, &g->dash_off, 1, 1); break;
 		case 'l':
 			if (strcmp(optarg, "alpha") == 0)
@@ -146,7 +134,7 @@ main(int argc, char **argv)
 		case 'x': o.suffix = optarg; break;
 		case 'A': o.all = 1; break;
 		case 'u': o.uvtt = 1; break;
-		case 'L': level = (int)number("--level", optarg, 0, 9, 1); break;
+		case 'L': level = (int)ig_opt_number("--level", optarg, 0, 9, 1); break;
 		case 'z':
 			if (ig_png_strategy_parse(optarg, &o.strategy) != 0)
 				ig_die(IG_EXIT_USAGE, "--strategy is huffman, rle, filtered or default, not %s", optarg);
@@ -155,7 +143,7 @@ main(int argc, char **argv)
 			if (ig_png_filter_parse(optarg, &o.filter) != 0)
 				ig_die(IG_EXIT_USAGE, "--filter is adaptive, none, sub, up, avg or paeth, not %s", optarg);
 			break;
-		case 'j': o.threads = (int)number("--threads", optarg, 1, 256, 1); break;
+		case 'j': o.threads = (int)ig_opt_number("--threads", optarg, 1, 256, 1); break;
 		case 's': store_opt = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(IG_EXIT_USAGE);

@@ -93,3 +93,15 @@ ig_close_stdout(void)
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0)
 		output_failed();
 }
+
+double
+ig_opt_number(const char *opt, const char *s, double min, double max, int whole)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || end == s || !(v >= min && v <= max) || (whole && v != (long)v))
+		ig_die(IG_EXIT_USAGE, "%s takes a%s number from %g to %g, not %s", opt,
+		    whole ? " whole" : "", min, max, s);
+	return v;
+}

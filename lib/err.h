@@ -20,6 +20,9 @@ void ig_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ig_err_at(const char *file, long line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* an option's number from min to max (whole: an integer), or a usage error */
+double ig_opt_number(const char *opt, const char *s, double min, double max, int whole);
+
 void *ig_malloc(size_t n);
 void *ig_realloc(void *p, size_t n);
 char *ig_strdup(const char *s);
