@@ -76,6 +76,9 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* seed 003's MapGrid rules, from the model */
+	const struct ig_field *fsize = ig_model_field("map_grids", "size");
+	const struct ig_field *fopacity = ig_model_field("map_grids", "opacity");
 	struct ig_grid_options o;
 	struct ig_grid *g = &o.grid;
 	const char *store_opt = NULL;
@@ -108,14 +111,20 @@ main(int argc, char **argv)
 				ig_die(IG_EXIT_USAGE, "--grid is square, hex-pointy, hex-pointy-even, hex-flat or "
 				    "hex-flat-even, not %s", optarg);
 			break;
-		case 'S': g->size = (int)ig_opt_number("--size", optarg, 1, 65535, 1); o.set |= IG_SET_SIZE; break;
+		case 'S':
+			g->size = (int)ig_opt_number("--size", optarg, fsize->min, IG_GRID_SIZE_MAX, 1);
+			o.set |= IG_SET_SIZE;
+			break;
 		case 'c':
 			color("--color", optarg, &g->line.color);
 			free((char *)o.color);
 			o.color = ig_strdup(optarg);
 			o.set |= IG_SET_COLOR;
 			break;
-		case 'a': g->line.opacity = ig_opt_number("--opacity", optarg, 0, 1, 0); o.set |= IG_SET_OPACITY; break;
+		case 'a':
+			g->line.opacity = ig_opt_number("--opacity", optarg, fopacity->min, fopacity->max, 0);
+			o.set |= IG_SET_OPACITY;
+			break;
 		case 'w': g->line.width = ig_opt_number("--width", optarg, 1, 1000, 0); break;
 		case 'O': pair("--offset", optarg, &g->offx, &g->offy, -65535, 0); break;
 		case 'e': g->every = (int)ig_opt_number("--every", optarg, 2, 65535, 1); break;

@@ -13,6 +13,7 @@
 #include "hash.h"
 #include "json.h"
 #include "lines.h"
+#include "model.h"
 #include "path.h"
 #include "pngw.h"
 #include "raster.h"
@@ -73,14 +74,18 @@ find_grid(struct run *r, const char *image_id)
 static int
 from_map_grid(const struct ig_grid_options *o, jv mg, struct settings *st, char *err, size_t errlen)
 {
+	/* the bounds are the model's; ig-grid adds its own largest size */
+	const struct ig_field *fsize = ig_model_field("map_grids", "size");
+	const struct ig_field *fopacity = ig_model_field("map_grids", "opacity");
 	int rc = 0;
 	jv v = ig_get(mg, "size");
 
 	if (jv_get_kind(v) == JV_KIND_NUMBER && !(o->set & IG_SET_SIZE)) {
 		double d = jv_number_value(v);
 
-		if (d != floor(d) || d < 1 || d > 65535) {
-			snprintf(err, errlen, "its map_grids size %g is no whole number of pixels from 1", d);
+		if (d != floor(d) || d < fsize->min || d > IG_GRID_SIZE_MAX) {
+			snprintf(err, errlen, "its map_grids size %g is no whole number of pixels from %g", d,
+			    fsize->min);
 			rc = -1;
 		}
 		st->g.size = (int)d;
@@ -103,8 +108,9 @@ from_map_grid(const struct ig_grid_options *o, jv mg, struct settings *st, char 
 	if (!rc && jv_get_kind(v) == JV_KIND_NUMBER && !(o->set & IG_SET_OPACITY)) {
 		double d = jv_number_value(v);
 
-		if (!(d >= 0 && d <= 1)) {
-			snprintf(err, errlen, "its map_grids opacity %g is not from 0 to 1", d);
+		if (!(d >= fopacity->min && d <= fopacity->max)) {
+			snprintf(err, errlen, "its map_grids opacity %g is not from %g to %g", d, fopacity->min,
+			    fopacity->max);
 			rc = -1;
 		}
 		st->g.line.opacity = d;

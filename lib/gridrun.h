@@ -13,6 +13,9 @@
 #include "pngenc.h"
 #include "store.h"
 
+/* the largest cell ig-grid draws, in pixels (images are at most 16384) */
+#define IG_GRID_SIZE_MAX 65535
+
 /* what the options set, over a map_grids record's settings */
 enum { IG_SET_SIZE = 1, IG_SET_COLOR = 2, IG_SET_OPACITY = 4, IG_SET_EVERY_COLOR = 8 };
 

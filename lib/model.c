@@ -397,15 +397,21 @@ ig_field_find(const struct ig_collection *c, const char *name)
 	return -1;
 }
 
-jv
-ig_model_default(const char *collection, const char *field)
+const struct ig_field *
+ig_model_field(const char *collection, const char *field)
 {
 	const struct ig_collection *c = ig_model_find(ig_model(), collection);
 	int f = c ? ig_field_find(c, field) : -1;
 
 	if (f < 0)
 		ig_die(IG_EXIT_SYSTEM, "db/model: %s has no field %s", collection, field);
-	return jv_copy(c->fields[f].defval);
+	return &c->fields[f];
+}
+
+jv
+ig_model_default(const char *collection, const char *field)
+{
+	return jv_copy(ig_model_field(collection, field)->defval);
 }
 
 void

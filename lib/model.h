@@ -90,6 +90,8 @@ int ig_field_find(const struct ig_collection *c, const char *name);
 /* a field's default in the model (a new reference), or jv_invalid(): for
  * programs that write records, so that defaults live only in db/model */
 jv ig_model_default(const char *collection, const char *field);
+/* a field of the model, for its rules; dies if there is none */
+const struct ig_field *ig_model_field(const char *collection, const char *field);
 /* collections in an order where every collection comes after those it refers to */
 void ig_model_order(const struct ig_model *m, int *order);
 
