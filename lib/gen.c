@@ -431,24 +431,14 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
  * sound image is done already: its records are printed again and nothing is
  * redone. The chunk comes before the image data, so the head of the file
  * says; the one read of the whole file is the hashing. */
-#define PROVENANCE_HEAD (1u << 20)
-
 static int
 resume(struct engine *e, struct job *j)
 {
-	char *path = out_path(e, j->output), *text = NULL, needle[80];
-	unsigned char *head = ig_malloc(PROVENANCE_HEAD);
-	FILE *file = fopen(path, "rb");
+	char *path = out_path(e, j->output), *text = ig_png_file_text(path, PROVENANCE_KEY), needle[80];
 	struct ig_facts f;
 	jv meta = jv_invalid();
 	int done = 0;
 
-	if (file) {
-		size_t n = fread(head, 1, PROVENANCE_HEAD, file);
-
-		fclose(file);
-		text = ig_png_get_text(head, n, PROVENANCE_KEY);
-	}
 	snprintf(needle, sizeof needle, "\"generation_id\":\"%s\"", j->id);
 	if (text && strstr(text, needle))
 		meta = ig_json_parse(text, strlen(text), NULL, 0);
@@ -463,7 +453,6 @@ resume(struct engine *e, struct job *j)
 		jv_free(meta);
 	}
 	free(text);
-	free(head);
 	free(path);
 	return done;
 }

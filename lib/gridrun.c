@@ -220,27 +220,14 @@ geometry_of(const struct ig_grid *g, uint32_t w, uint32_t h)
 	    jv_string("columns"), jv_number((double)cols), jv_string("rows"), jv_number((double)rows));
 }
 
-/* 1 if dst exists and its ig-grid chunk says what this run would write:
- * the chunk comes before the image data, so the file's head says */
-#define HEAD_BYTES (1u << 20)
+/* 1 if dst exists and its ig-grid chunk says what this run would write */
 static int
 current(const char *dst, const char *desc)
 {
-	FILE *f = fopen(dst, "rb");
-	unsigned char *head;
-	char *text;
-	size_t n;
-	int same;
+	char *text = ig_png_file_text(dst, "ig-grid");
+	int same = text && strcmp(text, desc) == 0;
 
-	if (!f)
-		return 0;
-	head = ig_malloc(HEAD_BYTES);
-	n = fread(head, 1, HEAD_BYTES, f);
-	fclose(f);
-	text = ig_png_get_text(head, n, "ig-grid");
-	same = text && strcmp(text, desc) == 0;
 	free(text);
-	free(head);
 	return same;
 }
 

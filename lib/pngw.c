@@ -202,3 +202,25 @@ ig_png_get_text(const unsigned char *png, size_t n, const char *key)
 	}
 	return NULL;
 }
+
+/* text chunks come before the image data: a file's first megabyte holds
+ * them, whatever the image's size */
+#define TEXT_HEAD (1u << 20)
+
+char *
+ig_png_file_text(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *head;
+	char *text;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	head = ig_malloc(TEXT_HEAD);
+	n = fread(head, 1, TEXT_HEAD, f);
+	fclose(f);
+	text = ig_png_get_text(head, n, key);
+	free(head);
+	return text;
+}

@@ -29,5 +29,8 @@ int ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
 int ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n, const char *text);
 /* the text of a tEXt or iTXt chunk with this key, or NULL (caller frees) */
 char *ig_png_get_text(const unsigned char *png, size_t n, const char *key);
+/* the same from a PNG file's head, where text chunks go; NULL if the file
+ * cannot be read or has none */
+char *ig_png_file_text(const char *path, const char *key);
 
 #endif
