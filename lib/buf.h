@@ -2,7 +2,10 @@
 #ifndef IG_BUF_H
 #define IG_BUF_H
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "bytes.h"
 
 struct ig_buf {
 	char *p;
@@ -39,6 +42,16 @@ static inline void
 ig_buf_adds(struct ig_buf *b, const char *s)
 {
 	ig_buf_add(b, s, strlen(s));
+}
+
+/* a 32-bit whole number, big-endian, as PNG and others frame data */
+static inline void
+ig_buf_add_be32(struct ig_buf *b, uint32_t v)
+{
+	unsigned char c[4];
+
+	ig_put_be32(c, v);
+	ig_buf_add(b, c, 4);
 }
 
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "pngenc.h"
 #include "pngw.h"
@@ -113,15 +114,6 @@ flush_out(struct ig_pngenc *e)
 			off += (size_t)w;
 	}
 	e->out.len = 0;
-}
-
-static void
-put32(struct ig_buf *b, uint32_t v)
-{
-	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-	    (unsigned char)(v >> 8), (unsigned char)v };
-
-	ig_buf_add(b, c, 4);
 }
 
 static unsigned
@@ -279,11 +271,8 @@ write_band(void *ctx, void *item)
 	head[1] = (unsigned char)(flevel << 6);
 	head[1] |= (unsigned char)(31 - (head[0] * 256 + head[1]) % 31);
 	e->adler = adler32_combine(e->adler, b->adler, (z_off_t)b->len);
-	trail[0] = (unsigned char)(e->adler >> 24);
-	trail[1] = (unsigned char)(e->adler >> 16);
-	trail[2] = (unsigned char)(e->adler >> 8);
-	trail[3] = (unsigned char)e->adler;
-	put32(&e->out, (uint32_t)len);
+	ig_put_be32(trail, (uint32_t)e->adler);
+	ig_buf_add_be32(&e->out, (uint32_t)len);
 	ig_buf_add(&e->out, "IDAT", 4);
 	if (e->first) {
 		ig_buf_add(&e->out, head, 2);
@@ -296,7 +285,7 @@ write_band(void *ctx, void *item)
 		ig_buf_add(&e->out, trail, 4);
 		crc = (uint32_t)crc32(crc, trail, 4);
 	}
-	put32(&e->out, crc);
+	ig_buf_add_be32(&e->out, crc);
 	if (e->out.len >= FLUSH_BYTES)
 		flush_out(e);
 	band_free(b);
@@ -340,14 +329,8 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 	e->first = 1;
 	e->band = band_new(e);
 	ig_buf_add(&e->out, sig, 8);
-	ihdr[0] = (unsigned char)(width >> 24);
-	ihdr[1] = (unsigned char)(width >> 16);
-	ihdr[2] = (unsigned char)(width >> 8);
-	ihdr[3] = (unsigned char)width;
-	ihdr[4] = (unsigned char)(height >> 24);
-	ihdr[5] = (unsigned char)(height >> 16);
-	ihdr[6] = (unsigned char)(height >> 8);
-	ihdr[7] = (unsigned char)height;
+	ig_put_be32(ihdr, width);
+	ig_put_be32(ihdr + 4, height);
 	ihdr[8] = (unsigned char)depth;
 	ihdr[9] = color_type[channels];
 	ihdr[10] = ihdr[11] = ihdr[12] = 0;	/* deflate, adaptive filtering, no interlace */

@@ -77,25 +77,16 @@ ig_png_encode_rgb(struct ig_buf *out, uint32_t width, uint32_t height, int level
 	return 0;
 }
 
-static void
-put32(struct ig_buf *b, uint32_t v)
-{
-	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-	    (unsigned char)(v >> 8), (unsigned char)v };
-
-	ig_buf_add(b, c, 4);
-}
-
 void
 ig_png_chunk(struct ig_buf *b, const char *type, const void *data, size_t n)
 {
 	uint32_t crc = (uint32_t)crc32(0, (const Bytef *)type, 4);
 
 	crc = (uint32_t)crc32(crc, (const Bytef *)data, (uInt)n);
-	put32(b, (uint32_t)n);
+	ig_buf_add_be32(b, (uint32_t)n);
 	ig_buf_add(b, type, 4);
 	ig_buf_add(b, data, n);
-	put32(b, crc);
+	ig_buf_add_be32(b, crc);
 }
 
 void

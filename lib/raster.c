@@ -9,6 +9,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "imagehdr.h"
 #include "json.h"
@@ -36,15 +37,6 @@ png_quiet(png_structp png, png_const_charp msg)
 {
 	(void)png;
 	(void)msg;
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
 }
 
 static void
@@ -100,17 +92,17 @@ keep_colors(png_structp png, png_infop info, struct ig_buf *out)
 		ig_png_chunk(out, "sRGB", b, 1);
 	}
 	if (png_get_gAMA_fixed(png, info, &fx[0])) {
-		put32(b, (uint32_t)fx[0]);
+		ig_put_be32(b, (uint32_t)fx[0]);
 		ig_png_chunk(out, "gAMA", b, 4);
 	}
 	if (png_get_cHRM_fixed(png, info, &fx[0], &fx[1], &fx[2], &fx[3], &fx[4], &fx[5], &fx[6], &fx[7])) {
 		for (int i = 0; i < 8; i++)
-			put32(b + 4 * i, (uint32_t)fx[i]);
+			ig_put_be32(b + 4 * i, (uint32_t)fx[i]);
 		ig_png_chunk(out, "cHRM", b, 32);
 	}
 	if (png_get_pHYs(png, info, &rx, &ry, &unit)) {
-		put32(b, rx);
-		put32(b + 4, ry);
+		ig_put_be32(b, rx);
+		ig_put_be32(b + 4, ry);
 		b[8] = (unsigned char)unit;
 		ig_png_chunk(out, "pHYs", b, 9);
 	}
