@@ -90,22 +90,26 @@ ig_grid_type_parse(const char *s, enum ig_grid_type *t, int *even)
 	return -1;
 }
 
-const char *
-ig_grid_type_name(enum ig_grid_type t, int even)
+/* the canonical entry of a type: the first that names it */
+static int
+type_entry(enum ig_grid_type t, int even)
 {
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		if (types[i].type == t && types[i].even == (t != IG_GRID_SQUARE && even))
-			return types[i].name;
-	return "square";
+			return (int)i;
+	return 0;
+}
+
+const char *
+ig_grid_type_name(enum ig_grid_type t, int even)
+{
+	return types[type_entry(t, even)].name;
 }
 
 int
 ig_grid_foundry_type(enum ig_grid_type t, int even)
 {
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (types[i].type == t && types[i].even == (t != IG_GRID_SQUARE && even))
-			return types[i].foundry;
-	return 1;
+	return types[type_entry(t, even)].foundry;
 }
 
 static long
@@ -401,12 +405,18 @@ label_text(const struct ig_grid_raster *r, long col, long row, char *out)
 	return n + snprintf(out + n, 16, "%ld", rw);
 }
 
-/* one pixel row (gy) of a label whose top left is at (x0, top) */
-static void
-label_draw(struct ig_grid_raster *r, long col, long row, long x0, long top, uint32_t y)
+/* text's width in pixels */
+static long
+label_width(const struct ig_grid_raster *r, int n)
 {
-	char text[40];
-	int n = label_text(r, col, row, text), s = r->scale;
+	return ((long)n * (GLYPH_W + 1) - 1) * r->scale;
+}
+
+/* pixel row y of a label whose top left is at (x0, top) */
+static void
+label_draw(struct ig_grid_raster *r, const char *text, int n, long x0, long top, uint32_t y)
+{
+	int s = r->scale;
 	long fy = ((long)y - top) / s;
 
 	if (fy < 0 || fy >= GLYPH_H)
@@ -428,15 +438,6 @@ label_draw(struct ig_grid_raster *r, long col, long row, long x0, long top, uint
 	}
 }
 
-static long
-label_width(const struct ig_grid_raster *r, long col, long row)
-{
-	char text[40];
-	int n = label_text(r, col, row, text);
-
-	return ((long)n * (GLYPH_W + 1) - 1) * r->scale;
-}
-
 /* the label of the cell at pointy-space (pc, pr), which is (col, row) */
 static void
 hex_label(struct ig_grid_raster *r, long pc, long pr, long col, long row, uint32_t y)
@@ -454,8 +455,12 @@ hex_label(struct ig_grid_raster *r, long pc, long pr, long col, long row, uint32
 	if (cx <= 0 || cy <= 0 || cx >= r->width || cy >= r->height)
 		return;
 	top = lround(cy - gh / 2.0);
-	if ((long)y >= top && (long)y < top + gh)
-		label_draw(r, col, row, lround(cx - label_width(r, col, row) / 2.0), top, y);
+	if ((long)y >= top && (long)y < top + gh) {
+		char text[40];
+		int n = label_text(r, col, row, text);
+
+		label_draw(r, text, n, lround(cx - label_width(r, n) / 2.0), top, y);
+	}
 }
 
 static void
@@ -471,8 +476,12 @@ labels_row(struct ig_grid_raster *r, uint32_t y)
 
 		if (j < r->rmin || j > r->rmax || (long)y - (g->offy + j * g->size + inset) >= gh)
 			return;
-		for (long i = r->cmin; i <= r->cmax; i++)
-			label_draw(r, i, j, g->offx + i * g->size + inset, g->offy + j * g->size + inset, y);
+		for (long i = r->cmin; i <= r->cmax; i++) {
+			char text[40];
+			int n = label_text(r, i, j, text);
+
+			label_draw(r, text, n, g->offx + i * g->size + inset, g->offy + j * g->size + inset, y);
+		}
 		return;
 	}
 	/* hex: centred on the cell; in pointy space the rows (or, for a flat

@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "imagehdr.h"
+#include "pngw.h"
 
 enum { K_UNKNOWN, K_PNG, K_JPEG, K_GIF, K_WEBP };
 enum { PNG_READING, PNG_HAVE_INFO, PNG_FAILED };
@@ -60,13 +61,6 @@ png_fail(png_structp png, png_const_charp msg)
 }
 
 static void
-png_quiet(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	(void)msg;
-}
-
-static void
 png_have_info(png_structp png, png_infop info)
 {
 	struct ig_imghdr *h = png_get_progressive_ptr(png);
@@ -80,7 +74,7 @@ png_have_info(png_structp png, png_infop info)
 static void
 png_start(struct ig_imghdr *h)
 {
-	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, h, png_fail, png_quiet);
+	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, h, png_fail, ig_png_quiet);
 	png_infop info = png ? png_create_info_struct(png) : NULL;
 
 	if (!info) {

@@ -24,6 +24,13 @@ sink_write(png_structp png, png_bytep p, png_size_t n)
 	ig_buf_add(s->out, p, n);
 }
 
+void
+ig_png_quiet(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg;
+}
+
 static void
 sink_flush(png_structp png)
 {

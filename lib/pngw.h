@@ -13,6 +13,11 @@ struct ig_text {
 
 typedef void ig_row_fn(void *ctx, uint32_t y, unsigned char *row);
 
+/* a libpng warning handler that drops them: a reader says what is wrong
+ * through its errors */
+struct png_struct_def;
+void ig_png_quiet(struct png_struct_def *png, const char *msg);
+
 /* an 8-bit RGB PNG, rows made by row(), zlib at level; -1 with err */
 int ig_png_encode_rgb(struct ig_buf *out, uint32_t width, uint32_t height, int level,
     ig_row_fn *row, void *ctx, char *err, size_t errlen);

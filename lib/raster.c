@@ -33,13 +33,6 @@ png_fail(png_structp png, png_const_charp msg)
 }
 
 static void
-png_quiet(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	(void)msg;
-}
-
-static void
 keep_texts(png_structp png, png_infop info, struct ig_buf *out)
 {
 	png_textp t;
@@ -122,7 +115,7 @@ too_big(struct ig_raster *r)
 static int
 png_open(struct ig_raster *r)
 {
-	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_fail, png_quiet);
+	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_fail, ig_png_quiet);
 	png_infop info = png ? png_create_info_struct(png) : NULL;
 	int color, depth, passes;
 
