@@ -31,12 +31,13 @@ struct band {
 	unsigned char *raw;	/* ctx rows, then rows, unfiltered */
 	size_t ctx, rows;
 	int from_top;		/* the ctx rows start at the image's first row */
-	unsigned char *filtered;
+	unsigned char *filtered;	/* room for ctx rows and rows */
 	size_t len;		/* filtered bytes of the band's own rows */
 	unsigned char *out;	/* raw deflate */
-	size_t outlen;
+	size_t outlen, outcap;
 	uLong adler;
 	int last;
+	struct band *next;	/* on the spare list */
 };
 
 struct worker {
@@ -54,6 +55,7 @@ struct ig_pngenc {
 	unsigned char *ring;		/* the last ctx_max rows, unfiltered */
 	size_t ctx_max;
 	struct band *band;		/* being filled */
+	struct band *spare;		/* written out, kept to be filled again */
 	size_t band_rows;
 	struct ig_pool *pool;
 	struct worker *workers;
@@ -191,15 +193,27 @@ filter_row(const struct ig_pngenc *e, struct worker *w, const unsigned char *row
 	dst[0] = (unsigned char)best;
 }
 
-/* a band starting at row y, with the rows before it its worker needs */
+/* A band starting at row y, with the rows before it its worker needs.
+ * Bands written out are filled again: their buffers are a band's largest,
+ * so a large image allocates only the bands in flight. */
 static struct band *
 band_new(struct ig_pngenc *e)
 {
-	struct band *b = ig_malloc(sizeof *b);
-	size_t ctx = e->y < e->ctx_max ? e->y : e->ctx_max;
+	size_t ctx = e->y < e->ctx_max ? e->y : e->ctx_max, most = e->ctx_max + e->band_rows;
+	struct band *b = e->spare;
 
-	memset(b, 0, sizeof *b);
-	b->raw = ig_malloc((ctx + e->band_rows) * e->rowbytes);
+	if (b) {
+		e->spare = b->next;
+	} else {
+		b = ig_malloc(sizeof *b);
+		b->raw = ig_malloc(most * e->rowbytes);
+		b->filtered = ig_malloc(most * (e->rowbytes + 1));
+		b->outcap = compressBound((uLong)(e->band_rows * (e->rowbytes + 1))) + 64;
+		b->out = ig_malloc(b->outcap);
+	}
+	b->rows = b->len = b->outlen = 0;
+	b->last = 0;
+	b->next = NULL;
 	b->ctx = ctx;
 	b->from_top = ctx == e->y;
 	for (size_t i = 0; i < ctx; i++)
@@ -228,7 +242,6 @@ deflate_band(void *ctx, void *item, int worker)
 	size_t dictlen = (b->ctx - first) * stride;
 	int rc;
 
-	b->filtered = ig_malloc((all - first) * stride);
 	for (size_t i = first; i < all; i++)
 		filter_row(e, w, b->raw + i * e->rowbytes, i ? b->raw + (i - 1) * e->rowbytes : e->zero,
 		    b->filtered + (i - first) * stride);
@@ -238,8 +251,7 @@ deflate_band(void *ctx, void *item, int worker)
 		deflateSetDictionary(z, b->filtered + (dictlen > WINDOW ? dictlen - WINDOW : 0),
 		    (uInt)(dictlen > WINDOW ? WINDOW : dictlen));
 	b->adler = adler32(adler32(0, NULL, 0), b->filtered + dictlen, (uInt)b->len);
-	cap = deflateBound(z, (uLong)b->len) + 64;
-	b->out = ig_malloc(cap);
+	cap = b->outcap;
 	z->next_in = b->filtered + dictlen;
 	z->avail_in = (uInt)b->len;
 	z->next_out = b->out;
@@ -253,6 +265,7 @@ deflate_band(void *ctx, void *item, int worker)
 		z->next_out = b->out + done;
 		z->avail_out = (uInt)(cap - done);
 	}
+	b->outcap = cap;
 	b->outlen = cap - z->avail_out;
 }
 
@@ -288,7 +301,8 @@ write_band(void *ctx, void *item)
 	ig_buf_add_be32(&e->out, crc);
 	if (e->out.len >= FLUSH_BYTES)
 		flush_out(e);
-	band_free(b);
+	b->next = e->spare;
+	e->spare = b;
 }
 
 struct ig_pngenc *
@@ -395,6 +409,12 @@ ig_pngenc_free(struct ig_pngenc *e)
 	free(e->ring);
 	if (e->band)
 		band_free(e->band);
+	while (e->spare) {
+		struct band *b = e->spare;
+
+		e->spare = b->next;
+		band_free(b);
+	}
 	ig_buf_free(&e->out);
 	free(e);
 }
