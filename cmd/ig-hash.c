@@ -71,13 +71,6 @@ problem(struct job *j, const char *fmt, ...)
 	rejected++;
 }
 
-static void
-put_line(const char *s, size_t n)
-{
-	fwrite(s, 1, n, stdout);
-	putchar('\n');
-}
-
 /* 1 if the input records field and the file now has something else */
 static int
 differs(struct job *j, const char *field, const char *now)
@@ -153,16 +146,16 @@ done(void *ctx, void *item)
 
 	(void)ctx;
 	if (j->kind == PASS) {
-		put_line(j->line, strlen(j->line));
+		ig_put_line(j->line, strlen(j->line));
 	} else if (check) {
 		check_done(j);
 		if (j->line)
-			put_line(j->line, strlen(j->line));
+			ig_put_line(j->line, strlen(j->line));
 	} else if (j->rc != 0) {
 		problem(j, "%s", j->facts.err);
 		/* a record whose file is gone still goes on; a bare path ends here */
 		if (j->kind == RECORD)
-			put_line(j->line, strlen(j->line));
+			ig_put_line(j->line, strlen(j->line));
 	} else {
 		jv o = with_facts(j);
 
@@ -170,7 +163,7 @@ done(void *ctx, void *item)
 			problem(j, "%s", j->facts.img.err);
 		out.len = 0;
 		ig_json_write(&out, o);
-		put_line(out.p, out.len);
+		ig_put_line(out.p, out.len);
 		jv_free(o);
 	}
 	ig_check_stdout();

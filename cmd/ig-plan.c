@@ -52,8 +52,7 @@ plan_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 		/* records pass on; the theme library is kept for the plans */
 		if (ig_planner_is_library(v))
 			ig_planner_library(p, jv_copy(v));
-		fwrite(line, 1, n, stdout);
-		putchar('\n');
+		ig_put_line(line, n);
 	} else if (ig_planner_expand(p, v, stdout, warn_at, &w, err, sizeof err) != 0) {
 		ig_err_at(name, lineno, "%s", err);
 		rejected++;

@@ -81,6 +81,13 @@ output_failed(void)
 }
 
 void
+ig_put_line(const char *s, size_t n)
+{
+	fwrite(s, 1, n, stdout);
+	putchar('\n');
+}
+
+void
 ig_check_stdout(void)
 {
 	if (ferror(stdout))

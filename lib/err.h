@@ -27,6 +27,9 @@ void *ig_malloc(size_t n);
 void *ig_realloc(void *p, size_t n);
 char *ig_strdup(const char *s);
 
+/* s[0..n) and a newline to stdout; write errors are caught by
+ * ig_check_stdout or ig_close_stdout */
+void ig_put_line(const char *s, size_t n);
 /* flush and close stdout, dying with IG_EXIT_SYSTEM on EPIPE, ENOSPC, ... */
 void ig_close_stdout(void);
 /* die if stdout is in an error state (after a batch of writes) */

@@ -97,20 +97,9 @@ mono(void)
 }
 
 static void
-put_line(struct engine *e)
-{
-	ig_buf_addc(&e->line, '\n');
-	fwrite(e->line.p, 1, e->line.len, stdout);
-	e->line.len = 0;
-	ig_check_stdout();
-}
-
-static void
 emit(struct engine *e, jv v)
 {
-	ig_json_write(&e->line, v);
-	jv_free(v);
-	put_line(e);
+	ig_json_put_line(&e->line, v);
 }
 
 static void
@@ -813,8 +802,7 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 	coll = ig_str(v, "collection");
 	status = ig_str(v, "status");
 	if (!coll || strcmp(coll, "generations") != 0 || !status || strcmp(status, "queued") != 0) {
-		fwrite(line, 1, n, stdout);
-		putchar('\n');
+		ig_put_line(line, n);
 		ig_check_stdout();
 		jv_free(v);
 		return;

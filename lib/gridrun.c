@@ -38,12 +38,7 @@ struct settings {
 static void
 emit(struct run *r, jv v)
 {
-	r->line.len = 0;
-	ig_json_write(&r->line, v);
-	ig_buf_addc(&r->line, '\n');
-	jv_free(v);
-	if (fwrite(r->line.p, 1, r->line.len, stdout) != r->line.len)
-		ig_check_stdout();
+	ig_json_put_line(&r->line, v);
 }
 
 /* the image's map_grids record: the stream's, else the store's */
@@ -467,10 +462,8 @@ take_line(void *ctx, const char *file, long lineno, char *line, size_t n)
 		jv_free(v);
 		return;
 	}
-	line[n] = '\n';
-	if (fwrite(line, 1, n + 1, stdout) != n + 1)
-		ig_check_stdout();
-	line[n] = '\0';
+	ig_put_line(line, n);
+	ig_check_stdout();
 	coll = ig_str(v, "collection");
 	type = ig_str(v, "type");
 	del = ig_get(v, "is_deleted");

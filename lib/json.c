@@ -798,3 +798,13 @@ ig_json_ascii(struct ig_buf *out, const char *s, size_t n)
 		p += k;
 	}
 }
+
+void
+ig_json_put_line(struct ig_buf *scratch, jv v)
+{
+	scratch->len = 0;
+	ig_json_write(scratch, v);
+	jv_free(v);
+	ig_put_line(scratch->p, scratch->len);
+	ig_check_stdout();
+}

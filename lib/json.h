@@ -41,6 +41,8 @@ void ig_members_free(struct ig_members *m);
 
 /* Append v (borrowed) in compact form; object keys keep their order. */
 void ig_json_write(struct ig_buf *b, jv v);
+/* v (consumed) as one line on stdout, built in scratch; dies if stdout fails */
+void ig_json_put_line(struct ig_buf *scratch, jv v);
 void ig_json_write_string(struct ig_buf *b, const char *s, size_t n);
 void ig_json_write_number(struct ig_buf *b, double d);
 /* JSON text with every non-ASCII character as \uXXXX, for PNG tEXt */

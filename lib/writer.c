@@ -123,8 +123,7 @@ ig_writer_flush(struct ig_writer *w)
 		if ((tag & 1) == OUT_ERROR) {
 			ig_err_at(w->names[file], line, "%s", p);
 		} else if (!(w->strict && rejected)) {
-			fwrite(p, 1, n, stdout);
-			putchar('\n');
+			ig_put_line(p, n);
 		}
 	}
 	if (w->strict && rejected)
