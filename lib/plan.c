@@ -103,18 +103,31 @@ ig_planner_is_library(jv obj)
 	return r;
 }
 
-/* a library record's key in p->lib: its unique key in the model */
+/* a library record's key in p->lib: the values of its unique key in the
+ * model, joined by "/" (a variation's theme_id/name, an element's
+ * category/name, a theme's or preset's name), as the plan names them */
 static jv
 library_key(int l, jv rec)
 {
-	switch (l) {
-	case L_VARIATIONS:
-		return key2(str(rec, "theme_id"), str(rec, "name"));
-	case L_ELEMENTS:
-		return key2(str(rec, "category"), str(rec, "name"));
-	default:
-		return jv_string(str(rec, "name"));
+	const struct ig_collection *c = ig_model_find(ig_model(), library_colls[l]);
+	struct ig_buf b = { 0 };
+	jv key;
+
+	for (int i = 0; i < c->nindexes; i++) {
+		const struct ig_index *ix = &c->indexes[i];
+
+		if (!ix->unique)
+			continue;
+		for (int k = 0; k < ix->nfields; k++) {
+			if (k)
+				ig_buf_addc(&b, '/');
+			ig_buf_adds(&b, str(rec, c->fields[ix->fields[k]].name));
+		}
+		break;
 	}
+	key = jv_string_sized(b.len ? b.p : "", (int)b.len);
+	ig_buf_free(&b);
+	return key;
 }
 
 void
