@@ -115,7 +115,6 @@ main(int argc, char **argv)
 	/* answers and images are megabytes each: keep them on the heap, where
 	 * freed memory is reused, not in fresh zero-filled mappings */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	o.progress = isatty(2);
 	rc = optind < argc ? ig_gen_run(&o, argv + optind, argc - optind) : ig_gen_run(&o, stdin_only, 1);
 	free(key);
