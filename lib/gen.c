@@ -172,17 +172,10 @@ write_atomically(const char *path, const void *p, size_t n, char *err, size_t er
 
 	if (fd < 0)
 		return -1;
-	for (size_t off = 0; off < n; ) {
-		ssize_t w = write(fd, (const char *)p + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
-			ig_tmpfile_abandon(fd, tmp);
-			return -1;
-		}
-		off += (size_t)w;
+	if (ig_write_all(fd, p, n) != 0) {
+		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+		ig_tmpfile_abandon(fd, tmp);
+		return -1;
 	}
 	return ig_tmpfile_commit(fd, tmp, path, err, errlen);
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base64.h"
 #include "err.h"
@@ -343,17 +342,10 @@ write_uvtt(const struct settings *st, const char *png, uint32_t w, uint32_t h, c
 		ig_base64_encode(&b, in, got);
 		if (got < sizeof in)
 			ig_buf_adds(&b, "\"}\n");
-		for (size_t off = 0; off < b.len; ) {
-			ssize_t wr = write(fd, b.p + off, b.len - off);
-
-			if (wr < 0 && errno == EINTR)
-				continue;
-			if (wr < 0) {
-				snprintf(err, errlen, "%.300s: %s", tmp, strerror(errno));
-				ig_tmpfile_abandon(fd, tmp);
-				goto out;
-			}
-			off += (size_t)wr;
+		if (ig_write_all(fd, b.p, b.len) != 0) {
+			snprintf(err, errlen, "%.300s: %s", tmp, strerror(errno));
+			ig_tmpfile_abandon(fd, tmp);
+			goto out;
 		}
 		b.len = 0;
 	} while (got == sizeof in);

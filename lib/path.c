@@ -102,3 +102,18 @@ ig_path_sync(const char *dir)
 		close(fd);
 	}
 }
+
+int
+ig_write_all(int fd, const void *p, size_t n)
+{
+	for (size_t off = 0; off < n; ) {
+		ssize_t w = write(fd, (const char *)p + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}

@@ -1,6 +1,7 @@
 /* path.h - output paths that stay inside their root */
 #ifndef IG_PATH_H
 #define IG_PATH_H
+#include <stddef.h>
 
 /* 1 if path is absolute or has a .. component: it may leave the root */
 int ig_path_leaves_root(const char *path);
@@ -16,6 +17,8 @@ int ig_path_mkdirs(const char *dir);
  * power cut a torn file is no sound image, so a re-run makes it again.
  */
 #define IG_TMP_PATH 4200
+/* all n bytes to fd, through short writes and signals; 0, or -1 with errno */
+int ig_write_all(int fd, const void *p, size_t n);
 /* creates the parent directories and the temporary file: an fd, or -1 */
 int ig_tmpfile_open(const char *path, char tmp[], size_t tmplen, char *err, size_t errlen);
 /* closes the file and renames it to path; on failure removes it */

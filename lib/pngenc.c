@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "bytes.h"
 #include "err.h"
+#include "path.h"
 #include "pngenc.h"
 #include "pngw.h"
 #include "pool.h"
@@ -103,18 +103,8 @@ ig_png_strategy_name(int strategy)
 static void
 flush_out(struct ig_pngenc *e)
 {
-	size_t off = 0;
-
-	while (!e->err && off < e->out.len) {
-		ssize_t w = write(e->fd, e->out.p + off, e->out.len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			e->err = errno;
-		else
-			off += (size_t)w;
-	}
+	if (!e->err && ig_write_all(e->fd, e->out.p, e->out.len) != 0)
+		e->err = errno;
 	e->out.len = 0;
 }
 
