@@ -76,28 +76,21 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	/* seed 003's MapGrid rules, from the model */
+	/* seed 003's MapGrid rules and defaults, from the model */
 	const struct ig_field *fsize = ig_model_field("map_grids", "size");
 	const struct ig_field *fopacity = ig_model_field("map_grids", "opacity");
+	const struct ig_field *fcolor = ig_model_field("map_grids", "color");
 	struct ig_grid_options o;
 	struct ig_grid *g = &o.grid;
 	const char *store_opt = NULL;
 	char *stdin_only[] = { "-" };
 	int c, rc, have_store = 0, major_width = 0, level = -1;
 	struct ig_store store;
-	jv dv;
 
 	memset(&o, 0, sizeof o);
-	/* seed 003's MapGrid defaults, from the model */
-	dv = ig_model_default("map_grids", "size");
-	g->size = (int)jv_number_value(dv);
-	jv_free(dv);
-	dv = ig_model_default("map_grids", "opacity");
-	g->line.opacity = jv_number_value(dv);
-	jv_free(dv);
-	dv = ig_model_default("map_grids", "color");
-	o.color = ig_strdup(jv_string_value(dv));
-	jv_free(dv);
+	g->size = (int)jv_number_value(fsize->defval);
+	g->line.opacity = jv_number_value(fopacity->defval);
+	o.color = jv_string_value(fcolor->defval);
 	color("the model's color", o.color, &g->line.color);
 	g->line.width = 1;
 	o.suffix = ".grid";
@@ -117,8 +110,7 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			color("--color", optarg, &g->line.color);
-			free((char *)o.color);
-			o.color = ig_strdup(optarg);
+			o.color = optarg;
 			o.set |= IG_SET_COLOR;
 			break;
 		case 'a':
@@ -179,7 +171,6 @@ main(int argc, char **argv)
 	rc = optind < argc ? ig_grid_run(&o, argv + optind, argc - optind) : ig_grid_run(&o, stdin_only, 1);
 	if (have_store)
 		ig_store_close(&store);
-	free((char *)o.color);
 	ig_close_stdout();
 	return rc;
 }
