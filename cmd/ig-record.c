@@ -14,10 +14,9 @@
 
 const char *ig_prog = "ig-record";
 
-/* a batch is committed at this size, or when input pauses, or after a second */
-#define BATCH_LINES 50000
-#define BATCH_BYTES (32u << 20)
-#define BATCH_US 1000000
+/* what came is committed when input pauses, and at least once a second (the
+ * writer commits by size too) */
+#define COMMIT_US 1000000
 #define IDLE_MS 100
 
 static void
@@ -73,8 +72,8 @@ record_file(struct ig_writer *w, const char *path)
 	}
 	file = ig_writer_file(w, strcmp(path, "-") == 0 ? "stdin" : path);
 	for (;;) {
-		if (!w->strict && w->in.count && !ig_lines_buffered(&r)) {
-			int64_t left = (w->batch_start_us + BATCH_US - ig_now_us()) / 1000;
+		if (!w->strict && w->pending && !ig_lines_buffered(&r)) {
+			int64_t left = (w->pending_since_us + COMMIT_US - ig_now_us()) / 1000;
 
 			/* input paused: make what came so far durable */
 			if (left <= 0 || !ig_lines_wait(&r, left < IDLE_MS ? (int)left : IDLE_MS))
@@ -85,12 +84,9 @@ record_file(struct ig_writer *w, const char *path)
 		if (n == -2)
 			ig_die(IG_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
 		ig_writer_add(w, file, r.lineno, line, (size_t)n);
-		if (!w->strict && (w->in.count >= BATCH_LINES || w->in.bytes >= BATCH_BYTES ||
-		    ig_now_us() - w->batch_start_us >= BATCH_US))
+		if (!w->strict && ig_now_us() - w->pending_since_us >= COMMIT_US)
 			ig_writer_flush(w);
 	}
-	if (!w->strict)
-		ig_writer_flush(w);
 	ig_lines_close(&r);
 }
 
@@ -132,8 +128,7 @@ main(int argc, char **argv)
 			record_file(&w, "-");
 		for (int i = optind; i < argc; i++)
 			record_file(&w, argv[i]);
-		if (strict)
-			ig_writer_flush(&w);
+		ig_writer_flush(&w);
 		c = w.rejected ? IG_EXIT_REJECT : IG_EXIT_OK;
 		ig_writer_free(&w);
 	}

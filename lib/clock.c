@@ -14,6 +14,13 @@ ig_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+void
+ig_now_set(struct ig_now *now)
+{
+	now->us = ig_now_us();
+	ig_time_format(now->us, now->text);
+}
+
 /* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's) */
 static int64_t
 days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -8,6 +8,13 @@
 /* microseconds since the epoch */
 int64_t ig_now_us(void);
 void ig_time_format(int64_t us, char out[IG_TIME_TEXT]);
+/* one moment and its text, formatted once for every record stamped with it */
+struct ig_now {
+	int64_t us;
+	char text[IG_TIME_TEXT];
+};
+void ig_now_set(struct ig_now *now);
+
 /* any RFC 3339 date-time (offset or Z, 0-9 fraction digits); 0 on success */
 int ig_time_parse(const char *s, int64_t *us);
 

@@ -888,7 +888,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	e.hashers = ig_malloc((size_t)e.threads * sizeof *e.hashers);
 	for (int i = 0; i < e.threads; i++)
 		e.hashers[i] = ig_hasher_new();
-	e.pool = ig_pool_new(e.threads, answer_work, answer_done, &e);
+	e.pool = ig_pool_new(e.threads, 0, answer_work, answer_done, &e);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -17,6 +17,7 @@ extern const char ig_model_json[];
 
 #define MAX_SAFE_INTEGER 9007199254740992.0	/* 2^53: doubles stay exact below */
 
+/* the process's model: loaded on first use, by the thread that runs main */
 static struct ig_model model;
 
 static void __attribute__((noreturn))
@@ -64,13 +65,18 @@ struct pending {
 	struct ig_collection *c;
 	char *ref, *from;
 };
-static struct pending *pend;
-static int npend;
+struct loader {
+	struct ig_model *m;
+	struct pending *pend;
+	int npend;
+};
 
-static void load_fields(struct ig_collection *c, jv spec, struct ig_field **out, int *n);
+static void load_fields(struct loader *ld, struct ig_collection *c, jv spec,
+    struct ig_field **out, int *n);
 
 static void
-load_field(struct ig_collection *c, struct ig_field *f, const char *name, jv spec)
+load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const char *name,
+    jv spec)
 {
 	jv v;
 
@@ -116,25 +122,25 @@ load_field(struct ig_collection *c, struct ig_field *f, const char *name, jv spe
 	v = ig_get(spec, "items");
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		f->items = ig_malloc(sizeof *f->items);
-		load_field(c, f->items, name, jv_copy(v));
+		load_field(ld, c, f->items, name, jv_copy(v));
 	}
 	jv_free(v);
 	v = ig_get(spec, "fields");
 	if (jv_get_kind(v) == JV_KIND_OBJECT)
-		load_fields(c, jv_copy(v), &f->fields, &f->nfields);
+		load_fields(ld, c, jv_copy(v), &f->fields, &f->nfields);
 	jv_free(v);
 	{
 		jv ref = ig_get(spec, "ref"), from = ig_get(spec, "default_from");
 
 		if (jv_get_kind(ref) == JV_KIND_STRING || jv_get_kind(from) == JV_KIND_STRING) {
-			pend = ig_realloc(pend, (size_t)(npend + 1) * sizeof *pend);
-			pend[npend].f = f;
-			pend[npend].c = c;
-			pend[npend].ref = jv_get_kind(ref) == JV_KIND_STRING ?
-			    ig_strdup(jv_string_value(ref)) : NULL;
-			pend[npend].from = jv_get_kind(from) == JV_KIND_STRING ?
-			    ig_strdup(jv_string_value(from)) : NULL;
-			npend++;
+			struct pending *p;
+
+			ld->pend = ig_realloc(ld->pend, (size_t)(ld->npend + 1) * sizeof *ld->pend);
+			p = &ld->pend[ld->npend++];
+			p->f = f;
+			p->c = c;
+			p->ref = jv_get_kind(ref) == JV_KIND_STRING ? ig_strdup(jv_string_value(ref)) : NULL;
+			p->from = jv_get_kind(from) == JV_KIND_STRING ? ig_strdup(jv_string_value(from)) : NULL;
 		}
 		jv_free(ref);
 		jv_free(from);
@@ -143,14 +149,14 @@ load_field(struct ig_collection *c, struct ig_field *f, const char *name, jv spe
 }
 
 static void
-load_fields(struct ig_collection *c, jv spec, struct ig_field **out, int *n)
+load_fields(struct loader *ld, struct ig_collection *c, jv spec, struct ig_field **out, int *n)
 {
 	int i = 0;
 
 	*n = jv_object_length(jv_copy(spec));
 	*out = ig_malloc((size_t)*n * sizeof **out);
 	jv_object_foreach(spec, k, v) {
-		load_field(c, &(*out)[i++], jv_string_value(k), v);
+		load_field(ld, c, &(*out)[i++], jv_string_value(k), v);
 		jv_free(k);
 	}
 	jv_free(spec);
@@ -209,7 +215,7 @@ add_indexes(struct ig_collection *c, jv spec, const char *key, int unique)
 }
 
 static void
-load_derive(struct ig_collection *c, jv spec)
+load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
 {
 	jv_object_foreach(spec, k, d) {
 		struct ig_derive *dv;
@@ -223,7 +229,7 @@ load_derive(struct ig_collection *c, jv spec)
 		memset(dv, 0, sizeof *dv);
 		if ((dv->field = ig_field_find(c, jv_string_value(k))) < 0 ||
 		    jv_get_kind(from) != JV_KIND_STRING ||
-		    !(child = ig_model_find(&model, jv_string_value(from))) ||
+		    !(child = ig_model_find(m, jv_string_value(from))) ||
 		    jv_get_kind(by) != JV_KIND_STRING || jv_get_kind(field) != JV_KIND_STRING ||
 		    (dv->child_by = ig_field_find(child, jv_string_value(by))) < 0 ||
 		    (dv->child_field = ig_field_find(child, jv_string_value(field))) < 0 ||
@@ -261,8 +267,9 @@ load_derive(struct ig_collection *c, jv spec)
 }
 
 static void
-load(void)
+load(struct ig_model *m)
 {
+	struct loader ld = { m, NULL, 0 };
 	char err[256];
 	jv all = ig_json_parse(ig_model_json, strlen(ig_model_json), err, sizeof err);
 	jv base = jv_invalid(), specs = jv_array();
@@ -280,11 +287,11 @@ load(void)
 	jv_free(all);
 	if (!jv_is_valid(base))
 		bad_model("base.json", "missing");
-	model.ncolls = jv_array_length(jv_copy(specs));
-	model.colls = ig_malloc((size_t)model.ncolls * sizeof *model.colls);
-	memset(model.colls, 0, (size_t)model.ncolls * sizeof *model.colls);
+	m->ncolls = jv_array_length(jv_copy(specs));
+	m->colls = ig_malloc((size_t)m->ncolls * sizeof *m->colls);
+	memset(m->colls, 0, (size_t)m->ncolls * sizeof *m->colls);
 	jv_array_foreach(specs, i, spec) {
-		struct ig_collection *c = &model.colls[i];
+		struct ig_collection *c = &m->colls[i];
 		jv name = ig_get(spec, "collection");
 
 		if (jv_get_kind(name) != JV_KIND_STRING)
@@ -302,17 +309,17 @@ load(void)
 			jv_object_foreach(own, k, v)
 				fields = jv_object_set(fields, k, v);
 			jv_free(own);
-			load_fields(c, fields, &c->fields, &c->nfields);
+			load_fields(&ld, c, fields, &c->fields, &c->nfields);
 		}
 		jv_free(spec);
 	}
 	/* the field arrays are final now: resolve names */
-	for (int i = 0; i < npend; i++) {
-		struct pending *p = &pend[i];
+	for (int i = 0; i < ld.npend; i++) {
+		struct pending *p = &ld.pend[i];
 		const struct ig_collection *to;
 
 		if (p->ref) {
-			if (!(to = ig_model_find(&model, p->ref)))
+			if (!(to = ig_model_find(m, p->ref)))
 				bad_model(p->c->name, "ref names an unknown collection");
 			p->f->ref = to->index;
 		}
@@ -321,11 +328,9 @@ load(void)
 		free(p->ref);
 		free(p->from);
 	}
-	free(pend);
-	pend = NULL;
-	npend = 0;
+	free(ld.pend);
 	jv_array_foreach(specs, i, spec) {
-		struct ig_collection *c = &model.colls[i];
+		struct ig_collection *c = &m->colls[i];
 
 		add_indexes(c, base, "indexes", 0);
 		add_indexes(c, spec, "indexes", 0);
@@ -355,14 +360,14 @@ load(void)
 			}
 			jv_free(transitions);
 		}
-		model.nindexes += c->nindexes;
+		m->nindexes += c->nindexes;
 		jv_free(spec);
 	}
 	jv_array_foreach(specs, i, spec) {
 		jv d = ig_get(spec, "derive");
 
 		if (jv_get_kind(d) == JV_KIND_OBJECT)
-			load_derive(&model.colls[i], d);
+			load_derive(m, &m->colls[i], d);
 		else
 			jv_free(d);
 		jv_free(spec);
@@ -375,8 +380,65 @@ const struct ig_model *
 ig_model(void)
 {
 	if (!model.colls)
-		load();
+		load(&model);
 	return &model;
+}
+
+struct ig_model *
+ig_model_new(void)
+{
+	struct ig_model *m = ig_malloc(sizeof *m);
+
+	memset(m, 0, sizeof *m);
+	load(m);
+	return m;
+}
+
+static void
+free_field(struct ig_field *f)
+{
+	free(f->name);
+	jv_free(f->enumv);
+	jv_free(f->defval);
+	jv_free(f->edges);
+	jv_free(f->stamps);
+	if (f->items) {
+		free_field(f->items);
+		free(f->items);
+	}
+	for (int i = 0; i < f->nfields; i++)
+		free_field(&f->fields[i]);
+	free(f->fields);
+}
+
+void
+ig_model_free(struct ig_model *m)
+{
+	for (int i = 0; i < m->ncolls; i++) {
+		struct ig_collection *c = &m->colls[i];
+
+		free(c->name);
+		for (int f = 0; f < c->nfields; f++)
+			free_field(&c->fields[f]);
+		free(c->fields);
+		for (int x = 0; x < c->nindexes; x++)
+			free(c->indexes[x].name);
+		free(c->indexes);
+		jv_free(c->stamps);
+		for (int d = 0; d < c->nderives; d++) {
+			struct ig_derive *dv = &c->derives[d];
+
+			for (int r = 0; r < dv->nrules; r++) {
+				jv_free(dv->rules[r].states);
+				jv_free(dv->rules[r].then);
+			}
+			free(dv->rules);
+			jv_free(dv->fallback);
+		}
+		free(c->derives);
+	}
+	free(m->colls);
+	free(m);
 }
 
 const struct ig_collection *
@@ -822,9 +884,11 @@ ig_model_stamp(const struct ig_collection *c, int f, jv state)
 	return r;
 }
 
-void
+size_t
 ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row)
 {
+	size_t start = b->len, id_at = 0;
+
 	ig_buf_add(b, "{\"collection\":", 14);
 	ig_json_write_string(b, c->name, strlen(c->name));
 	for (int i = 0; i < c->nfields; i++) {
@@ -833,7 +897,10 @@ ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row)
 		ig_buf_addc(b, ',');
 		ig_json_write_string(b, c->fields[i].name, c->fields[i].namelen);
 		ig_buf_addc(b, ':');
+		if (i == c->f_id)
+			id_at = b->len - start;
 		ig_json_write(b, row[i]);
 	}
 	ig_buf_addc(b, '}');
+	return id_at;
 }

@@ -85,6 +85,10 @@ struct ig_model {
 
 /* the model compiled into this program; dies on a malformed model */
 const struct ig_model *ig_model(void);
+/* A copy of its own for a thread: jv reference counts are not atomic, so a
+ * jv, the model's included, is only ever touched by one thread. */
+struct ig_model *ig_model_new(void);
+void ig_model_free(struct ig_model *m);
 const struct ig_collection *ig_model_find(const struct ig_model *m, const char *name);
 int ig_field_find(const struct ig_collection *c, const char *name);
 /* a field's default in the model (a new reference), or jv_invalid(): for
@@ -116,7 +120,8 @@ int ig_model_transition_ok(const struct ig_collection *c, int f, jv from, jv to)
 /* the stamp field for field f entering state, or -1 */
 int ig_model_stamp(const struct ig_collection *c, int f, jv state);
 
-/* the record's compact JSON: "collection" first, then fields in model order */
-void ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row);
+/* the record's compact JSON: "collection" first, then fields in model order;
+ * returns where the id's value starts, counted from the record's start */
+size_t ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row);
 
 #endif

@@ -27,20 +27,6 @@ ig_put_ordered(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *d, int dup)
 	return rc;
 }
 
-/* "now" as text, formatted once per timestamp */
-static jv
-stamp(int64_t us)
-{
-	static int64_t cached = -1;
-	static char text[IG_TIME_TEXT];
-
-	if (us != cached) {
-		ig_time_format(us, text);
-		cached = us;
-	}
-	return jv_string(text);
-}
-
 /* uuids in lowercase, timestamps in UTC with microseconds: one spelling per
  * value keeps keys and comparisons exact */
 static void
@@ -194,13 +180,14 @@ derive_target(const struct ig_derive *d, struct tally *t)
 }
 
 static int put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
-    struct ig_members *in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen);
+    struct ig_members *in, const struct ig_now *now, struct ig_buf *out, char *err,
+    size_t errlen);
 
 /* bring a parent's derived field in step with its children, through the
  * model's transitions (one intermediate state where no direct edge exists) */
 static int
 derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d,
-    const uint8_t pid[16], int64_t now_us, char *err, size_t errlen)
+    const uint8_t pid[16], const struct ig_now *now, char *err, size_t errlen)
 {
 	const struct ig_collection *pc = &s->m->colls[p];
 	struct tally t;
@@ -248,7 +235,7 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 		struct ig_buf scratch = { 0 };
 
 		if (!rc)
-			rc = put_record(s, txn, pc, &in, now_us, &scratch, err, errlen);
+			rc = put_record(s, txn, pc, &in, now, &scratch, err, errlen);
 		ig_members_clear(&in);
 		ig_buf_free(&scratch);
 	}
@@ -323,62 +310,38 @@ set(jv *row, int f, jv v)
 	row[f] = v;
 }
 
-static int
-put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
-    struct ig_members *in, int64_t now_us, struct ig_buf *out, char *err, size_t errlen)
+/* The row a line makes: its values over the stored ones (old), or over the
+ * model's defaults when the record is new; then the rules that tie fields
+ * together. Takes given's values where the record is new. */
+static jv *
+build_row(const struct ig_collection *c, jv *given, const jv *old, const struct ig_now *now)
 {
-	const int F_ID = c->f_id, F_CREATED = c->f_created, F_UPDATED = c->f_updated;
 	const int F_DELETED_AT = c->f_deleted_at, F_IS_DELETED = c->f_is_deleted;
-	uint8_t id[16];
-	char idtext[IG_UUID_TEXT];
-	jv *given = ig_row_new(c), *old = NULL, *row;
-	MDB_val key = { 16, id }, val;
-	int rc;
+	jv *row = ig_row_new(c);
 
-	if (ig_row_take(c, given, in, err, errlen)) {
-		rc = IG_REJECT;
-		goto done0;
-	}
-	if (jv_is_valid(given[F_ID])) {
-		if (jv_get_kind(given[F_ID]) != JV_KIND_STRING ||
-		    ig_uuid_parse(jv_string_value(given[F_ID]), id) != 0) {
-			snprintf(err, errlen, "'id' must be a UUID");
-			rc = IG_REJECT;
-			goto done0;
-		}
-	} else {
-		ig_uuid_v7(id);
-	}
-	ig_uuid_format(id, idtext);
-	set(given, F_ID, jv_string(idtext));
-	rc = load_row(s, txn, c, id, &old);
-	if (rc && rc != MDB_NOTFOUND)
-		goto done0;
-	row = ig_row_new(c);
 	if (old) {
 		for (int i = 0; i < c->nfields; i++)
 			row[i] = jv_copy(jv_is_valid(given[i]) ? given[i] : old[i]);
 	} else {
-		/* a new record: the given values become the row */
+		/* the given values become the row; what the rules below ask of
+		 * given stays there */
 		for (int i = 0; i < c->nfields; i++) {
 			row[i] = given[i];
 			given[i] = jv_invalid();
 		}
-		given[F_ID] = jv_copy(row[F_ID]);
-		given[F_CREATED] = jv_copy(row[F_CREATED]);
-		given[F_UPDATED] = jv_copy(row[F_UPDATED]);
+		given[c->f_updated] = jv_copy(row[c->f_updated]);
 		given[F_DELETED_AT] = jv_copy(row[F_DELETED_AT]);
 		given[F_IS_DELETED] = jv_copy(row[F_IS_DELETED]);
 		ig_model_defaults(c, row);
-		if (!jv_is_valid(given[F_CREATED]))
-			set(row, F_CREATED, stamp(now_us));
+		if (!jv_is_valid(row[c->f_created]))
+			set(row, c->f_created, jv_string(now->text));
 	}
 	normalize(c, row);
 
 	/* soft delete: is_deleted and deleted_at say the same thing */
 	if (jv_get_kind(given[F_IS_DELETED]) == JV_KIND_TRUE) {
 		if (jv_get_kind(row[F_DELETED_AT]) != JV_KIND_STRING)
-			set(row, F_DELETED_AT, stamp(now_us));
+			set(row, F_DELETED_AT, jv_string(now->text));
 	} else if (jv_get_kind(given[F_IS_DELETED]) == JV_KIND_FALSE) {
 		set(row, F_DELETED_AT, jv_null());
 	} else if (jv_is_valid(given[F_DELETED_AT])) {
@@ -394,20 +357,20 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 			if ((!old || !same(row[f], old[f])) &&
 			    (sf = ig_model_stamp(c, f, row[f])) >= 0 &&
 			    jv_get_kind(row[sf]) != JV_KIND_STRING)
-				set(row, sf, stamp(now_us));
+				set(row, sf, jv_string(now->text));
 		}
+	return row;
+}
 
-	if (old && ig_row_equal(c, row, old)) {
-		/* nothing changed: keep updated_at, write nothing */
-		ig_model_write(out, c, old);
-		rc = 0;
-		goto done;
-	}
-	if (!jv_is_valid(given[F_UPDATED]))
-		set(row, F_UPDATED, stamp(now_us));
-
-	if ((rc = ig_model_check(c, row, old, now_us, err, errlen)))
-		goto done;
+/* a changed row: stamped, then checked against the model and its transitions */
+static int
+check_change(const struct ig_collection *c, const jv *given, jv *row, const jv *old,
+    const struct ig_now *now, char *err, size_t errlen)
+{
+	if (!jv_is_valid(given[c->f_updated]))
+		set(row, c->f_updated, jv_string(now->text));
+	if (ig_model_check(c, row, old, now->us, err, errlen))
+		return IG_REJECT;
 	for (int f = 0; old && f < c->nfields; f++)
 		if (!ig_model_transition_ok(c, f, old[f], row[f])) {
 			struct ig_buf m = { 0 };
@@ -418,10 +381,59 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 			ig_json_write(&m, row[f]);
 			snprintf(err, errlen, "%s", ig_buf_str(&m));
 			ig_buf_free(&m);
-			rc = IG_REJECT;
-			goto done;
+			return IG_REJECT;
 		}
-	if ((rc = check_keys(s, txn, c, row, id, err, errlen)))
+	return 0;
+}
+
+/* the line's id, or a new one; IG_REJECT if it is not a UUID */
+static int
+take_id(const struct ig_collection *c, jv *given, uint8_t id[16], char *err, size_t errlen)
+{
+	char idtext[IG_UUID_TEXT];
+
+	if (jv_is_valid(given[c->f_id])) {
+		if (jv_get_kind(given[c->f_id]) != JV_KIND_STRING ||
+		    ig_uuid_parse(jv_string_value(given[c->f_id]), id) != 0) {
+			snprintf(err, errlen, "'id' must be a UUID");
+			return IG_REJECT;
+		}
+	} else {
+		ig_uuid_v7(id);
+	}
+	ig_uuid_format(id, idtext);
+	set(given, c->f_id, jv_string(idtext));
+	return 0;
+}
+
+static int
+put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
+    struct ig_members *in, const struct ig_now *now, struct ig_buf *out, char *err,
+    size_t errlen)
+{
+	uint8_t id[16];
+	jv *given = ig_row_new(c), *old = NULL, *row = NULL;
+	MDB_val key = { 16, id }, val;
+	int rc;
+
+	if (ig_row_take(c, given, in, err, errlen)) {
+		rc = IG_REJECT;
+		goto done;
+	}
+	if ((rc = take_id(c, given, id, err, errlen)))
+		goto done;
+	rc = load_row(s, txn, c, id, &old);
+	if (rc && rc != MDB_NOTFOUND)
+		goto done;
+	row = build_row(c, given, old, now);
+	if (old && ig_row_equal(c, row, old)) {
+		/* nothing changed: keep updated_at, write nothing */
+		ig_model_write(out, c, old);
+		rc = 0;
+		goto done;
+	}
+	if ((rc = check_change(c, given, row, old, now, err, errlen)) ||
+	    (rc = check_keys(s, txn, c, row, id, err, errlen)))
 		goto done;
 
 	ig_model_write(out, c, row);
@@ -445,43 +457,315 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 			if (dv->child == c->index && !same(old[dv->child_field], row[dv->child_field]) &&
 			    jv_get_kind(row[dv->child_by]) == JV_KIND_STRING &&
 			    ig_uuid_parse(jv_string_value(row[dv->child_by]), pid) == 0)
-				rc = derive_parent(s, txn, p, dv, pid, now_us, err, errlen);
+				rc = derive_parent(s, txn, p, dv, pid, now, err, errlen);
 		}
 	}
 done:
 	ig_row_free(c, row);
-done0:
 	ig_row_free(c, old);
 	ig_row_free(c, given);
 	return rc;
 }
 
-int
-ig_record_put(struct ig_store *s, MDB_txn *txn, struct ig_members *in, int64_t now_us,
-    struct ig_buf *out, char *err, size_t errlen)
+/* the collection a line names; IG_REJECT with the reason if none */
+static const struct ig_collection *
+line_collection(const struct ig_model *m, const struct ig_members *in, char *err, size_t errlen)
 {
-	jv name = jv_copy(ig_member_get(in, "collection"));
+	jv name = ig_member_get(in, "collection");
 	const struct ig_collection *c = NULL;
+	struct ig_buf names = { 0 };
 
+	if (jv_get_kind(name) == JV_KIND_STRING &&
+	    (c = ig_model_find(m, jv_string_value(name))))
+		return c;
+	for (int i = 0; i < m->ncolls; i++)
+		ig_buf_printf(&names, "%s%s", i ? ", " : "", m->colls[i].name);
 	if (jv_get_kind(name) == JV_KIND_STRING)
-		c = ig_model_find(s->m, jv_string_value(name));
-	if (!c) {
-		struct ig_buf names = { 0 };
+		snprintf(err, errlen, "unknown collection \"%.64s\" (known: %s)",
+		    jv_string_value(name), ig_buf_str(&names));
+	else
+		snprintf(err, errlen, "'collection' must be a string (one of %s)",
+		    ig_buf_str(&names));
+	ig_buf_free(&names);
+	return NULL;
+}
 
-		for (int i = 0; i < s->m->ncolls; i++)
-			ig_buf_printf(&names, "%s%s", i ? ", " : "", s->m->colls[i].name);
-		if (jv_get_kind(name) == JV_KIND_STRING)
-			snprintf(err, errlen, "unknown collection \"%.64s\" (known: %s)",
-			    jv_string_value(name), ig_buf_str(&names));
-		else
-			snprintf(err, errlen, "'collection' must be a string (one of %s)",
-			    ig_buf_str(&names));
-		ig_buf_free(&names);
-		jv_free(name);
-		return IG_REJECT;
+/*
+ * A prepared item: what the store needs of a line, laid out by a thread that
+ * has no store. The head, then nrefs references, then one key per index of
+ * the collection (length IG_NO_KEY where the row has none), then the record's
+ * JSON or the reason of a rejection.
+ */
+enum item_kind { ITEM_BLANK, ITEM_PASS, ITEM_REJECT, ITEM_NEW };
+struct item_head {
+	uint8_t kind;
+	uint8_t given;		/* the line named its id: it may be stored already */
+	uint16_t coll, nrefs, nkeys;
+	uint32_t id_at;		/* where the id's text starts in the JSON */
+	uint8_t id[16];
+};
+struct item_ref {
+	uint16_t coll;
+	uint8_t id[16];
+};
+#define IG_NO_KEY 0xffff
+
+static void
+item_reject(struct ig_buf *item, const struct item_head *h, const char *why)
+{
+	struct item_head r = *h;
+
+	r.kind = ITEM_REJECT;
+	r.nrefs = r.nkeys = 0;
+	ig_buf_add(item, &r, sizeof r);
+	ig_buf_adds(item, why);
+}
+
+void
+ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
+    const struct ig_now *now, struct ig_members *scratch, struct ig_buf *item)
+{
+	struct item_head h = { 0 };
+	const struct ig_collection *c;
+	char err[1024];
+	jv *given = NULL, *row = NULL;
+	size_t head_at = item->len;
+	int rc;
+
+	if (strspn(line, " \t\r") == len) {
+		/* blank lines carry nothing */
+		h.kind = ITEM_BLANK;
+		ig_buf_add(item, &h, sizeof h);
+		return;
 	}
-	jv_free(name);
-	return put_record(s, txn, c, in, now_us, out, err, errlen);
+	rc = ig_json_parse_members(line, len, scratch, err, sizeof err);
+	if (rc != 0) {
+		item_reject(item, &h, rc > 0 ? "not a JSON object" : err);
+		return;
+	}
+	if (!jv_is_valid(ig_member_get(scratch, "collection"))) {
+		/* not a record: passed on untouched */
+		h.kind = ITEM_PASS;
+		ig_buf_add(item, &h, sizeof h);
+		return;
+	}
+	if (!(c = line_collection(m, scratch, err, sizeof err))) {
+		item_reject(item, &h, err);
+		return;
+	}
+	h.coll = (uint16_t)c->index;
+	{
+		/* a line naming a stored record updates it: whether this line
+		 * does, only the store can tell, so rejections say the id too */
+		jv idv = ig_member_get(scratch, "id");
+
+		h.given = jv_get_kind(idv) == JV_KIND_STRING &&
+		    ig_uuid_parse(jv_string_value(idv), h.id) == 0;
+	}
+	given = ig_row_new(c);
+	if (ig_row_take(c, given, scratch, err, sizeof err) ||
+	    (jv_is_valid(given[c->f_id]) && take_id(c, given, h.id, err, sizeof err))) {
+		item_reject(item, &h, err);
+		goto done;
+	}
+	if (!h.given)
+		/* a stand-in: the store names new records, in input order */
+		set(given, c->f_id, jv_string("00000000-0000-0000-0000-000000000000"));
+	row = build_row(c, given, NULL, now);
+	if (check_change(c, given, row, NULL, now, err, sizeof err)) {
+		item_reject(item, &h, err);
+		goto done;
+	}
+	h.kind = ITEM_NEW;
+	h.nkeys = (uint16_t)c->nindexes;
+	ig_buf_add(item, &h, sizeof h);
+	for (int i = 0; i < c->nfields; i++) {
+		struct item_ref r;
+
+		if (c->fields[i].ref < 0 || jv_get_kind(row[i]) != JV_KIND_STRING ||
+		    ig_uuid_parse(jv_string_value(row[i]), r.id) != 0)
+			continue;
+		r.coll = (uint16_t)c->fields[i].ref;
+		ig_buf_add(item, &r, sizeof r);
+		h.nrefs++;
+	}
+	for (int i = 0; i < c->nindexes; i++) {
+		uint8_t key[IG_KEY_MAX];
+		size_t klen;
+		uint16_t n;
+
+		rc = ig_index_key(c, &c->indexes[i], row, key, &klen);
+		if (rc < 0) {
+			item->len = head_at;
+			snprintf(err, sizeof err, "the key of index %s is longer than %d bytes",
+			    c->indexes[i].name, IG_KEY_MAX);
+			item_reject(item, &h, err);
+			goto done;
+		}
+		n = rc > 0 ? IG_NO_KEY : (uint16_t)klen;
+		ig_buf_add(item, &n, sizeof n);
+		if (rc == 0)
+			ig_buf_add(item, key, klen);
+	}
+	h.id_at = (uint32_t)(item->len - head_at);
+	h.id_at += (uint32_t)ig_model_write(item, c, row) + 1;
+	memcpy(item->p + head_at, &h, sizeof h);
+done:
+	ig_row_free(c, row);
+	ig_row_free(c, given);
+}
+
+/* a prepared item's parts */
+struct item {
+	struct item_head h;
+	const struct item_ref *refs;	/* unaligned: read with memcpy */
+	const uint8_t *keys;
+	const char *body;		/* the JSON, or the reason */
+	size_t bodylen;
+};
+
+/* the index key at p into key (mv_data NULL if the row has none); returns
+ * where the next one starts */
+static const uint8_t *
+item_key(const uint8_t *p, MDB_val *key)
+{
+	uint16_t klen;
+
+	memcpy(&klen, p, sizeof klen);
+	p += sizeof klen;
+	key->mv_size = klen == IG_NO_KEY ? 0 : klen;
+	key->mv_data = klen == IG_NO_KEY ? NULL : (void *)p;
+	return p + key->mv_size;
+}
+
+static void
+item_read(const char *p, size_t n, struct item *it)
+{
+	const uint8_t *q;
+	MDB_val key;
+
+	memcpy(&it->h, p, sizeof it->h);
+	it->refs = (const struct item_ref *)(p + sizeof it->h);
+	it->keys = (const uint8_t *)(it->refs + it->h.nrefs);
+	q = it->keys;
+	for (int i = 0; i < it->h.nkeys; i++)
+		q = item_key(q, &key);
+	it->body = (const char *)q;
+	it->bodylen = n - (size_t)(it->body - p);
+}
+
+/* the whole rule book on one line, in the write transaction */
+static int
+apply_line(struct ig_store *s, MDB_txn *txn, const char *line, size_t len,
+    const struct ig_now *now, struct ig_members *scratch, struct ig_buf *result,
+    enum ig_outcome *outcome)
+{
+	char err[1024];
+	const struct ig_collection *c;
+	int rc;
+
+	/* prepared once already: this parse cannot fail */
+	if (ig_json_parse_members(line, len, scratch, err, sizeof err) != 0 ||
+	    !(c = line_collection(s->m, scratch, err, sizeof err)))
+		return MDB_CORRUPTED;
+	rc = put_record(s, txn, c, scratch, now, result, err, sizeof err);
+	ig_members_clear(scratch);
+	*outcome = IG_STORED;
+	if (rc == IG_REJECT) {
+		*outcome = IG_REJECTED;
+		result->len = 0;
+		ig_buf_adds(result, err);
+		rc = 0;
+	}
+	return rc;
+}
+
+int
+ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *prepared, size_t plen,
+    const char *line, size_t len, const struct ig_now *now, struct ig_members *scratch,
+    struct ig_buf *result, enum ig_outcome *outcome)
+{
+	struct item it;
+	MDB_val key, val;
+	const uint8_t *kp;
+	int rc;
+
+	result->len = 0;
+	item_read(prepared, plen, &it);
+	key.mv_size = 16;
+	key.mv_data = it.h.id;
+	if (it.h.kind == ITEM_BLANK || it.h.kind == ITEM_PASS) {
+		*outcome = it.h.kind == ITEM_BLANK ? IG_BLANK : IG_PASSED;
+		return 0;
+	}
+	/* a line naming a stored record updates it, under the whole rule book */
+	if (it.h.given) {
+		rc = mdb_get(txn, s->colls[it.h.coll], &key, &val);
+		if (rc == 0)
+			return apply_line(s, txn, line, len, now, scratch, result, outcome);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	if (it.h.kind == ITEM_REJECT) {
+		*outcome = IG_REJECTED;
+		ig_buf_add(result, it.body, it.bodylen);
+		return 0;
+	}
+
+	/* a new record: where a reference or a unique key fails, the whole
+	 * rule book says why */
+	for (int i = 0; i < it.h.nrefs; i++) {
+		struct item_ref r;
+
+		memcpy(&r, &it.refs[i], sizeof r);
+		key.mv_data = r.id;
+		rc = mdb_get(txn, s->colls[r.coll], &key, &val);
+		if (rc == MDB_NOTFOUND)
+			return apply_line(s, txn, line, len, now, scratch, result, outcome);
+		if (rc)
+			return rc;
+	}
+	kp = it.keys;
+	for (int i = 0; i < it.h.nkeys; i++) {
+		kp = item_key(kp, &key);
+		if (!key.mv_data || !s->m->colls[it.h.coll].indexes[i].unique)
+			continue;
+		rc = mdb_get(txn, s->indexes[it.h.coll][i], &key, &val);
+		if (rc == 0)
+			return apply_line(s, txn, line, len, now, scratch, result, outcome);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+
+	ig_buf_add(result, it.body, it.bodylen);
+	if (!it.h.given) {
+		char idtext[IG_UUID_TEXT];
+
+		ig_uuid_v7(it.h.id);
+		ig_uuid_format(it.h.id, idtext);
+		memcpy(result->p + (it.h.id_at - (size_t)(it.body - prepared)), idtext,
+		    IG_UUID_TEXT - 1);
+	}
+	key.mv_size = 16;
+	key.mv_data = it.h.id;
+	val.mv_size = result->len;
+	val.mv_data = result->p;
+	if ((rc = ig_put_ordered(txn, s->colls[it.h.coll], &key, &val, 0)))
+		return rc;
+	kp = it.keys;
+	for (int i = 0; i < it.h.nkeys; i++) {
+		MDB_val d = { 16, it.h.id };
+
+		kp = item_key(kp, &key);
+		if (!key.mv_data)
+			continue;
+		rc = ig_put_ordered(txn, s->indexes[it.h.coll][i], &key, &d,
+		    !s->m->colls[it.h.coll].indexes[i].unique);
+		if (rc && rc != MDB_KEYEXIST)
+			return rc;
+	}
+	*outcome = IG_STORED;
+	return 0;
 }
 
 int

@@ -7,15 +7,32 @@
 #include <lmdb.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "model.h"
 #include "store.h"
 
 #define IG_REJECT (-1)
 
-/* Store one record line (an object with "collection"); takes the values of in.
- * Returns 0 with the stored record's JSON in out, IG_REJECT with the reason
- * in err, or an LMDB error (MDB_MAP_FULL: grow the map and redo the txn). */
-int ig_record_put(struct ig_store *s, MDB_txn *txn, struct ig_members *in, int64_t now_us,
-    struct ig_buf *out, char *err, size_t errlen);
+/*
+ * A line is stored in two steps, so that the first can run on other threads
+ * while the store writes:
+ *
+ * ig_record_prepare needs no store: it parses the line, checks it as a new
+ * record against model m (a thread's own: see ig_model_new) and appends one
+ * prepared item to item.
+ *
+ * ig_record_apply, in the write transaction, stores the item. Where the store
+ * knows better (the id is stored already, a reference or a unique key fails)
+ * it applies line itself under every rule, updates and transitions included.
+ * result is the stored record, or the reason for the rejection. Returns 0 or
+ * an LMDB error (MDB_MAP_FULL: grow the map and apply the batch again).
+ */
+enum ig_outcome { IG_STORED, IG_PASSED, IG_REJECTED, IG_BLANK };
+void ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
+    const struct ig_now *now, struct ig_members *scratch, struct ig_buf *item);
+int ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *item, size_t itemlen,
+    const char *line, size_t len, const struct ig_now *now, struct ig_members *scratch,
+    struct ig_buf *result, enum ig_outcome *outcome);
 
 /* Remove soft-deleted records of collection c that no record refers to.
  * Adds the counts removed and kept to *purged and *kept. */

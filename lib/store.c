@@ -103,7 +103,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 	    (rc = mdb_env_set_maxdbs(s->env, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 1))) ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize_setting())))
 		goto fail;
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0666)))
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : MDB_WRITEMAP), 0666)))
 		goto fail;
 	/* a filter killed mid-read leaves its reader slot behind */
 	if ((rc = mdb_reader_check(s->env, &dead)))

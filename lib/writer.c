@@ -1,17 +1,65 @@
-/* writer.c - batched, replayable application of record lines */
+/* writer.c - chunks prepared on threads, applied in batched transactions */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "err.h"
-#include "json.h"
+#include "pool.h"
 #include "record.h"
 #include "writer.h"
 
-/* results in the out spool: the tag's low bits say which kind */
+/* A chunk is what a thread prepares at once: small, so that few in flight
+ * take little memory. A transaction is committed at TXN_LINES or TXN_BYTES:
+ * large, because every commit waits for the disk twice. */
+#define CHUNK_LINES 4096
+#define CHUNK_BYTES (2u << 20)
+#define TXN_LINES 100000
+#define TXN_BYTES (16u << 20)
+
+/* results in the out spool: the tag's low bit says which kind */
 enum { OUT_RECORD, OUT_ERROR };
 #define LINE_BITS 40
+
+/* a preparing thread's own model (see ig_model_new), members and buffer */
+struct ig_preparer {
+	struct ig_model *model;
+	struct ig_members members;
+	struct ig_buf item;
+};
+
+static struct ig_chunk *
+chunk_new(struct ig_writer *w)
+{
+	struct ig_chunk *c = w->spare;
+
+	if (c) {
+		w->spare = c->next;
+		c->next = NULL;
+		return c;
+	}
+	c = ig_malloc(sizeof *c);
+	ig_spool_init(&c->in, w->strict);
+	ig_spool_init(&c->items, w->strict);
+	c->next = NULL;
+	return c;
+}
+
+static void
+chunk_spare(struct ig_writer *w, struct ig_chunk *c)
+{
+	ig_spool_clear(&c->in);
+	ig_spool_clear(&c->items);
+	c->next = w->spare;
+	w->spare = c;
+}
+
+static void
+chunk_free(struct ig_chunk *c)
+{
+	ig_spool_free(&c->in);
+	ig_spool_free(&c->items);
+	free(c);
+}
 
 void
 ig_writer_init(struct ig_writer *w, struct ig_store *s, int strict)
@@ -19,7 +67,8 @@ ig_writer_init(struct ig_writer *w, struct ig_store *s, int strict)
 	memset(w, 0, sizeof *w);
 	w->store = s;
 	w->strict = strict;
-	ig_spool_init(&w->in, strict);
+	w->chunk = chunk_new(w);
+	w->applied_tail = &w->applied;
 	ig_spool_init(&w->out, strict);
 }
 
@@ -31,116 +80,267 @@ ig_writer_file(struct ig_writer *w, const char *name)
 	return w->nnames++;
 }
 
-void
-ig_writer_add(struct ig_writer *w, int file, long lineno, const char *line, size_t len)
+static void
+prepare(struct ig_chunk *c, const struct ig_model *m, struct ig_members *scratch,
+    struct ig_buf *item)
 {
-	if (w->in.count == 0)
-		w->batch_start_us = ig_now_us();
-	ig_spool_add(&w->in, (long)file << LINE_BITS | lineno, line, len);
-}
-
-/* one line: its result goes to the out spool; returns an LMDB error or 0 */
-static int
-apply(struct ig_writer *w, MDB_txn *txn, long tag, const char *line, size_t len,
-    int64_t now_us, int *rejected)
-{
-	char err[1024];
-	int rc;
-
-	if (strspn(line, " \t\r") == len)
-		return 0;	/* blank lines carry nothing */
-	rc = ig_json_parse_members(line, len, &w->members, err, sizeof err);
-	if (rc < 0)
-		goto reject;
-	if (rc > 0) {
-		snprintf(err, sizeof err, "not a JSON object");
-		goto reject;
-	}
-	if (!jv_is_valid(ig_member_get(&w->members, "collection"))) {
-		/* not a record: pass it on untouched */
-		ig_spool_add(&w->out, tag << 1 | OUT_RECORD, line, len);
-		return 0;
-	}
-	w->rec.len = 0;
-	rc = ig_record_put(w->store, txn, &w->members, now_us, &w->rec, err, sizeof err);
-	if (rc == IG_REJECT)
-		goto reject;
-	if (rc)
-		return rc;
-	ig_spool_add(&w->out, tag << 1 | OUT_RECORD, w->rec.p, w->rec.len);
-	return 0;
-reject:
-	(*rejected)++;
-	ig_spool_add(&w->out, tag << 1 | OUT_ERROR, err, strlen(err));
-	return 0;
-}
-
-void
-ig_writer_flush(struct ig_writer *w)
-{
-	struct ig_store *s = w->store;
-	MDB_txn *txn;
 	long tag;
 	const char *p;
 	size_t n;
-	int rc, rejected;
 
-	if (w->in.count == 0)
-		return;
-	for (;;) {
-		int64_t now_us = ig_now_us();
-
-		rejected = 0;
-		ig_spool_clear(&w->out);
-		if ((rc = ig_store_begin(s, 0, &txn)))
-			ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-		ig_spool_rewind(&w->in);
-		while (!rc && ig_spool_next(&w->in, &tag, &p, &n))
-			rc = apply(w, txn, tag, p, n, now_us, &rejected);
-		if (!rc && w->strict && rejected) {
-			mdb_txn_abort(txn);
-			break;
-		}
-		if (rc)
-			mdb_txn_abort(txn);
-		else
-			rc = mdb_txn_commit(txn);
-		if (rc == MDB_MAP_FULL) {
-			if ((rc = ig_store_grow(s)))
-				ig_die(IG_EXIT_SYSTEM, "store %s: growing the map: %s", s->path, mdb_strerror(rc));
-			continue;
-		}
-		if (rc)
-			ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-		break;
+	ig_spool_clear(&c->items);
+	ig_spool_rewind(&c->in);
+	while (ig_spool_next(&c->in, &tag, &p, &n)) {
+		item->len = 0;
+		ig_record_prepare(m, p, n, &c->now, scratch, item);
+		ig_spool_add(&c->items, 0, item->p, item->len);
 	}
-	w->rejected += rejected;
+	ig_members_clear(scratch);
+}
+
+static void
+prepare_work(void *ctx, void *chunk, int worker)
+{
+	struct ig_writer *w = ctx;
+	struct ig_preparer *pr = &w->preparers[worker];
+
+	prepare(chunk, pr->model, &pr->members, &pr->item);
+}
+
+static void __attribute__((noreturn))
+store_failed(struct ig_store *s, const char *doing, int rc)
+{
+	ig_die(IG_EXIT_SYSTEM, "store %s: %s%s", s->path, doing, mdb_strerror(rc));
+}
+
+/* a prepared chunk's lines, in the open transaction; their results go to out */
+static int
+apply_items(struct ig_writer *w, struct ig_chunk *c)
+{
+	long tag, unused;
+	const char *p, *item;
+	size_t n, itemlen;
+	int rc = 0;
+
+	ig_spool_rewind(&c->in);
+	ig_spool_rewind(&c->items);
+	while (!rc && ig_spool_next(&c->in, &tag, &p, &n) &&
+	    ig_spool_next(&c->items, &unused, &item, &itemlen)) {
+		enum ig_outcome o;
+
+		rc = ig_record_apply(w->store, w->txn, item, itemlen, p, n, &c->now, &w->members,
+		    &w->result, &o);
+		if (rc || o == IG_BLANK)
+			continue;
+		if (o == IG_PASSED) {
+			ig_spool_add(&w->out, tag << 1 | OUT_RECORD, p, n);
+		} else if (o == IG_STORED) {
+			ig_spool_add(&w->out, tag << 1 | OUT_RECORD, w->result.p, w->result.len);
+		} else {
+			w->txn_rejected++;
+			ig_spool_add(&w->out, tag << 1 | OUT_ERROR, w->result.p, w->result.len);
+		}
+	}
+	return rc;
+}
+
+/* A new transaction, in which the chunks the last one had applied are
+ * prepared and applied again: after MDB_MAP_FULL, in a grown map. */
+static int
+replay(struct ig_writer *w)
+{
+	struct ig_store *s = w->store;
+	int rc;
+
+	if ((rc = ig_store_begin(s, 0, &w->txn)))
+		store_failed(s, "", rc);
+	ig_spool_clear(&w->out);
+	w->txn_rejected = 0;
+	for (struct ig_chunk *a = w->applied; a && !rc; a = a->next) {
+		prepare(a, s->m, &w->members, &w->item);
+		rc = apply_items(w, a);
+		ig_spool_clear(&a->items);
+	}
+	return rc;
+}
+
+/* after a failed transaction (its handle gone): grow the map on MDB_MAP_FULL */
+static void
+grow_or_die(struct ig_writer *w, int rc)
+{
+	w->txn = NULL;
+	if (rc != MDB_MAP_FULL)
+		store_failed(w->store, "", rc);
+	if ((rc = ig_store_grow(w->store)))
+		store_failed(w->store, "growing the map: ", rc);
+}
+
+/* apply chunk c in the open transaction, or in a new one */
+static void
+apply(struct ig_writer *w, struct ig_chunk *c)
+{
+	int rc;
+
+	for (;;) {
+		rc = w->txn ? 0 : replay(w);
+		if (!rc && !(rc = apply_items(w, c)))
+			break;
+		mdb_txn_abort(w->txn);
+		grow_or_die(w, rc);
+	}
+	/* its lines stay until the commit, for a replay; its items can go */
+	ig_spool_clear(&c->items);
+	w->txn_lines += c->in.count;
+	w->txn_bytes += c->in.bytes;
+	*w->applied_tail = c;
+	w->applied_tail = &c->next;
+}
+
+/* commit the open transaction, or abort it (--strict with a rejection), and print */
+static void
+commit(struct ig_writer *w)
+{
+	int discard = w->strict && w->txn_rejected;
+	long tag;
+	const char *p;
+	size_t n;
+	int rc;
+
+	if (!w->txn)
+		return;
+	if (discard) {
+		mdb_txn_abort(w->txn);
+	} else {
+		while ((rc = mdb_txn_commit(w->txn))) {
+			grow_or_die(w, rc);
+			while ((rc = replay(w))) {
+				mdb_txn_abort(w->txn);
+				grow_or_die(w, rc);
+			}
+		}
+	}
+	w->txn = NULL;
+	w->rejected += w->txn_rejected;
 	ig_spool_rewind(&w->out);
 	while (ig_spool_next(&w->out, &tag, &p, &n)) {
 		long line = (tag >> 1) & ((1L << LINE_BITS) - 1);
 		int file = (int)(tag >> (LINE_BITS + 1));
 
-		if ((tag & 1) == OUT_ERROR) {
+		if ((tag & 1) == OUT_ERROR)
 			ig_err_at(w->names[file], line, "%s", p);
-		} else if (!(w->strict && rejected)) {
+		else if (!discard)
 			ig_put_line(p, n);
-		}
 	}
-	if (w->strict && rejected)
-		ig_warn("--strict: %d line%s rejected, nothing stored", rejected,
-		    rejected == 1 ? "" : "s");
+	if (discard)
+		ig_warn("--strict: %d line%s rejected, nothing stored", w->txn_rejected,
+		    w->txn_rejected == 1 ? "" : "s");
 	fflush(stdout);
 	ig_check_stdout();
-	ig_spool_clear(&w->in);
 	ig_spool_clear(&w->out);
+	while (w->applied) {
+		struct ig_chunk *a = w->applied;
+
+		w->applied = a->next;
+		chunk_spare(w, a);
+	}
+	w->applied_tail = &w->applied;
+	w->txn_lines = w->txn_bytes = 0;
+	w->pending = 0;
+}
+
+/* with the pool: called on this thread, chunk by chunk in input order */
+static void
+apply_done(void *ctx, void *chunk)
+{
+	struct ig_writer *w = ctx;
+
+	apply(w, chunk);
+	if (!w->strict && (w->txn_lines >= TXN_LINES || w->txn_bytes >= TXN_BYTES))
+		commit(w);
+}
+
+/* hand the chunk being filled on; full: cut for its size */
+static void
+hand_on(struct ig_writer *w, int full)
+{
+	struct ig_chunk *c = w->chunk;
+
+	if (c->in.count == 0)
+		return;
+	w->chunk = chunk_new(w);
+	ig_now_set(&c->now);
+	if (!w->pool && full && !w->strict && ig_cpus() > 1) {
+		/* more input is coming: worth threads */
+		w->threads = ig_cpus();
+		w->preparers = ig_malloc((size_t)w->threads * sizeof *w->preparers);
+		memset(w->preparers, 0, (size_t)w->threads * sizeof *w->preparers);
+		for (int i = 0; i < w->threads; i++)
+			w->preparers[i].model = ig_model_new();
+		/* four chunks a thread in flight keep the threads busy while
+		 * a commit waits for the disk */
+		w->pool = ig_pool_new(w->threads, 0, prepare_work, apply_done, w);
+	}
+	if (w->pool) {
+		ig_pool_submit(w->pool, c, 1);
+	} else {
+		prepare(c, w->store->m, &w->members, &w->item);
+		apply_done(w, c);
+	}
+}
+
+void
+ig_writer_add(struct ig_writer *w, int file, long lineno, const char *line, size_t len)
+{
+	struct ig_chunk *c = w->chunk;
+
+	if (w->pending++ == 0)
+		w->pending_since_us = ig_now_us();
+	ig_spool_add(&c->in, (long)file << LINE_BITS | lineno, line, len);
+	if (!w->strict && (c->in.count >= CHUNK_LINES || c->in.bytes >= CHUNK_BYTES))
+		hand_on(w, 1);
+}
+
+void
+ig_writer_flush(struct ig_writer *w)
+{
+	hand_on(w, 0);
+	if (w->pool)
+		ig_pool_reap(w->pool, 1);
+	commit(w);
 }
 
 void
 ig_writer_free(struct ig_writer *w)
 {
-	ig_spool_free(&w->in);
+	if (w->pool) {
+		ig_pool_free(w->pool);
+		for (int i = 0; i < w->threads; i++) {
+			struct ig_preparer *pr = &w->preparers[i];
+
+			ig_model_free(pr->model);
+			ig_members_free(&pr->members);
+			ig_buf_free(&pr->item);
+		}
+		free(w->preparers);
+	}
+	if (w->txn)
+		mdb_txn_abort(w->txn);
+	chunk_free(w->chunk);
+	while (w->applied) {
+		struct ig_chunk *c = w->applied;
+
+		w->applied = c->next;
+		chunk_free(c);
+	}
+	while (w->spare) {
+		struct ig_chunk *c = w->spare;
+
+		w->spare = c->next;
+		chunk_free(c);
+	}
 	ig_spool_free(&w->out);
-	ig_buf_free(&w->rec);
+	ig_buf_free(&w->item);
+	ig_buf_free(&w->result);
 	ig_members_free(&w->members);
 	free(w->names);
 }

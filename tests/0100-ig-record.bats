@@ -419,6 +419,59 @@ reject() { # expected-message line...
 
 # Behaviour: transactions, concurrency, growth
 
+# n theme lines named t1..tn, without ids: a large input is prepared on threads
+themes() {
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++)
+		printf "{\"collection\":\"themes\",\"name\":\"t%d\",\"display_name\":\"X\",\"config\":{},\"variables\":{},\"prompts\":[\"p\"],\"styles\":[]}\n", i }'
+}
+
+@test "ig-record: a large input comes out in input order, its new ids in that order too" {
+	themes 20000 >in.jsonl
+	ig-record in.jsonl >out.jsonl
+	diff <(jq -r .name out.jsonl) <(seq -f 't%g' 20000)
+	jq -r .id out.jsonl >ids
+	sort -c ids
+	assert_equal "$(sort -u ids | wc -l)" 20000
+	diff <(ig-query list themes | jq -r .name) <(seq -f 't%g' 20000)
+}
+
+@test "ig-record: in a large input, bad lines are reported at their line numbers and the rest is stored" {
+	themes 20000 | awk 'NR == 3 { print "{\"collection\":"; next }
+		NR == 9000 { print "{\"collection\":\"themes\",\"display_name\":\"X\"}"; next }
+		NR == 19999 { print "{\"collection\":\"nope\"}"; next } { print }' >in.jsonl
+	run -1 --separate-stderr ig-record in.jsonl
+	assert_equal "${#lines[@]}" 19997
+	assert_equal "${#stderr_lines[@]}" 3
+	assert_regex "${stderr_lines[0]}" '^ig-record: in.jsonl:3: '
+	assert_equal "${stderr_lines[1]}" "ig-record: in.jsonl:9000: missing required field 'name'"
+	assert_regex "${stderr_lines[2]}" '^ig-record: in.jsonl:19999: unknown collection "nope"'
+	assert_equal "$(ig-query list themes | wc -l)" 19997
+	assert_equal "$(jq -r .name <<<"${lines[8998]}")" t9001
+}
+
+@test "ig-record: a large input updates and refers to records stored earlier in it" {
+	{
+		batch_line
+		gen_line "$GEN"
+		themes 10000
+		meta_line
+		gen_line "$GEN" '"status":"running"'
+	} >in.jsonl
+	run -0 ig-record in.jsonl
+	assert_equal "$(jq -r .collection <<<"${lines[10002]}")" metadata
+	assert_equal "$(jq -r .status <<<"${lines[10003]}")" running
+	assert_equal "$(field "$GEN" status)" running
+	assert_equal "$(field "$BATCH" status)" running
+	assert_equal "$(ig-query list metadata | jq -r .generation_id)" "$GEN"
+}
+
+@test "ig-record: a unique key taken earlier in a large input is refused later" {
+	{ themes 15000; theme_line t1; } >in.jsonl
+	run -1 --separate-stderr ig-record in.jsonl
+	assert_regex "$stderr" '^ig-record: in.jsonl:15001: themes with name="t1" exists already \(id [0-9a-f-]{36}\)$'
+	assert_equal "$(ig-query list themes | wc -l)" 15000
+}
+
 @test "ig-record: --strict stores nothing when one line is bad" {
 	{ theme_line a; theme_line b; echo '{"collection":"themes"}'; } >in.jsonl
 	run -1 --separate-stderr ig-record --strict in.jsonl
@@ -446,10 +499,10 @@ reject() { # expected-message line...
 
 @test "ig-record: the map grows by itself from a tiny one" {
 	export IG_MAPSIZE=65536
-	for i in $(seq 5000); do theme_line "theme-$i"; done >in.jsonl
+	themes 12000 >in.jsonl
 	run -0 ig-record in.jsonl
-	assert_equal "${#lines[@]}" 5000
-	assert_equal "$(ig-query list themes | wc -l)" 5000
+	assert_equal "${#lines[@]}" 12000
+	assert_equal "$(ig-query list themes | wc -l)" 12000
 	size=$(mdb_stat -e "$IG_STORE" | awk '/Map size/ {print $3}')
 	[ "$size" -gt 65536 ]
 }
