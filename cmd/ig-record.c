@@ -13,6 +13,7 @@
 #include "writer.h"
 
 const char *ig_prog = "ig-record";
+static char outbuf[1u << 20];
 
 /* what came is committed when input pauses, and at least once a second (the
  * writer commits by size too) */
@@ -118,6 +119,9 @@ main(int argc, char **argv)
 		usage(IG_EXIT_USAGE);
 	/* a closed stdout is reported as a write error, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
+	/* records go out a batch at a time, after its commit: one write each
+	 * MiB, not each 4 KiB */
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	if (ig_store_open(&store, ig_store_default(store_opt), 0, err, sizeof err))
 		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	if (do_purge) {

@@ -349,8 +349,8 @@ parse_array(struct parser *ps, int depth)
 	for (;;) {
 		jv v = parse_value(ps, depth + 1);
 
-		if (!jv_is_valid(v)) {
-			jv_free(a);
+		if (!ig_valid(v)) {
+			ig_jv_free(a);
 			return v;
 		}
 		a = jv_array_append(a, v);
@@ -363,7 +363,7 @@ parse_array(struct parser *ps, int depth)
 			ps->p++;
 			return a;
 		}
-		jv_free(a);
+		ig_jv_free(a);
 		return fail(ps, "expected ',' or ']'");
 	}
 }
@@ -384,26 +384,26 @@ parse_object(struct parser *ps, int depth)
 
 		skip_ws(ps);
 		if (ps->p >= ps->end || *ps->p != '"') {
-			jv_free(o);
+			ig_jv_free(o);
 			return fail(ps, "expected a string key");
 		}
 		ps->p++;
 		k = parse_string(ps);
-		if (!jv_is_valid(k)) {
-			jv_free(o);
+		if (!ig_valid(k)) {
+			ig_jv_free(o);
 			return k;
 		}
 		skip_ws(ps);
 		if (ps->p >= ps->end || *ps->p != ':') {
-			jv_free(k);
-			jv_free(o);
+			ig_jv_free(k);
+			ig_jv_free(o);
 			return fail(ps, "expected ':'");
 		}
 		ps->p++;
 		v = parse_value(ps, depth + 1);
-		if (!jv_is_valid(v)) {
-			jv_free(k);
-			jv_free(o);
+		if (!ig_valid(v)) {
+			ig_jv_free(k);
+			ig_jv_free(o);
 			return v;
 		}
 		o = jv_object_set(o, k, v);
@@ -416,7 +416,7 @@ parse_object(struct parser *ps, int depth)
 			ps->p++;
 			return o;
 		}
-		jv_free(o);
+		ig_jv_free(o);
 		return fail(ps, "expected ',' or '}'");
 	}
 }
@@ -471,10 +471,10 @@ ig_json_parse_big(const char *s, size_t len, size_t big, char *err, size_t errle
 	if (err && errlen)
 		err[0] = '\0';
 	v = parse_value(&ps, 0);
-	if (jv_is_valid(v)) {
+	if (ig_valid(v)) {
 		skip_ws(&ps);
 		if (ps.p != ps.end) {
-			jv_free(v);
+			ig_jv_free(v);
 			v = fail(&ps, "more than one value on the line");
 		}
 	}
@@ -506,8 +506,8 @@ ig_json_parse_members(const char *s, size_t len, struct ig_members *m,
 	if (ps.p >= ps.end || *ps.p != '{') {
 		jv v = ig_json_parse(s, len, err, errlen);
 
-		rc = jv_is_valid(v) ? 1 : -1;
-		jv_free(v);
+		rc = ig_valid(v) ? 1 : -1;
+		ig_jv_free(v);
 		return rc;
 	}
 	ps.p++;
@@ -536,21 +536,21 @@ ig_json_parse_members(const char *s, size_t len, struct ig_members *m,
 			/* escapes or UTF-8 in the key: the full string parser */
 			ps.p = key;
 			keyv = parse_string(&ps);
-			if (!jv_is_valid(keyv))
+			if (!ig_valid(keyv))
 				goto out;
 			key = jv_string_value(keyv);
 			klen = (size_t)jv_string_length_bytes(jv_copy(keyv));
 		}
 		skip_ws(&ps);
 		if (ps.p >= ps.end || *ps.p != ':') {
-			jv_free(keyv);
+			ig_jv_free(keyv);
 			fail(&ps, "expected ':'");
 			goto out;
 		}
 		ps.p++;
 		v = parse_value(&ps, 1);
-		if (!jv_is_valid(v)) {
-			jv_free(keyv);
+		if (!ig_valid(v)) {
+			ig_jv_free(keyv);
 			goto out;
 		}
 		add_member(m, key, klen, keyv, v);
@@ -596,8 +596,8 @@ void
 ig_members_clear(struct ig_members *m)
 {
 	for (int i = 0; i < m->n; i++) {
-		jv_free(m->v[i].keyv);
-		jv_free(m->v[i].value);
+		ig_jv_free(m->v[i].keyv);
+		ig_jv_free(m->v[i].value);
 	}
 	m->n = 0;
 }
@@ -632,6 +632,18 @@ ig_json_write_string(struct ig_buf *b, const char *s, size_t n)
 		char esc[6];
 		unsigned char c;
 
+		/* eight bytes a step while none is a quote, a backslash or a
+		 * control character */
+		while (n - i >= 8) {
+			uint64_t x, ones = 0x0101010101010101u, highs = 0x8080808080808080u, q, bs;
+
+			memcpy(&x, u + i, 8);
+			q = x ^ ('"' * ones);
+			bs = x ^ ('\\' * ones);
+			if ((((q - ones) & ~q) | ((bs - ones) & ~bs) | ((x - 0x20 * ones) & ~x)) & highs)
+				break;
+			i += 8;
+		}
 		while (i < n && !needs_escape[u[i]])
 			i++;
 		ig_buf_add(b, s + run, i - run);
@@ -686,7 +698,7 @@ ig_json_write_number(struct ig_buf *b, double d)
 void
 ig_json_write(struct ig_buf *b, jv v)
 {
-	switch (jv_get_kind(v)) {
+	switch (ig_kind(v)) {
 	case JV_KIND_NULL:
 		ig_buf_add(b, "null", 4);
 		break;
@@ -713,7 +725,7 @@ ig_json_write(struct ig_buf *b, jv v)
 			if (i)
 				ig_buf_addc(b, ',');
 			ig_json_write(b, e);
-			jv_free(e);
+			ig_jv_free(e);
 		}
 		ig_buf_addc(b, ']');
 		break;
@@ -734,8 +746,8 @@ ig_json_write(struct ig_buf *b, jv v)
 			    (size_t)jv_string_length_bytes(jv_copy(k)));
 			ig_buf_addc(b, ':');
 			ig_json_write(b, e);
-			jv_free(k);
-			jv_free(e);
+			ig_jv_free(k);
+			ig_jv_free(e);
 		}
 		ig_buf_addc(b, '}');
 		break;
@@ -748,7 +760,7 @@ ig_json_write(struct ig_buf *b, jv v)
 jv
 ig_get(jv obj, const char *key)
 {
-	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+	if (ig_kind(obj) != JV_KIND_OBJECT)
 		return jv_invalid();
 	return jv_object_get(jv_copy(obj), jv_string(key));
 }
@@ -757,17 +769,17 @@ const char *
 ig_str(jv obj, const char *key)
 {
 	jv v = ig_get(obj, key);
-	const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+	const char *s = ig_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
 
 	/* obj holds another reference to the string: the pointer stays good */
-	jv_free(v);
+	ig_jv_free(v);
 	return s;
 }
 
 int
 ig_has(jv obj, const char *key)
 {
-	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+	if (ig_kind(obj) != JV_KIND_OBJECT)
 		return 0;
 	return jv_object_has(jv_copy(obj), jv_string(key));
 }
@@ -804,7 +816,7 @@ ig_json_put_line(struct ig_buf *scratch, jv v)
 {
 	scratch->len = 0;
 	ig_json_write(scratch, v);
-	jv_free(v);
+	ig_jv_free(v);
 	ig_put_line(scratch->p, scratch->len);
 	ig_check_stdout();
 }

@@ -10,6 +10,32 @@
 
 #include "buf.h"
 
+/* jq 1.6 keeps a value's kind in the low four bits of kind_flags (its
+ * jv_get_kind is that mask), and its jv_free makes four calls to find that
+ * a null, a boolean or a plain invalid value holds nothing. Records are
+ * made of such values, so the hot paths use these, which make no call. */
+static inline jv_kind
+ig_kind(jv v)
+{
+	return (jv_kind)(v.kind_flags & 0xf);
+}
+
+static inline int
+ig_valid(jv v)
+{
+	return ig_kind(v) != JV_KIND_INVALID;
+}
+
+static inline void
+ig_jv_free(jv v)
+{
+	jv_kind k = ig_kind(v);
+
+	/* numbers too: a later jq counts references to number literals */
+	if (k >= JV_KIND_NUMBER || (k == JV_KIND_INVALID && v.u.ptr))
+		jv_free(v);
+}
+
 /* Parse exactly one JSON value from s[0..len), which must be followed by a
  * NUL byte. On error returns jv_invalid() and writes a reason to err. */
 jv ig_json_parse(const char *s, size_t len, char *err, size_t errlen);

@@ -30,9 +30,9 @@ static int
 obj_bool(jv o, const char *k)
 {
 	jv v = ig_get(o, k);
-	int r = jv_get_kind(v) == JV_KIND_TRUE;
+	int r = ig_kind(v) == JV_KIND_TRUE;
 
-	jv_free(v);
+	ig_jv_free(v);
 	return r;
 }
 
@@ -85,67 +85,67 @@ load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 	f->namelen = strlen(name);
 	f->ref = f->default_from = -1;
 	f->edges = f->stamps = jv_invalid();
-	if (jv_get_kind(spec) != JV_KIND_OBJECT)
+	if (ig_kind(spec) != JV_KIND_OBJECT)
 		bad_model(name, "field spec is not an object");
 	v = ig_get(spec, "type");
-	if (jv_get_kind(v) != JV_KIND_STRING)
+	if (ig_kind(v) != JV_KIND_STRING)
 		bad_model(name, "field has no type");
 	f->type = parse_type(name, jv_string_value(v));
-	jv_free(v);
+	ig_jv_free(v);
 	f->required = obj_bool(spec, "required");
 	f->nonempty = obj_bool(spec, "nonempty");
 	f->not_future = obj_bool(spec, "not_future");
 	f->exists = obj_bool(spec, "exists");
 	f->open = obj_bool(spec, "open");
 	v = ig_get(spec, "max_length");
-	if (jv_get_kind(v) == JV_KIND_NUMBER)
+	if (ig_kind(v) == JV_KIND_NUMBER)
 		f->max_length = (long)jv_number_value(v);
-	jv_free(v);
+	ig_jv_free(v);
 	v = ig_get(spec, "min");
-	if ((f->has_min = jv_get_kind(v) == JV_KIND_NUMBER))
+	if ((f->has_min = ig_kind(v) == JV_KIND_NUMBER))
 		f->min = jv_number_value(v);
-	jv_free(v);
+	ig_jv_free(v);
 	v = ig_get(spec, "max");
-	if ((f->has_max = jv_get_kind(v) == JV_KIND_NUMBER))
+	if ((f->has_max = ig_kind(v) == JV_KIND_NUMBER))
 		f->max = jv_number_value(v);
-	jv_free(v);
+	ig_jv_free(v);
 	v = ig_get(spec, "syntax");
-	if (jv_get_kind(v) == JV_KIND_STRING)
+	if (ig_kind(v) == JV_KIND_STRING)
 		f->syntax = parse_syntax(name, jv_string_value(v));
-	jv_free(v);
+	ig_jv_free(v);
 	f->enumv = ig_get(spec, "enum");
-	if (jv_get_kind(f->enumv) != JV_KIND_ARRAY) {
-		jv_free(f->enumv);
+	if (ig_kind(f->enumv) != JV_KIND_ARRAY) {
+		ig_jv_free(f->enumv);
 		f->enumv = jv_invalid();
 	}
 	f->defval = ig_has(spec, "default") ? ig_get(spec, "default") : jv_invalid();
 	v = ig_get(spec, "items");
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+	if (ig_kind(v) == JV_KIND_OBJECT) {
 		f->items = ig_malloc(sizeof *f->items);
 		load_field(ld, c, f->items, name, jv_copy(v));
 	}
-	jv_free(v);
+	ig_jv_free(v);
 	v = ig_get(spec, "fields");
-	if (jv_get_kind(v) == JV_KIND_OBJECT)
+	if (ig_kind(v) == JV_KIND_OBJECT)
 		load_fields(ld, c, jv_copy(v), &f->fields, &f->nfields);
-	jv_free(v);
+	ig_jv_free(v);
 	{
 		jv ref = ig_get(spec, "ref"), from = ig_get(spec, "default_from");
 
-		if (jv_get_kind(ref) == JV_KIND_STRING || jv_get_kind(from) == JV_KIND_STRING) {
+		if (ig_kind(ref) == JV_KIND_STRING || ig_kind(from) == JV_KIND_STRING) {
 			struct pending *p;
 
 			ld->pend = ig_realloc(ld->pend, (size_t)(ld->npend + 1) * sizeof *ld->pend);
 			p = &ld->pend[ld->npend++];
 			p->f = f;
 			p->c = c;
-			p->ref = jv_get_kind(ref) == JV_KIND_STRING ? ig_strdup(jv_string_value(ref)) : NULL;
-			p->from = jv_get_kind(from) == JV_KIND_STRING ? ig_strdup(jv_string_value(from)) : NULL;
+			p->ref = ig_kind(ref) == JV_KIND_STRING ? ig_strdup(jv_string_value(ref)) : NULL;
+			p->from = ig_kind(from) == JV_KIND_STRING ? ig_strdup(jv_string_value(from)) : NULL;
 		}
-		jv_free(ref);
-		jv_free(from);
+		ig_jv_free(ref);
+		ig_jv_free(from);
 	}
-	jv_free(spec);
+	ig_jv_free(spec);
 }
 
 static void
@@ -157,9 +157,9 @@ load_fields(struct loader *ld, struct ig_collection *c, jv spec, struct ig_field
 	*out = ig_malloc((size_t)*n * sizeof **out);
 	jv_object_foreach(spec, k, v) {
 		load_field(ld, c, &(*out)[i++], jv_string_value(k), v);
-		jv_free(k);
+		ig_jv_free(k);
 	}
-	jv_free(spec);
+	ig_jv_free(spec);
 }
 
 static void
@@ -179,15 +179,15 @@ add_index(struct ig_collection *c, jv fields, int unique)
 	for (int i = 0; i < n; i++) {
 		jv f = jv_array_get(jv_copy(fields), i);
 
-		if (jv_get_kind(f) != JV_KIND_STRING ||
+		if (ig_kind(f) != JV_KIND_STRING ||
 		    (ix->fields[i] = ig_field_find(c, jv_string_value(f))) < 0)
 			bad_model(c->name, "an index names an unknown field");
 		ig_buf_printf(&name, "%s%s", i ? "," : "", jv_string_value(f));
-		jv_free(f);
+		ig_jv_free(f);
 	}
 	ix->name = ig_strdup(ig_buf_str(&name));
 	ig_buf_free(&name);
-	jv_free(fields);
+	ig_jv_free(fields);
 }
 
 static int
@@ -208,10 +208,10 @@ add_indexes(struct ig_collection *c, jv spec, const char *key, int unique)
 {
 	jv list = ig_get(spec, key);
 
-	if (jv_get_kind(list) == JV_KIND_ARRAY)
+	if (ig_kind(list) == JV_KIND_ARRAY)
 		jv_array_foreach(list, i, fields)
 			add_index(c, fields, unique);
-	jv_free(list);
+	ig_jv_free(list);
 }
 
 static void
@@ -228,12 +228,12 @@ load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
 		dv = &c->derives[c->nderives++];
 		memset(dv, 0, sizeof *dv);
 		if ((dv->field = ig_field_find(c, jv_string_value(k))) < 0 ||
-		    jv_get_kind(from) != JV_KIND_STRING ||
+		    ig_kind(from) != JV_KIND_STRING ||
 		    !(child = ig_model_find(m, jv_string_value(from))) ||
-		    jv_get_kind(by) != JV_KIND_STRING || jv_get_kind(field) != JV_KIND_STRING ||
+		    ig_kind(by) != JV_KIND_STRING || ig_kind(field) != JV_KIND_STRING ||
 		    (dv->child_by = ig_field_find(child, jv_string_value(by))) < 0 ||
 		    (dv->child_field = ig_field_find(child, jv_string_value(field))) < 0 ||
-		    jv_get_kind(rules) != JV_KIND_ARRAY)
+		    ig_kind(rules) != JV_KIND_ARRAY)
 			bad_model(c->name, "bad derive");
 		dv->child = child->index;
 		pair[0] = dv->child_by;
@@ -247,23 +247,23 @@ load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
 
 			dv->rules = ig_realloc(dv->rules, (size_t)(dv->nrules + 1) * sizeof *dv->rules);
 			dr = &dv->rules[dv->nrules++];
-			dr->all = jv_get_kind(all) == JV_KIND_ARRAY;
+			dr->all = ig_kind(all) == JV_KIND_ARRAY;
 			dr->states = dr->all ? all : any;
-			jv_free(dr->all ? any : all);
+			ig_jv_free(dr->all ? any : all);
 			dr->then = ig_get(r, "then");
-			if (jv_get_kind(dr->states) != JV_KIND_ARRAY ||
-			    jv_get_kind(dr->then) != JV_KIND_STRING)
+			if (ig_kind(dr->states) != JV_KIND_ARRAY ||
+			    ig_kind(dr->then) != JV_KIND_STRING)
 				bad_model(c->name, "a derive rule needs any or all, and then");
-			jv_free(r);
+			ig_jv_free(r);
 		}
-		jv_free(from);
-		jv_free(by);
-		jv_free(field);
-		jv_free(rules);
-		jv_free(k);
-		jv_free(d);
+		ig_jv_free(from);
+		ig_jv_free(by);
+		ig_jv_free(field);
+		ig_jv_free(rules);
+		ig_jv_free(k);
+		ig_jv_free(d);
 	}
-	jv_free(spec);
+	ig_jv_free(spec);
 }
 
 static void
@@ -274,18 +274,18 @@ load(struct ig_model *m)
 	jv all = ig_json_parse(ig_model_json, strlen(ig_model_json), err, sizeof err);
 	jv base = jv_invalid(), specs = jv_array();
 
-	if (!jv_is_valid(all))
+	if (!ig_valid(all))
 		bad_model("model", err);
 	jv_array_foreach(all, i, spec) {
 		if (obj_bool(spec, "base")) {
-			jv_free(base);
+			ig_jv_free(base);
 			base = spec;
 		} else {
 			specs = jv_array_append(specs, spec);
 		}
 	}
-	jv_free(all);
-	if (!jv_is_valid(base))
+	ig_jv_free(all);
+	if (!ig_valid(base))
 		bad_model("base.json", "missing");
 	m->ncolls = jv_array_length(jv_copy(specs));
 	m->colls = ig_malloc((size_t)m->ncolls * sizeof *m->colls);
@@ -294,24 +294,24 @@ load(struct ig_model *m)
 		struct ig_collection *c = &m->colls[i];
 		jv name = ig_get(spec, "collection");
 
-		if (jv_get_kind(name) != JV_KIND_STRING)
+		if (ig_kind(name) != JV_KIND_STRING)
 			bad_model("model", "a file has no collection name");
 		c->name = ig_strdup(jv_string_value(name));
 		c->index = i;
-		jv_free(name);
+		ig_jv_free(name);
 		{
 			/* one object, base fields first, so the array never moves
 			 * after pending names point into it */
 			jv fields = ig_get(base, "fields"), own = ig_get(spec, "fields");
 
-			if (jv_get_kind(own) != JV_KIND_OBJECT)
+			if (ig_kind(own) != JV_KIND_OBJECT)
 				bad_model(c->name, "no fields");
 			jv_object_foreach(own, k, v)
 				fields = jv_object_set(fields, k, v);
-			jv_free(own);
+			ig_jv_free(own);
 			load_fields(&ld, c, fields, &c->fields, &c->nfields);
 		}
-		jv_free(spec);
+		ig_jv_free(spec);
 	}
 	/* the field arrays are final now: resolve names */
 	for (int i = 0; i < ld.npend; i++) {
@@ -358,22 +358,22 @@ load(struct ig_model *m)
 				c->fields[f].edges = ig_get(transitions, c->fields[f].name);
 				c->fields[f].stamps = ig_get(c->stamps, c->fields[f].name);
 			}
-			jv_free(transitions);
+			ig_jv_free(transitions);
 		}
 		m->nindexes += c->nindexes;
-		jv_free(spec);
+		ig_jv_free(spec);
 	}
 	jv_array_foreach(specs, i, spec) {
 		jv d = ig_get(spec, "derive");
 
-		if (jv_get_kind(d) == JV_KIND_OBJECT)
+		if (ig_kind(d) == JV_KIND_OBJECT)
 			load_derive(m, &m->colls[i], d);
 		else
-			jv_free(d);
-		jv_free(spec);
+			ig_jv_free(d);
+		ig_jv_free(spec);
 	}
-	jv_free(specs);
-	jv_free(base);
+	ig_jv_free(specs);
+	ig_jv_free(base);
 }
 
 const struct ig_model *
@@ -398,10 +398,10 @@ static void
 free_field(struct ig_field *f)
 {
 	free(f->name);
-	jv_free(f->enumv);
-	jv_free(f->defval);
-	jv_free(f->edges);
-	jv_free(f->stamps);
+	ig_jv_free(f->enumv);
+	ig_jv_free(f->defval);
+	ig_jv_free(f->edges);
+	ig_jv_free(f->stamps);
 	if (f->items) {
 		free_field(f->items);
 		free(f->items);
@@ -424,16 +424,16 @@ ig_model_free(struct ig_model *m)
 		for (int x = 0; x < c->nindexes; x++)
 			free(c->indexes[x].name);
 		free(c->indexes);
-		jv_free(c->stamps);
+		ig_jv_free(c->stamps);
 		for (int d = 0; d < c->nderives; d++) {
 			struct ig_derive *dv = &c->derives[d];
 
 			for (int r = 0; r < dv->nrules; r++) {
-				jv_free(dv->rules[r].states);
-				jv_free(dv->rules[r].then);
+				ig_jv_free(dv->rules[r].states);
+				ig_jv_free(dv->rules[r].then);
 			}
 			free(dv->rules);
-			jv_free(dv->fallback);
+			ig_jv_free(dv->fallback);
 		}
 		free(c->derives);
 	}
@@ -570,7 +570,7 @@ ig_row_free(const struct ig_collection *c, jv *row)
 	if (!row)
 		return;
 	for (int i = 0; i < c->nfields; i++)
-		jv_free(row[i]);
+		ig_jv_free(row[i]);
 	free(row);
 }
 
@@ -595,7 +595,7 @@ fill_row(const struct ig_field *fields, int n, int open, jv *row, jv obj,
 		int i = field_index(fields, n, name);
 
 		if (i >= 0) {
-			jv_free(row[i]);
+			ig_jv_free(row[i]);
 			row[i] = v;
 		} else {
 			if (!open && !(path == NULL && strcmp(name, "collection") == 0) && !rc) {
@@ -603,11 +603,11 @@ fill_row(const struct ig_field *fields, int n, int open, jv *row, jv obj,
 				    path ? "." : "", name);
 				rc = -1;
 			}
-			jv_free(v);
+			ig_jv_free(v);
 		}
-		jv_free(k);
+		ig_jv_free(k);
 	}
-	jv_free(obj);
+	ig_jv_free(obj);
 	return rc;
 }
 
@@ -626,7 +626,7 @@ ig_row_take(const struct ig_collection *c, jv *row, struct ig_members *m,
 				break;
 			}
 		if (i >= 0) {
-			jv_free(row[i]);
+			ig_jv_free(row[i]);
 			row[i] = mb->value;
 			mb->value = jv_invalid();
 		} else if (!(mb->klen == 10 && memcmp(mb->key, "collection", 10) == 0)) {
@@ -657,7 +657,7 @@ check_row(const struct ig_field *fields, int nfields, const char *parent,
 
 	for (int i = 0; i < nfields; i++) {
 		const struct ig_field *f = &fields[i];
-		jv_kind k = jv_get_kind(row[i]);
+		jv_kind k = ig_kind(row[i]);
 
 		if (!f->required && (k == JV_KIND_INVALID || k == JV_KIND_NULL))
 			continue;
@@ -672,23 +672,19 @@ check_row(const struct ig_field *fields, int nfields, const char *parent,
 			snprintf(err, errlen, "missing required field '%s'", p);
 			return -1;
 		}
-		if (check_value(f, p, jv_copy(row[i]), old ? jv_copy(old[i]) : jv_invalid(),
-		    now_us, err, errlen))
+		if (check_value(f, p, row[i], old ? old[i] : jv_invalid(), now_us, err, errlen))
 			return -1;
 	}
 	return 0;
 }
 
-static int check_value(const struct ig_field *f, const char *path, jv v, jv old,
-    int64_t now_us, char *err, size_t errlen);
-
-/* consumes v and old */
+/* v and old are borrowed */
 static int
 check_value(const struct ig_field *f, const char *path, jv v, jv old,
     int64_t now_us, char *err, size_t errlen)
 {
-	jv_kind k = jv_get_kind(v);
-	int ok = 1, rc = -1;
+	jv_kind k = ig_kind(v);
+	int ok = 1;
 	const char *why = NULL;
 
 	switch (f->type) {
@@ -701,7 +697,7 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 		ok = k == JV_KIND_NUMBER && jv_number_value(v) == floor(jv_number_value(v));
 		if (ok && fabs(jv_number_value(v)) > MAX_SAFE_INTEGER) {
 			snprintf(err, errlen, "'%s' is beyond 2^53, which JSON numbers cannot hold exactly", path);
-			goto out;
+			return -1;
 		}
 		break;
 	case IG_T_NUMBER:
@@ -721,7 +717,7 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 	}
 	if (!ok) {
 		snprintf(err, errlen, "'%s' must be %s", path, type_name(f->type));
-		goto out;
+		return -1;
 	}
 	if (k == JV_KIND_STRING) {
 		const char *s = jv_string_value(v);
@@ -731,42 +727,42 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 
 		if (memchr(s, '\0', n)) {
 			snprintf(err, errlen, "'%s' must not contain NUL", path);
-			goto out;
+			return -1;
 		}
 		if (f->type == IG_T_UUID && ig_uuid_parse(s, u) != 0) {
 			snprintf(err, errlen, "'%s' must be a UUID, not \"%.64s\"", path, s);
-			goto out;
+			return -1;
 		}
 		if (f->type == IG_T_TIMESTAMP) {
 			if (ig_time_parse(s, &t) != 0) {
 				snprintf(err, errlen, "'%s' must be an RFC 3339 timestamp, not \"%.64s\"", path, s);
-				goto out;
+				return -1;
 			}
 			if (f->not_future && t > now_us) {
 				snprintf(err, errlen, "'%s' is in the future (%s)", path, s);
-				goto out;
+				return -1;
 			}
 		}
 		if (f->nonempty && strspn(s, " \t\r\n") == n) {
 			snprintf(err, errlen, "'%s' must not be empty", path);
-			goto out;
+			return -1;
 		}
 		if (f->max_length && ig_utf8_length(s, n) > (size_t)f->max_length) {
 			snprintf(err, errlen, "'%s' is longer than %ld characters", path, f->max_length);
-			goto out;
+			return -1;
 		}
 		if (!syntax_ok(f->syntax, s, n, &why)) {
 			snprintf(err, errlen, "'%s' %s", path, why);
-			goto out;
+			return -1;
 		}
 		if (f->exists) {
 			struct stat st;
-			int changed = !jv_is_valid(old) || jv_get_kind(old) != JV_KIND_STRING ||
+			int changed = !ig_valid(old) || ig_kind(old) != JV_KIND_STRING ||
 			    strcmp(jv_string_value(old), s) != 0;
 
 			if (changed && (stat(s, &st) != 0 || !S_ISREG(st.st_mode))) {
 				snprintf(err, errlen, "'%s': no such file: %.200s", path, s);
-				goto out;
+				return -1;
 			}
 		}
 	}
@@ -775,14 +771,14 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 
 		if (f->has_min && d < f->min) {
 			snprintf(err, errlen, "'%s' must be at least %g, not %g", path, f->min, d);
-			goto out;
+			return -1;
 		}
 		if (f->has_max && d > f->max) {
 			snprintf(err, errlen, "'%s' must be at most %g, not %g", path, f->max, d);
-			goto out;
+			return -1;
 		}
 	}
-	if (jv_is_valid(f->enumv)) {
+	if (ig_valid(f->enumv)) {
 		int found = 0;
 
 		jv_array_foreach(f->enumv, i, e)
@@ -792,21 +788,25 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 
 			jv_array_foreach(f->enumv, i, e) {
 				ig_buf_printf(&allowed, "%s%s", i ? ", " : "",
-				    jv_get_kind(e) == JV_KIND_STRING ? jv_string_value(e) : "?");
-				jv_free(e);
+				    ig_kind(e) == JV_KIND_STRING ? jv_string_value(e) : "?");
+				ig_jv_free(e);
 			}
 			snprintf(err, errlen, "'%s' must be one of %s", path, ig_buf_str(&allowed));
 			ig_buf_free(&allowed);
-			goto out;
+			return -1;
 		}
 	}
 	if (k == JV_KIND_ARRAY && f->items) {
 		char sub[256];
 
 		jv_array_foreach(v, i, e) {
+			int bad;
+
 			snprintf(sub, sizeof sub, "%s[%d]", path, i);
-			if (check_value(f->items, sub, e, jv_invalid(), now_us, err, errlen))
-				goto out;
+			bad = check_value(f->items, sub, e, jv_invalid(), now_us, err, errlen);
+			ig_jv_free(e);
+			if (bad)
+				return -1;
 		}
 	}
 	if (k == JV_KIND_OBJECT && f->nfields) {
@@ -818,16 +818,12 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 		bad = fill_row(f->fields, f->nfields, f->open, sub, jv_copy(v), path, err, errlen) ||
 		    check_row(f->fields, f->nfields, path, sub, NULL, now_us, err, errlen);
 		for (int i = 0; i < f->nfields; i++)
-			jv_free(sub[i]);
+			ig_jv_free(sub[i]);
 		free(sub);
 		if (bad)
-			goto out;
+			return -1;
 	}
-	rc = 0;
-out:
-	jv_free(v);
-	jv_free(old);
-	return rc;
+	return 0;
 }
 
 int
@@ -843,9 +839,9 @@ ig_model_defaults(const struct ig_collection *c, jv *row)
 	for (int i = 0; i < c->nfields; i++) {
 		const struct ig_field *f = &c->fields[i];
 
-		if (jv_is_valid(row[i]))
+		if (ig_valid(row[i]))
 			continue;
-		if (jv_is_valid(f->defval))
+		if (ig_valid(f->defval))
 			row[i] = jv_copy(f->defval);
 		else if (f->default_from >= 0)
 			row[i] = jv_copy(row[f->default_from]);
@@ -858,14 +854,14 @@ ig_model_transition_ok(const struct ig_collection *c, int f, jv from, jv to)
 	jv edges = c->fields[f].edges, allowed;
 	int ok = 0;
 
-	if (!jv_is_valid(edges) || jv_equal(jv_copy(from), jv_copy(to)))
+	if (!ig_valid(edges) || jv_equal(jv_copy(from), jv_copy(to)))
 		return 1;	/* no transitions, or no change: it goes */
-	allowed = jv_get_kind(from) == JV_KIND_STRING ?
+	allowed = ig_kind(from) == JV_KIND_STRING ?
 	    ig_get(edges, jv_string_value(from)) : jv_invalid();
-	if (jv_get_kind(allowed) == JV_KIND_ARRAY)
+	if (ig_kind(allowed) == JV_KIND_ARRAY)
 		jv_array_foreach(allowed, i, s)
 			ok |= jv_equal(s, jv_copy(to));
-	jv_free(allowed);
+	ig_jv_free(allowed);
 	return ok;
 }
 
@@ -875,11 +871,11 @@ ig_model_stamp(const struct ig_collection *c, int f, jv state)
 	jv name;
 	int r = -1;
 
-	if (jv_is_valid(c->fields[f].stamps) && jv_get_kind(state) == JV_KIND_STRING) {
+	if (ig_valid(c->fields[f].stamps) && ig_kind(state) == JV_KIND_STRING) {
 		name = ig_get(c->fields[f].stamps, jv_string_value(state));
-		if (jv_get_kind(name) == JV_KIND_STRING)
+		if (ig_kind(name) == JV_KIND_STRING)
 			r = ig_field_find(c, jv_string_value(name));
-		jv_free(name);
+		ig_jv_free(name);
 	}
 	return r;
 }
@@ -892,7 +888,7 @@ ig_model_write(struct ig_buf *b, const struct ig_collection *c, const jv *row)
 	ig_buf_add(b, "{\"collection\":", 14);
 	ig_json_write_string(b, c->name, strlen(c->name));
 	for (int i = 0; i < c->nfields; i++) {
-		if (!jv_is_valid(row[i]))
+		if (!ig_valid(row[i]))
 			continue;
 		ig_buf_addc(b, ',');
 		ig_json_write_string(b, c->fields[i].name, c->fields[i].namelen);

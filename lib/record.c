@@ -40,7 +40,7 @@ normalize(const struct ig_collection *c, jv *row)
 		int64_t t;
 
 		if ((f->type != IG_T_UUID && f->type != IG_T_TIMESTAMP) ||
-		    jv_get_kind(row[i]) != JV_KIND_STRING)
+		    ig_kind(row[i]) != JV_KIND_STRING)
 			continue;
 		s = jv_string_value(row[i]);
 		if (f->type == IG_T_UUID) {
@@ -54,7 +54,7 @@ normalize(const struct ig_collection *c, jv *row)
 				continue;
 			ig_time_format(t, text);
 		}
-		jv_free(row[i]);
+		ig_jv_free(row[i]);
 		row[i] = jv_string(text);
 	}
 }
@@ -169,9 +169,9 @@ derive_target(const struct ig_derive *d, struct tally *t)
 		jv_array_foreach(rule->states, i, st) {
 			jv c = jv_object_get(jv_copy(t->counts), st);
 
-			if (jv_is_valid(c))
+			if (ig_valid(c))
 				n += jv_number_value(c);
-			jv_free(c);
+			ig_jv_free(c);
 		}
 		if (rule->all ? t->total > 0 && n == t->total : n > 0)
 			return jv_copy(rule->then);
@@ -200,31 +200,31 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 	cur = jv_copy(parent[d->field]);
 	ig_row_free(pc, parent);
 	if ((rc = tally_children(s, txn, d, pid, &t))) {
-		jv_free(cur);
-		jv_free(steps);
+		ig_jv_free(cur);
+		ig_jv_free(steps);
 		return rc;
 	}
 	target = derive_target(d, &t);
-	jv_free(t.counts);
+	ig_jv_free(t.counts);
 	if (same(cur, target)) {
 		/* nothing to do */
 	} else if (ig_model_transition_ok(pc, d->field, cur, target)) {
 		steps = jv_array_append(steps, jv_copy(target));
 	} else {
-		jv via = jv_get_kind(cur) == JV_KIND_STRING ?
+		jv via = ig_kind(cur) == JV_KIND_STRING ?
 		    ig_get(pc->fields[d->field].edges, jv_string_value(cur)) : jv_invalid();
 
-		if (jv_get_kind(via) == JV_KIND_ARRAY)
+		if (ig_kind(via) == JV_KIND_ARRAY)
 			jv_array_foreach(via, i, mid) {
 				if (jv_array_length(jv_copy(steps)) == 0 &&
 				    ig_model_transition_ok(pc, d->field, mid, target))
 					steps = JV_ARRAY(jv_copy(mid), jv_copy(target));
-				jv_free(mid);
+				ig_jv_free(mid);
 			}
-		jv_free(via);
+		ig_jv_free(via);
 	}
-	jv_free(cur);
-	jv_free(target);
+	ig_jv_free(cur);
+	ig_jv_free(target);
 	ig_uuid_format(pid, idtext);
 	jv_array_foreach(steps, i, st) {
 		struct ig_member mv[2] = {
@@ -239,7 +239,7 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 		ig_members_clear(&in);
 		ig_buf_free(&scratch);
 	}
-	jv_free(steps);
+	ig_jv_free(steps);
 	return rc;
 }
 
@@ -254,7 +254,7 @@ check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, cons
 		uint8_t ref[16];
 		MDB_val val;
 
-		if (f->ref < 0 || jv_get_kind(row[i]) != JV_KIND_STRING ||
+		if (f->ref < 0 || ig_kind(row[i]) != JV_KIND_STRING ||
 		    ig_uuid_parse(jv_string_value(row[i]), ref) != 0)
 			continue;
 		rc = ig_store_get(s, txn, f->ref, ref, &val);
@@ -306,7 +306,7 @@ check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, cons
 static void
 set(jv *row, int f, jv v)
 {
-	jv_free(row[f]);
+	ig_jv_free(row[f]);
 	row[f] = v;
 }
 
@@ -321,7 +321,7 @@ build_row(const struct ig_collection *c, jv *given, const jv *old, const struct 
 
 	if (old) {
 		for (int i = 0; i < c->nfields; i++)
-			row[i] = jv_copy(jv_is_valid(given[i]) ? given[i] : old[i]);
+			row[i] = jv_copy(ig_valid(given[i]) ? given[i] : old[i]);
 	} else {
 		/* the given values become the row; what the rules below ask of
 		 * given stays there */
@@ -333,30 +333,30 @@ build_row(const struct ig_collection *c, jv *given, const jv *old, const struct 
 		given[F_DELETED_AT] = jv_copy(row[F_DELETED_AT]);
 		given[F_IS_DELETED] = jv_copy(row[F_IS_DELETED]);
 		ig_model_defaults(c, row);
-		if (!jv_is_valid(row[c->f_created]))
+		if (!ig_valid(row[c->f_created]))
 			set(row, c->f_created, jv_string(now->text));
 	}
 	normalize(c, row);
 
 	/* soft delete: is_deleted and deleted_at say the same thing */
-	if (jv_get_kind(given[F_IS_DELETED]) == JV_KIND_TRUE) {
-		if (jv_get_kind(row[F_DELETED_AT]) != JV_KIND_STRING)
+	if (ig_kind(given[F_IS_DELETED]) == JV_KIND_TRUE) {
+		if (ig_kind(row[F_DELETED_AT]) != JV_KIND_STRING)
 			set(row, F_DELETED_AT, jv_string(now->text));
-	} else if (jv_get_kind(given[F_IS_DELETED]) == JV_KIND_FALSE) {
+	} else if (ig_kind(given[F_IS_DELETED]) == JV_KIND_FALSE) {
 		set(row, F_DELETED_AT, jv_null());
-	} else if (jv_is_valid(given[F_DELETED_AT])) {
-		set(row, F_IS_DELETED, jv_get_kind(row[F_DELETED_AT]) == JV_KIND_NULL ?
+	} else if (ig_valid(given[F_DELETED_AT])) {
+		set(row, F_IS_DELETED, ig_kind(row[F_DELETED_AT]) == JV_KIND_NULL ?
 		    jv_false() : jv_true());
 	}
 
 	/* entering a state may stamp a time, once */
-	if (jv_is_valid(c->stamps))
+	if (ig_valid(c->stamps))
 		for (int f = 0; f < c->nfields; f++) {
 			int sf;
 
 			if ((!old || !same(row[f], old[f])) &&
 			    (sf = ig_model_stamp(c, f, row[f])) >= 0 &&
-			    jv_get_kind(row[sf]) != JV_KIND_STRING)
+			    ig_kind(row[sf]) != JV_KIND_STRING)
 				set(row, sf, jv_string(now->text));
 		}
 	return row;
@@ -367,7 +367,7 @@ static int
 check_change(const struct ig_collection *c, const jv *given, jv *row, const jv *old,
     const struct ig_now *now, char *err, size_t errlen)
 {
-	if (!jv_is_valid(given[c->f_updated]))
+	if (!ig_valid(given[c->f_updated]))
 		set(row, c->f_updated, jv_string(now->text));
 	if (ig_model_check(c, row, old, now->us, err, errlen))
 		return IG_REJECT;
@@ -392,8 +392,8 @@ take_id(const struct ig_collection *c, jv *given, uint8_t id[16], char *err, siz
 {
 	char idtext[IG_UUID_TEXT];
 
-	if (jv_is_valid(given[c->f_id])) {
-		if (jv_get_kind(given[c->f_id]) != JV_KIND_STRING ||
+	if (ig_valid(given[c->f_id])) {
+		if (ig_kind(given[c->f_id]) != JV_KIND_STRING ||
 		    ig_uuid_parse(jv_string_value(given[c->f_id]), id) != 0) {
 			snprintf(err, errlen, "'id' must be a UUID");
 			return IG_REJECT;
@@ -455,7 +455,7 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 			uint8_t pid[16];
 
 			if (dv->child == c->index && !same(old[dv->child_field], row[dv->child_field]) &&
-			    jv_get_kind(row[dv->child_by]) == JV_KIND_STRING &&
+			    ig_kind(row[dv->child_by]) == JV_KIND_STRING &&
 			    ig_uuid_parse(jv_string_value(row[dv->child_by]), pid) == 0)
 				rc = derive_parent(s, txn, p, dv, pid, now, err, errlen);
 		}
@@ -475,12 +475,12 @@ line_collection(const struct ig_model *m, const struct ig_members *in, char *err
 	const struct ig_collection *c = NULL;
 	struct ig_buf names = { 0 };
 
-	if (jv_get_kind(name) == JV_KIND_STRING &&
+	if (ig_kind(name) == JV_KIND_STRING &&
 	    (c = ig_model_find(m, jv_string_value(name))))
 		return c;
 	for (int i = 0; i < m->ncolls; i++)
 		ig_buf_printf(&names, "%s%s", i ? ", " : "", m->colls[i].name);
-	if (jv_get_kind(name) == JV_KIND_STRING)
+	if (ig_kind(name) == JV_KIND_STRING)
 		snprintf(err, errlen, "unknown collection \"%.64s\" (known: %s)",
 		    jv_string_value(name), ig_buf_str(&names));
 	else
@@ -543,7 +543,7 @@ ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
 		item_reject(item, &h, rc > 0 ? "not a JSON object" : err);
 		return;
 	}
-	if (!jv_is_valid(ig_member_get(scratch, "collection"))) {
+	if (!ig_valid(ig_member_get(scratch, "collection"))) {
 		/* not a record: passed on untouched */
 		h.kind = ITEM_PASS;
 		ig_buf_add(item, &h, sizeof h);
@@ -559,12 +559,12 @@ ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
 		 * does, only the store can tell, so rejections say the id too */
 		jv idv = ig_member_get(scratch, "id");
 
-		h.given = jv_get_kind(idv) == JV_KIND_STRING &&
+		h.given = ig_kind(idv) == JV_KIND_STRING &&
 		    ig_uuid_parse(jv_string_value(idv), h.id) == 0;
 	}
 	given = ig_row_new(c);
 	if (ig_row_take(c, given, scratch, err, sizeof err) ||
-	    (jv_is_valid(given[c->f_id]) && take_id(c, given, h.id, err, sizeof err))) {
+	    (ig_valid(given[c->f_id]) && take_id(c, given, h.id, err, sizeof err))) {
 		item_reject(item, &h, err);
 		goto done;
 	}
@@ -582,7 +582,7 @@ ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
 	for (int i = 0; i < c->nfields; i++) {
 		struct item_ref r;
 
-		if (c->fields[i].ref < 0 || jv_get_kind(row[i]) != JV_KIND_STRING ||
+		if (c->fields[i].ref < 0 || ig_kind(row[i]) != JV_KIND_STRING ||
 		    ig_uuid_parse(jv_string_value(row[i]), r.id) != 0)
 			continue;
 		r.coll = (uint16_t)c->fields[i].ref;

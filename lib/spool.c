@@ -37,6 +37,36 @@ ig_spool_add(struct ig_spool *sp, long tag, const char *p, size_t n)
 	sp->bytes += n;
 }
 
+struct ig_buf *
+ig_spool_start(struct ig_spool *sp)
+{
+	struct head h = { 0, 0 };
+
+	if (sp->file) {
+		sp->item.len = 0;
+		return &sp->item;
+	}
+	sp->pos = sp->mem.len;
+	ig_buf_add(&sp->mem, &h, sizeof h);
+	return &sp->mem;
+}
+
+void
+ig_spool_finish(struct ig_spool *sp, long tag)
+{
+	struct head h = { tag, 0 };
+
+	if (sp->file) {
+		ig_spool_add(sp, tag, sp->item.p, sp->item.len);
+		return;
+	}
+	h.n = sp->mem.len - sp->pos - sizeof h;
+	memcpy(sp->mem.p + sp->pos, &h, sizeof h);
+	ig_buf_addc(&sp->mem, '\0');
+	sp->count++;
+	sp->bytes += h.n;
+}
+
 void
 ig_spool_rewind(struct ig_spool *sp)
 {

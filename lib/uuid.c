@@ -6,37 +6,31 @@
 #include "err.h"
 #include "uuid.h"
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* a hex digit's value plus one; 0 for anything else */
+static const uint8_t hexval1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 int
 ig_uuid_parse(const char *s, uint8_t out[16])
 {
-	int j = 0;
+	/* where each byte's two digits start */
+	static const uint8_t at[16] = { 0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34 };
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned bad = 0;
 
-	for (int i = 0; i < 36; i++) {
-		int hi, lo;
+	if (strnlen(s, 37) != 36 || u[8] != '-' || u[13] != '-' || u[18] != '-' || u[23] != '-')
+		return -1;
+	for (int j = 0; j < 16; j++) {
+		unsigned hi = hexval1[u[at[j]]], lo = hexval1[u[at[j] + 1]];
 
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -1;
-			continue;
-		}
-		if ((hi = hexval(s[i])) < 0 || (lo = hexval(s[i + 1])) < 0)
-			return -1;
-		out[j++] = (uint8_t)(hi << 4 | lo);
-		i++;
+		bad |= !hi | !lo;
+		out[j] = (uint8_t)((hi - 1) << 4 | (lo - 1));
 	}
-	return s[36] == '\0' ? 0 : -1;
+	return bad ? -1 : 0;
 }
 
 void

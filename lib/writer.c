@@ -14,17 +14,16 @@
 #define CHUNK_LINES 4096
 #define CHUNK_BYTES (2u << 20)
 #define TXN_LINES 100000
-#define TXN_BYTES (16u << 20)
+#define TXN_BYTES (32u << 20)
 
 /* results in the out spool: the tag's low bit says which kind */
 enum { OUT_RECORD, OUT_ERROR };
 #define LINE_BITS 40
 
-/* a preparing thread's own model (see ig_model_new), members and buffer */
+/* a preparing thread's own model (see ig_model_new) and members */
 struct ig_preparer {
 	struct ig_model *model;
 	struct ig_members members;
-	struct ig_buf item;
 };
 
 static struct ig_chunk *
@@ -81,8 +80,7 @@ ig_writer_file(struct ig_writer *w, const char *name)
 }
 
 static void
-prepare(struct ig_chunk *c, const struct ig_model *m, struct ig_members *scratch,
-    struct ig_buf *item)
+prepare(struct ig_chunk *c, const struct ig_model *m, struct ig_members *scratch)
 {
 	long tag;
 	const char *p;
@@ -91,9 +89,8 @@ prepare(struct ig_chunk *c, const struct ig_model *m, struct ig_members *scratch
 	ig_spool_clear(&c->items);
 	ig_spool_rewind(&c->in);
 	while (ig_spool_next(&c->in, &tag, &p, &n)) {
-		item->len = 0;
-		ig_record_prepare(m, p, n, &c->now, scratch, item);
-		ig_spool_add(&c->items, 0, item->p, item->len);
+		ig_record_prepare(m, p, n, &c->now, scratch, ig_spool_start(&c->items));
+		ig_spool_finish(&c->items, 0);
 	}
 	ig_members_clear(scratch);
 }
@@ -104,7 +101,7 @@ prepare_work(void *ctx, void *chunk, int worker)
 	struct ig_writer *w = ctx;
 	struct ig_preparer *pr = &w->preparers[worker];
 
-	prepare(chunk, pr->model, &pr->members, &pr->item);
+	prepare(chunk, pr->model, &pr->members);
 }
 
 static void __attribute__((noreturn))
@@ -157,7 +154,7 @@ replay(struct ig_writer *w)
 	ig_spool_clear(&w->out);
 	w->txn_rejected = 0;
 	for (struct ig_chunk *a = w->applied; a && !rc; a = a->next) {
-		prepare(a, s->m, &w->members, &w->item);
+		prepare(a, s->m, &w->members);
 		rc = apply_items(w, a);
 		ig_spool_clear(&a->items);
 	}
@@ -283,7 +280,7 @@ hand_on(struct ig_writer *w, int full)
 	if (w->pool) {
 		ig_pool_submit(w->pool, c, 1);
 	} else {
-		prepare(c, w->store->m, &w->members, &w->item);
+		prepare(c, w->store->m, &w->members);
 		apply_done(w, c);
 	}
 }
@@ -319,7 +316,6 @@ ig_writer_free(struct ig_writer *w)
 
 			ig_model_free(pr->model);
 			ig_members_free(&pr->members);
-			ig_buf_free(&pr->item);
 		}
 		free(w->preparers);
 	}
@@ -339,7 +335,6 @@ ig_writer_free(struct ig_writer *w)
 		chunk_free(c);
 	}
 	ig_spool_free(&w->out);
-	ig_buf_free(&w->item);
 	ig_buf_free(&w->result);
 	ig_members_free(&w->members);
 	free(w->names);

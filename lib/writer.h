@@ -55,7 +55,7 @@ struct ig_writer {
 	int txn_rejected;
 	struct ig_spool out;	/* results of txn, printed once it commits */
 
-	struct ig_buf item, result;
+	struct ig_buf result;
 	struct ig_members members;	/* the line being prepared or applied */
 };
 
