@@ -241,8 +241,11 @@ commit(struct ig_writer *w)
 		chunk_spare(w, a);
 	}
 	w->applied_tail = &w->applied;
+	/* lines still in flight wait for the next commit, a second at most */
+	w->pending -= w->txn_lines;
+	if (w->pending)
+		w->pending_since_us = ig_now_us();
 	w->txn_lines = w->txn_bytes = 0;
-	w->pending = 0;
 }
 
 /* with the pool: called on this thread, chunk by chunk in input order */

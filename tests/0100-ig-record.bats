@@ -520,6 +520,18 @@ themes() {
 	wait
 }
 
+@test "ig-record: a large input that pauses is committed in full before it ends" {
+	mkfifo fifo
+	ig-record <fifo >out &
+	exec 5>fifo
+	themes 150000 >&5
+	sleep 3
+	assert_equal "$(ig-query list themes | wc -l)" 150000
+	assert_equal "$(wc -l <out)" 150000
+	exec 5>&-
+	wait
+}
+
 @test "ig-record: an export imported into an empty store reproduces it exactly" {
 	echo x >map.png
 	{ batch_line; gen_line "$GEN"; gen_line "$GEN2"; meta_line; image_line; theme_line t "$THEME"
