@@ -14,7 +14,7 @@
 #define CHUNK_LINES 4096
 #define CHUNK_BYTES (2u << 20)
 #define TXN_LINES 100000
-#define TXN_BYTES (32u << 20)
+#define TXN_BYTES (16u << 20)
 
 /* results in the out spool: the tag's low bit says which kind */
 enum { OUT_RECORD, OUT_ERROR };
@@ -38,7 +38,7 @@ chunk_new(struct ig_writer *w)
 	}
 	c = ig_malloc(sizeof *c);
 	ig_spool_init(&c->in, w->strict);
-	ig_spool_init(&c->items, w->strict);
+	c->items = NULL;
 	c->next = NULL;
 	return c;
 }
@@ -47,7 +47,6 @@ static void
 chunk_spare(struct ig_writer *w, struct ig_chunk *c)
 {
 	ig_spool_clear(&c->in);
-	ig_spool_clear(&c->items);
 	c->next = w->spare;
 	w->spare = c;
 }
@@ -56,8 +55,35 @@ static void
 chunk_free(struct ig_chunk *c)
 {
 	ig_spool_free(&c->in);
-	ig_spool_free(&c->items);
+	if (c->items) {
+		ig_spool_free(c->items);
+		free(c->items);
+	}
 	free(c);
+}
+
+/* Only chunks in flight hold items: a spool of them is lent to a chunk
+ * when it is handed on and taken back once it is applied. */
+static struct ig_spool *
+items_lend(struct ig_writer *w)
+{
+	struct ig_spool *sp;
+
+	if (w->nspare_items)
+		return w->spare_items[--w->nspare_items];
+	sp = ig_malloc(sizeof *sp);
+	ig_spool_init(sp, w->strict);
+	return sp;
+}
+
+static void
+items_return(struct ig_writer *w, struct ig_chunk *c)
+{
+	ig_spool_clear(c->items);
+	w->spare_items = ig_realloc(w->spare_items,
+	    (size_t)(w->nspare_items + 1) * sizeof *w->spare_items);
+	w->spare_items[w->nspare_items++] = c->items;
+	c->items = NULL;
 }
 
 void
@@ -86,11 +112,10 @@ prepare(struct ig_chunk *c, const struct ig_model *m, struct ig_members *scratch
 	const char *p;
 	size_t n;
 
-	ig_spool_clear(&c->items);
 	ig_spool_rewind(&c->in);
 	while (ig_spool_next(&c->in, &tag, &p, &n)) {
-		ig_record_prepare(m, p, n, &c->now, scratch, ig_spool_start(&c->items));
-		ig_spool_finish(&c->items, 0);
+		ig_record_prepare(m, p, n, &c->now, scratch, ig_spool_start(c->items));
+		ig_spool_finish(c->items, 0);
 	}
 	ig_members_clear(scratch);
 }
@@ -120,9 +145,9 @@ apply_items(struct ig_writer *w, struct ig_chunk *c)
 	int rc = 0;
 
 	ig_spool_rewind(&c->in);
-	ig_spool_rewind(&c->items);
+	ig_spool_rewind(c->items);
 	while (!rc && ig_spool_next(&c->in, &tag, &p, &n) &&
-	    ig_spool_next(&c->items, &unused, &item, &itemlen)) {
+	    ig_spool_next(c->items, &unused, &item, &itemlen)) {
 		enum ig_outcome o;
 
 		rc = ig_record_apply(w->store, w->txn, item, itemlen, p, n, &c->now, &w->members,
@@ -154,9 +179,10 @@ replay(struct ig_writer *w)
 	ig_spool_clear(&w->out);
 	w->txn_rejected = 0;
 	for (struct ig_chunk *a = w->applied; a && !rc; a = a->next) {
+		a->items = items_lend(w);
 		prepare(a, s->m, &w->members);
 		rc = apply_items(w, a);
-		ig_spool_clear(&a->items);
+		items_return(w, a);
 	}
 	return rc;
 }
@@ -186,7 +212,7 @@ apply(struct ig_writer *w, struct ig_chunk *c)
 		grow_or_die(w, rc);
 	}
 	/* its lines stay until the commit, for a replay; its items can go */
-	ig_spool_clear(&c->items);
+	items_return(w, c);
 	w->txn_lines += c->in.count;
 	w->txn_bytes += c->in.bytes;
 	*w->applied_tail = c;
@@ -269,6 +295,7 @@ hand_on(struct ig_writer *w, int full)
 		return;
 	w->chunk = chunk_new(w);
 	ig_now_set(&c->now);
+	c->items = items_lend(w);
 	if (!w->pool && full && !w->strict && ig_cpus() > 1) {
 		/* more input is coming: worth threads */
 		w->threads = ig_cpus();
@@ -337,6 +364,11 @@ ig_writer_free(struct ig_writer *w)
 		w->spare = c->next;
 		chunk_free(c);
 	}
+	for (int i = 0; i < w->nspare_items; i++) {
+		ig_spool_free(w->spare_items[i]);
+		free(w->spare_items[i]);
+	}
+	free(w->spare_items);
 	ig_spool_free(&w->out);
 	ig_buf_free(&w->result);
 	ig_members_free(&w->members);

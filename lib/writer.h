@@ -29,7 +29,7 @@ struct ig_preparer;
 
 struct ig_chunk {
 	struct ig_spool in;	/* lines, tagged with their file and line number */
-	struct ig_spool items;	/* one prepared item per line */
+	struct ig_spool *items;	/* one prepared item per line, while in flight */
 	struct ig_now now;
 	struct ig_chunk *next;	/* applied in the open transaction, or spare */
 };
@@ -48,6 +48,8 @@ struct ig_writer {
 	struct ig_preparer *preparers;	/* one per thread */
 	int threads;
 	struct ig_chunk *spare;	/* their buffers kept for reuse */
+	struct ig_spool **spare_items;	/* so are those of items */
+	int nspare_items;
 
 	MDB_txn *txn;		/* open, or NULL */
 	struct ig_chunk *applied, **applied_tail;	/* in txn, for a replay */
