@@ -74,77 +74,88 @@ struct loader {
 static void load_fields(struct loader *ld, struct ig_collection *c, jv spec,
     struct ig_field **out, int *n);
 
+/* field f's names of other things (ref, default_from), resolved after loading */
+static struct pending *
+pending(struct loader *ld, struct ig_collection *c, struct ig_field *f)
+{
+	struct pending *p;
+
+	if (ld->npend && ld->pend[ld->npend - 1].f == f)
+		p = &ld->pend[ld->npend - 1];
+	else {
+		ld->pend = ig_realloc(ld->pend, (size_t)(ld->npend + 1) * sizeof *ld->pend);
+		p = &ld->pend[ld->npend++];
+		memset(p, 0, sizeof *p);
+		p->f = f;
+		p->c = c;
+	}
+	return p;
+}
+
 static void
 load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const char *name,
     jv spec)
 {
-	jv v;
+	int typed = 0;
 
 	memset(f, 0, sizeof *f);
 	f->name = ig_strdup(name);
 	f->namelen = strlen(name);
 	f->ref = f->default_from = -1;
-	f->edges = f->stamps = jv_invalid();
+	f->enumv = f->defval = f->edges = f->stamps = jv_invalid();
 	if (ig_kind(spec) != JV_KIND_OBJECT)
 		bad_model(name, "field spec is not an object");
-	v = ig_get(spec, "type");
-	if (ig_kind(v) != JV_KIND_STRING)
-		bad_model(name, "field has no type");
-	f->type = parse_type(name, jv_string_value(v));
-	ig_jv_free(v);
-	f->required = obj_bool(spec, "required");
-	f->nonempty = obj_bool(spec, "nonempty");
-	f->not_future = obj_bool(spec, "not_future");
-	f->exists = obj_bool(spec, "exists");
-	f->open = obj_bool(spec, "open");
-	v = ig_get(spec, "max_length");
-	if (ig_kind(v) == JV_KIND_NUMBER)
-		f->max_length = (long)jv_number_value(v);
-	ig_jv_free(v);
-	v = ig_get(spec, "min");
-	if ((f->has_min = ig_kind(v) == JV_KIND_NUMBER))
-		f->min = jv_number_value(v);
-	ig_jv_free(v);
-	v = ig_get(spec, "max");
-	if ((f->has_max = ig_kind(v) == JV_KIND_NUMBER))
-		f->max = jv_number_value(v);
-	ig_jv_free(v);
-	v = ig_get(spec, "syntax");
-	if (ig_kind(v) == JV_KIND_STRING)
-		f->syntax = parse_syntax(name, jv_string_value(v));
-	ig_jv_free(v);
-	f->enumv = ig_get(spec, "enum");
-	if (ig_kind(f->enumv) != JV_KIND_ARRAY) {
-		ig_jv_free(f->enumv);
-		f->enumv = jv_invalid();
-	}
-	f->defval = ig_has(spec, "default") ? ig_get(spec, "default") : jv_invalid();
-	v = ig_get(spec, "items");
-	if (ig_kind(v) == JV_KIND_OBJECT) {
-		f->items = ig_malloc(sizeof *f->items);
-		load_field(ld, c, f->items, name, jv_copy(v));
-	}
-	ig_jv_free(v);
-	v = ig_get(spec, "fields");
-	if (ig_kind(v) == JV_KIND_OBJECT)
-		load_fields(ld, c, jv_copy(v), &f->fields, &f->nfields);
-	ig_jv_free(v);
-	{
-		jv ref = ig_get(spec, "ref"), from = ig_get(spec, "default_from");
+	/* one pass over the spec's keys: every process loads the model */
+	jv_object_foreach(spec, k, v) {
+		const char *key = jv_string_value(k);
+		jv_kind kind = ig_kind(v);
 
-		if (ig_kind(ref) == JV_KIND_STRING || ig_kind(from) == JV_KIND_STRING) {
-			struct pending *p;
-
-			ld->pend = ig_realloc(ld->pend, (size_t)(ld->npend + 1) * sizeof *ld->pend);
-			p = &ld->pend[ld->npend++];
-			p->f = f;
-			p->c = c;
-			p->ref = ig_kind(ref) == JV_KIND_STRING ? ig_strdup(jv_string_value(ref)) : NULL;
-			p->from = ig_kind(from) == JV_KIND_STRING ? ig_strdup(jv_string_value(from)) : NULL;
+		if (strcmp(key, "type") == 0) {
+			if (kind != JV_KIND_STRING)
+				bad_model(name, "field has no type");
+			f->type = parse_type(name, jv_string_value(v));
+			typed = 1;
+		} else if (strcmp(key, "required") == 0) {
+			f->required = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "nonempty") == 0) {
+			f->nonempty = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "not_future") == 0) {
+			f->not_future = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "exists") == 0) {
+			f->exists = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "open") == 0) {
+			f->open = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "max_length") == 0 && kind == JV_KIND_NUMBER) {
+			f->max_length = (long)jv_number_value(v);
+		} else if (strcmp(key, "min") == 0 && kind == JV_KIND_NUMBER) {
+			f->has_min = 1;
+			f->min = jv_number_value(v);
+		} else if (strcmp(key, "max") == 0 && kind == JV_KIND_NUMBER) {
+			f->has_max = 1;
+			f->max = jv_number_value(v);
+		} else if (strcmp(key, "syntax") == 0 && kind == JV_KIND_STRING) {
+			f->syntax = parse_syntax(name, jv_string_value(v));
+		} else if (strcmp(key, "enum") == 0 && kind == JV_KIND_ARRAY) {
+			f->enumv = jv_copy(v);
+		} else if (strcmp(key, "default") == 0) {
+			f->defval = jv_copy(v);
+		} else if (strcmp(key, "items") == 0 && kind == JV_KIND_OBJECT) {
+			f->items = ig_malloc(sizeof *f->items);
+			load_field(ld, c, f->items, name, jv_copy(v));
+		} else if (strcmp(key, "fields") == 0 && kind == JV_KIND_OBJECT) {
+			load_fields(ld, c, jv_copy(v), &f->fields, &f->nfields);
+		} else if (strcmp(key, "ref") == 0 && kind == JV_KIND_STRING) {
+			pending(ld, c, f)->ref = ig_strdup(jv_string_value(v));
+		} else if (strcmp(key, "default_from") == 0 && kind == JV_KIND_STRING) {
+			pending(ld, c, f)->from = ig_strdup(jv_string_value(v));
+		} else if (strcmp(key, "doc") != 0) {
+			bad_model(name, "unknown field attribute");
 		}
-		ig_jv_free(ref);
-		ig_jv_free(from);
+		ig_jv_free(k);
+		ig_jv_free(v);
 	}
+	if (!typed)
+		bad_model(name, "field has no type");
 	ig_jv_free(spec);
 }
 
