@@ -64,15 +64,10 @@ main(int argc, char **argv)
 	char *key = NULL;
 	char *stdin_only[] = { "-" };
 	int c, rc;
-	jv dv;
 
 	/* retries as the model's generation_tasks defaults say (seed 003) */
-	dv = ig_model_default("generation_tasks", "max_retries");
-	o.max_retries = (int)jv_number_value(dv);
-	jv_free(dv);
-	dv = ig_model_default("generation_tasks", "retry_delay");
-	o.retry_delay = jv_number_value(dv);
-	jv_free(dv);
+	o.max_retries = (int)jv_number_value(ig_model_field("generation_tasks", "max_retries")->defval);
+	o.retry_delay = jv_number_value(ig_model_field("generation_tasks", "retry_delay")->defval);
 
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1)
 		switch (c) {

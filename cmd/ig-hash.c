@@ -161,10 +161,7 @@ done(void *ctx, void *item)
 
 		if (j->facts.img.err[0])
 			problem(j, "%s", j->facts.img.err);
-		out.len = 0;
-		ig_json_write(&out, o);
-		ig_put_line(out.p, out.len);
-		jv_free(o);
+		ig_json_put_line(&out, o);
 	}
 	ig_check_stdout();
 	jv_free(j->obj);
@@ -302,7 +299,7 @@ main(int argc, char **argv)
 	hashers = ig_malloc((size_t)jobs * sizeof *hashers);
 	for (int i = 0; i < jobs; i++)
 		hashers[i] = ig_hasher_new();
-	pool = ig_pool_new(jobs, 0, work, done, NULL);
+	pool = ig_pool_new(jobs, work, done, NULL);
 	if (stored)
 		check_stored(pool, ig_store_default(store_opt));
 	else

@@ -287,7 +287,6 @@ infotext(struct ig_buf *b, struct job *j, const char *model)
 	ig_buf_adds(b, ", Version: ig");
 }
 
-/* the file is written; now its facts, and every record of the job */
 /* the images record of a file a job made */
 static jv
 image_record(struct engine *e, struct job *j, const char *path, const struct ig_facts *f,
@@ -375,9 +374,8 @@ write_image(struct engine *e, struct job *j, struct ig_hasher *h, const unsigned
 	if (rc != 0)
 		snprintf(w->err, sizeof w->err, "%s", strstr(mime, "jpeg") ? "the answer's JPEG is not a JPEG" :
 		    "the answer's image is not a PNG");
-	else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) != 0)
-		;
-	else if (ig_hash_file(h, w->path, &w->f) != 0 || w->f.img.err[0])
+	else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) == 0 &&
+	    (ig_hash_file(h, w->path, &w->f) != 0 || w->f.img.err[0]))
 		/* what was written is read back as ig-hash would */
 		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.err[0] ? w->f.err : w->f.img.err);
 	ig_buf_free(&meta_json);
@@ -888,7 +886,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	e.hashers = ig_malloc((size_t)e.threads * sizeof *e.hashers);
 	for (int i = 0; i < e.threads; i++)
 		e.hashers[i] = ig_hasher_new();
-	e.pool = ig_pool_new(e.threads, 0, answer_work, answer_done, &e);
+	e.pool = ig_pool_new(e.threads, answer_work, answer_done, &e);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -154,6 +154,20 @@ hex4(const char *p, unsigned *out)
 	return 0;
 }
 
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* nonzero if one of the eight bytes in x is a quote, a backslash or a
+ * control character: what ends a plain run of a JSON string */
+static inline uint64_t
+special8(uint64_t x)
+{
+	uint64_t q = x ^ ('"' * ONES), b = x ^ ('\\' * ONES);
+
+	/* a zero byte in q or b, or a byte under 0x20 */
+	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - 0x20 * ONES) & ~x)) & HIGHS;
+}
+
 /* bytes a string scan must stop at: quote, backslash, control, non-ASCII;
  * filled before main, since threads parse at once */
 static unsigned char string_stop[256];
@@ -177,13 +191,10 @@ parse_string(struct parser *ps)
 
 		/* plain ASCII runs, such as base64 images, go eight bytes a step */
 		while (ps->end - ps->p >= 8) {
-			uint64_t x, ones = 0x0101010101010101u, highs = 0x8080808080808080u, q, b;
+			uint64_t x;
 
 			memcpy(&x, ps->p, 8);
-			q = x ^ ('"' * ones);
-			b = x ^ ('\\' * ones);
-			/* a zero byte in q or b, a byte under 0x20, or a high bit */
-			if ((((q - ones) & ~q) | ((b - ones) & ~b) | (x - 0x20 * ones) | x) & highs)
+			if (special8(x) | (x & HIGHS))
 				break;
 			ps->p += 8;
 		}
@@ -635,12 +646,10 @@ ig_json_write_string(struct ig_buf *b, const char *s, size_t n)
 		/* eight bytes a step while none is a quote, a backslash or a
 		 * control character */
 		while (n - i >= 8) {
-			uint64_t x, ones = 0x0101010101010101u, highs = 0x8080808080808080u, q, bs;
+			uint64_t x;
 
 			memcpy(&x, u + i, 8);
-			q = x ^ ('"' * ones);
-			bs = x ^ ('\\' * ones);
-			if ((((q - ones) & ~q) | ((bs - ones) & ~bs) | ((x - 0x20 * ones) & ~x)) & highs)
+			if (special8(x))
 				break;
 			i += 8;
 		}

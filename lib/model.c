@@ -66,7 +66,6 @@ struct pending {
 	char *ref, *from;
 };
 struct loader {
-	struct ig_model *m;
 	struct pending *pend;
 	int npend;
 };
@@ -74,21 +73,18 @@ struct loader {
 static void load_fields(struct loader *ld, struct ig_collection *c, jv spec,
     struct ig_field **out, int *n);
 
-/* field f's names of other things (ref, default_from), resolved after loading */
+/* a name field f gives of another thing (ref, default_from), resolved
+ * after loading */
 static struct pending *
 pending(struct loader *ld, struct ig_collection *c, struct ig_field *f)
 {
 	struct pending *p;
 
-	if (ld->npend && ld->pend[ld->npend - 1].f == f)
-		p = &ld->pend[ld->npend - 1];
-	else {
-		ld->pend = ig_realloc(ld->pend, (size_t)(ld->npend + 1) * sizeof *ld->pend);
-		p = &ld->pend[ld->npend++];
-		memset(p, 0, sizeof *p);
-		p->f = f;
-		p->c = c;
-	}
+	ld->pend = ig_realloc(ld->pend, (size_t)(ld->npend + 1) * sizeof *ld->pend);
+	p = &ld->pend[ld->npend++];
+	memset(p, 0, sizeof *p);
+	p->f = f;
+	p->c = c;
 	return p;
 }
 
@@ -280,7 +276,7 @@ load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
 static void
 load(struct ig_model *m)
 {
-	struct loader ld = { m, NULL, 0 };
+	struct loader ld = { NULL, 0 };
 	char err[256];
 	jv all = ig_json_parse(ig_model_json, strlen(ig_model_json), err, sizeof err);
 	jv base = jv_invalid(), specs = jv_array();

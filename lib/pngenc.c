@@ -66,15 +66,24 @@ struct ig_pngenc {
 	int err;			/* errno of the first failed write */
 };
 
+/* s's place in names, or -1 */
+static int
+name_index(const char *const names[], int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 ig_png_filter_parse(const char *s, enum ig_png_filter *f)
 {
-	for (int i = 0; i <= IG_FILTER_ADAPTIVE; i++)
-		if (strcmp(s, filter_names[i]) == 0) {
-			*f = (enum ig_png_filter)i;
-			return 0;
-		}
-	return -1;
+	int i = name_index(filter_names, IG_FILTER_ADAPTIVE + 1, s);
+
+	if (i >= 0)
+		*f = (enum ig_png_filter)i;
+	return i < 0 ? -1 : 0;
 }
 
 const char *
@@ -86,12 +95,11 @@ ig_png_filter_name(enum ig_png_filter f)
 int
 ig_png_strategy_parse(const char *s, int *strategy)
 {
-	for (int i = 0; i <= Z_RLE; i++)
-		if (strcmp(s, strategy_names[i]) == 0) {
-			*strategy = i;
-			return 0;
-		}
-	return -1;
+	int i = name_index(strategy_names, Z_RLE + 1, s);
+
+	if (i >= 0)
+		*strategy = i;
+	return i < 0 ? -1 : 0;
 }
 
 const char *
@@ -328,7 +336,7 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 		if (deflateInit2(&w->z, level, Z_DEFLATED, -15, 9, strategy) != Z_OK)
 			ig_die(IG_EXIT_SYSTEM, "zlib: out of memory");
 	}
-	e->pool = ig_pool_new(e->threads, 0, deflate_band, write_band, e);
+	e->pool = ig_pool_new(e->threads, deflate_band, write_band, e);
 	e->adler = adler32(0, NULL, 0);
 	e->first = 1;
 	e->band = band_new(e);

@@ -16,9 +16,7 @@ int ig_cpus(void);
 typedef void ig_work_fn(void *ctx, void *item, int worker);
 typedef void ig_done_fn(void *ctx, void *item);
 
-/* depth: items in flight at most; 0 for four per thread */
-struct ig_pool *ig_pool_new(int threads, int depth, ig_work_fn *work, ig_done_fn *done,
-    void *ctx);
+struct ig_pool *ig_pool_new(int threads, ig_work_fn *work, ig_done_fn *done, void *ctx);
 /* item NULL passes nothing to work() and still keeps its place */
 void ig_pool_submit(struct ig_pool *p, void *item, int needs_work);
 /* hand what is finished to done(): all 0, only what is finished now; 1,

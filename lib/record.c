@@ -243,6 +243,18 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 	return rc;
 }
 
+/* ig_index_key, with the reason when the key is too long */
+static int
+row_key(const struct ig_collection *c, const struct ig_index *ix, const jv *row,
+    uint8_t key[IG_KEY_MAX], size_t *len, char *err, size_t errlen)
+{
+	int rc = ig_index_key(c, ix, row, key, len);
+
+	if (rc < 0)
+		snprintf(err, errlen, "the key of index %s is longer than %d bytes", ix->name, IG_KEY_MAX);
+	return rc;
+}
+
 static int
 check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const jv *row,
     const uint8_t id[16], char *err, size_t errlen)
@@ -273,11 +285,8 @@ check_keys(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, cons
 		MDB_val k, d;
 		int kr;
 
-		if ((kr = ig_index_key(c, ix, row, key, &len)) < 0) {
-			snprintf(err, errlen, "the key of index %s is longer than %d bytes",
-			    ix->name, IG_KEY_MAX);
+		if ((kr = row_key(c, ix, row, key, &len, err, errlen)) < 0)
 			return IG_REJECT;
-		}
 		if (kr > 0 || !ix->unique)
 			continue;
 		k.mv_size = len;
@@ -594,11 +603,8 @@ ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
 		size_t klen;
 		uint16_t n;
 
-		rc = ig_index_key(c, &c->indexes[i], row, key, &klen);
-		if (rc < 0) {
+		if ((rc = row_key(c, &c->indexes[i], row, key, &klen, err, sizeof err)) < 0) {
 			item->len = head_at;
-			snprintf(err, sizeof err, "the key of index %s is longer than %d bytes",
-			    c->indexes[i].name, IG_KEY_MAX);
 			item_reject(item, &h, err);
 			goto done;
 		}
@@ -607,8 +613,7 @@ ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
 		if (rc == 0)
 			ig_buf_add(item, key, klen);
 	}
-	h.id_at = (uint32_t)(item->len - head_at);
-	h.id_at += (uint32_t)ig_model_write(item, c, row) + 1;
+	h.id_at = (uint32_t)ig_model_write(item, c, row) + 1;	/* past the quote */
 	memcpy(item->p + head_at, &h, sizeof h);
 done:
 	ig_row_free(c, row);
@@ -658,7 +663,7 @@ item_read(const char *p, size_t n, struct item *it)
 static int
 apply_line(struct ig_store *s, MDB_txn *txn, const char *line, size_t len,
     const struct ig_now *now, struct ig_members *scratch, struct ig_buf *result,
-    enum ig_outcome *outcome)
+    enum ig_applied *outcome)
 {
 	char err[1024];
 	const struct ig_collection *c;
@@ -683,7 +688,7 @@ apply_line(struct ig_store *s, MDB_txn *txn, const char *line, size_t len,
 int
 ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *prepared, size_t plen,
     const char *line, size_t len, const struct ig_now *now, struct ig_members *scratch,
-    struct ig_buf *result, enum ig_outcome *outcome)
+    struct ig_buf *result, enum ig_applied *outcome)
 {
 	struct item it;
 	MDB_val key, val;
@@ -743,8 +748,7 @@ ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *prepared, size_t p
 
 		ig_uuid_v7(it.h.id);
 		ig_uuid_format(it.h.id, idtext);
-		memcpy(result->p + (it.h.id_at - (size_t)(it.body - prepared)), idtext,
-		    IG_UUID_TEXT - 1);
+		memcpy(result->p + it.h.id_at, idtext, IG_UUID_TEXT - 1);
 	}
 	key.mv_size = 16;
 	key.mv_data = it.h.id;

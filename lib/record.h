@@ -27,12 +27,13 @@
  * result is the stored record, or the reason for the rejection. Returns 0 or
  * an LMDB error (MDB_MAP_FULL: grow the map and apply the batch again).
  */
-enum ig_outcome { IG_STORED, IG_PASSED, IG_REJECTED, IG_BLANK };
+/* what became of a line */
+enum ig_applied { IG_STORED, IG_PASSED, IG_REJECTED, IG_BLANK };
 void ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
     const struct ig_now *now, struct ig_members *scratch, struct ig_buf *item);
 int ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *item, size_t itemlen,
     const char *line, size_t len, const struct ig_now *now, struct ig_members *scratch,
-    struct ig_buf *result, enum ig_outcome *outcome);
+    struct ig_buf *result, enum ig_applied *outcome);
 
 /* Remove soft-deleted records of collection c that no record refers to.
  * Adds the counts removed and kept to *purged and *kept. */

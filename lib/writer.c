@@ -80,8 +80,11 @@ static void
 items_return(struct ig_writer *w, struct ig_chunk *c)
 {
 	ig_spool_clear(c->items);
-	w->spare_items = ig_realloc(w->spare_items,
-	    (size_t)(w->nspare_items + 1) * sizeof *w->spare_items);
+	if (w->nspare_items == w->capspare_items) {
+		w->capspare_items = w->capspare_items ? 2 * w->capspare_items : 8;
+		w->spare_items = ig_realloc(w->spare_items,
+		    (size_t)w->capspare_items * sizeof *w->spare_items);
+	}
 	w->spare_items[w->nspare_items++] = c->items;
 	c->items = NULL;
 }
@@ -148,7 +151,7 @@ apply_items(struct ig_writer *w, struct ig_chunk *c)
 	ig_spool_rewind(c->items);
 	while (!rc && ig_spool_next(&c->in, &tag, &p, &n) &&
 	    ig_spool_next(c->items, &unused, &item, &itemlen)) {
-		enum ig_outcome o;
+		enum ig_applied o;
 
 		rc = ig_record_apply(w->store, w->txn, item, itemlen, p, n, &c->now, &w->members,
 		    &w->result, &o);
@@ -296,16 +299,17 @@ hand_on(struct ig_writer *w, int full)
 	w->chunk = chunk_new(w);
 	ig_now_set(&c->now);
 	c->items = items_lend(w);
-	if (!w->pool && full && !w->strict && ig_cpus() > 1) {
-		/* more input is coming: worth threads */
+	if (full && !w->threads)
 		w->threads = ig_cpus();
+	if (!w->pool && full && !w->strict && w->threads > 1) {
+		/* more input is coming: worth threads */
 		w->preparers = ig_malloc((size_t)w->threads * sizeof *w->preparers);
 		memset(w->preparers, 0, (size_t)w->threads * sizeof *w->preparers);
 		for (int i = 0; i < w->threads; i++)
 			w->preparers[i].model = ig_model_new();
-		/* four chunks a thread in flight keep the threads busy while
-		 * a commit waits for the disk */
-		w->pool = ig_pool_new(w->threads, 0, prepare_work, apply_done, w);
+		/* the pool's four chunks a thread in flight keep the threads
+		 * busy while a commit waits for the disk */
+		w->pool = ig_pool_new(w->threads, prepare_work, apply_done, w);
 	}
 	if (w->pool) {
 		ig_pool_submit(w->pool, c, 1);

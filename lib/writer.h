@@ -46,10 +46,10 @@ struct ig_writer {
 	struct ig_chunk *chunk;	/* being filled */
 	struct ig_pool *pool;	/* preparing threads, once started */
 	struct ig_preparer *preparers;	/* one per thread */
-	int threads;
+	int threads;		/* the CPUs, once a chunk is full */
 	struct ig_chunk *spare;	/* their buffers kept for reuse */
 	struct ig_spool **spare_items;	/* so are those of items */
-	int nspare_items;
+	int nspare_items, capspare_items;
 
 	MDB_txn *txn;		/* open, or NULL */
 	struct ig_chunk *applied, **applied_tail;	/* in txn, for a replay */
