@@ -374,10 +374,14 @@ write_image(struct engine *e, struct job *j, struct ig_hasher *h, const unsigned
 	if (rc != 0)
 		snprintf(w->err, sizeof w->err, "%s", strstr(mime, "jpeg") ? "the answer's JPEG is not a JPEG" :
 		    "the answer's image is not a PNG");
-	else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) == 0 &&
-	    (ig_hash_file(h, w->path, &w->f) != 0 || w->f.img.err[0]))
-		/* what was written is read back as ig-hash would */
-		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.err[0] ? w->f.err : w->f.img.err);
+	else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) == 0) {
+		/* the facts of the bytes written, as ig-hash would read them */
+		ig_hash_begin(h, &w->f);
+		ig_hash_feed(h, &w->f, file.p, file.len);
+		ig_hash_end(h, &w->f);
+		if (w->f.img.err[0])
+			snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
+	}
 	ig_buf_free(&meta_json);
 	ig_buf_free(&ascii);
 	ig_buf_free(&info);

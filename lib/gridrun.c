@@ -226,11 +226,12 @@ current(const char *dst, const char *desc)
 }
 
 /* decode, blend, encode: the gridded PNG under a temporary name, renamed
- * when whole. A file made from the same source (by its sha256) with the
- * same settings is current, and left as it is. */
+ * when whole, its facts (f) taken from the bytes as they are written. A file
+ * made from the same source (by its sha256) with the same settings is
+ * current, and left as it is; its facts are read from it. */
 static int
 render(struct run *r, const struct settings *st, const char *src, const char *src_sha256,
-    const char *dst, uint32_t *w, uint32_t *h, char *err, size_t errlen)
+    const char *dst, uint32_t *w, uint32_t *h, struct ig_facts *f, char *err, size_t errlen)
 {
 	const struct ig_grid_options *o = r->o;
 	const struct ig_grid *g = &st->g;
@@ -244,6 +245,7 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 	int fd = -1, rc = -1;
 	jv desc;
 
+	memset(f, 0, sizeof *f);
 	if (ig_raster_open(&rs, src, !grey, why, sizeof why) != 0) {
 		snprintf(err, errlen, "%.300s: %s", src, why);
 		goto out;
@@ -266,6 +268,7 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 	jv_free(desc);
 	ig_json_ascii(&ascii, json.p, json.len);
 	if (src_sha256 && current(dst, ig_buf_str(&ascii))) {
+		ig_hash_file(r->hasher, dst, f);
 		rc = 0;
 		goto out;
 	}
@@ -274,6 +277,8 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 		goto out;
 	enc = ig_pngenc_new(fd, rs.width, rs.height, rs.channels, rs.depth, o->level, o->strategy,
 	    o->filter, o->threads, &rs.head);
+	ig_hash_begin(r->hasher, f);
+	ig_pngenc_hash(enc, r->hasher, f);
 	gr = ig_grid_raster_new(g, rs.width, rs.height);
 	row = ig_malloc(rs.rowbytes);
 	for (uint32_t y = 0; y < rs.height; y++) {
@@ -293,11 +298,13 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 		snprintf(err, errlen, "%.300s: %s", tmp, why);
 		goto out;
 	}
+	ig_hash_end(r->hasher, f);
 	rc = ig_tmpfile_commit(fd, tmp, dst, err, errlen);
 	fd = -1;
 out:
 	if (fd >= 0)
 		ig_tmpfile_abandon(fd, tmp);
+	ig_imghdr_free(&f->img);	/* a run cut short leaves the reader open */
 	ig_pngenc_free(enc);
 	ig_grid_raster_free(gr);
 	free(row);
@@ -389,14 +396,14 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	if (!st.enabled)
 		return;	/* the image passed on untouched */
 	if (!(dst = gridded_path(o, src, err, sizeof err)) ||
-	    render(r, &st, src, ig_str(rec, "sha256"), dst, &w, &h, err, sizeof err) != 0 ||
+	    render(r, &st, src, ig_str(rec, "sha256"), dst, &w, &h, &f, err, sizeof err) != 0 ||
 	    (o->uvtt && write_uvtt(&st, dst, w, h, err, sizeof err) != 0)) {
 		ig_err_at(file, lineno, "image %s: %s", id, err);
 		r->rejected++;
 		free(dst);
 		return;
 	}
-	if (ig_hash_file(r->hasher, dst, &f) != 0 || f.img.err[0]) {
+	if (f.err[0] || f.img.err[0]) {
 		ig_err_at(file, lineno, "image %s: %.300s: %s", id, dst, f.err[0] ? f.err : f.img.err);
 		r->rejected++;
 		free(dst);

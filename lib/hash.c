@@ -79,19 +79,51 @@ hex(char *out, const unsigned char *p, size_t n)
 	out[2 * n] = '\0';
 }
 
-int
-ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f)
+void
+ig_hash_begin(struct ig_hasher *h, struct ig_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	ig_imghdr_init(&f->img);
+	if (!EVP_DigestInit_ex(h->sha, EVP_sha256(), NULL) ||
+	    XXH3_128bits_reset(h->xxh) != XXH_OK)
+		ig_die(IG_EXIT_SYSTEM, "hash initialisation failed");
+}
+
+void
+ig_hash_feed(struct ig_hasher *h, struct ig_facts *f, const void *p, size_t n)
+{
+	if (!EVP_DigestUpdate(h->sha, p, n))
+		ig_die(IG_EXIT_SYSTEM, "SHA-256 failed");
+	XXH3_128bits_update(h->xxh, p, n);
+	ig_imghdr_feed(&f->img, p, n);
+	f->size += n;
+}
+
+void
+ig_hash_end(struct ig_hasher *h, struct ig_facts *f)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen;
 	XXH128_canonical_t canon;
+
+	ig_imghdr_finish(&f->img);
+	ig_imghdr_free(&f->img);
+	if (!EVP_DigestFinal_ex(h->sha, md, &mdlen))
+		ig_die(IG_EXIT_SYSTEM, "SHA-256 failed");
+	hex(f->sha256, md, mdlen);
+	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(h->xxh));
+	hex(f->xxh128, canon.digest, sizeof canon.digest);
+}
+
+int
+ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f)
+{
 	struct stat st;
 	int fd;
 	volatile int rc = -1;
 	ssize_t n;
 
-	memset(f, 0, sizeof *f);
-	ig_imghdr_init(&f->img);
+	ig_hash_begin(h, f);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		snprintf(f->err, sizeof f->err, "%s", strerror(errno));
 		return -1;
@@ -108,9 +140,6 @@ ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f)
 		snprintf(f->err, sizeof f->err, "not a regular file");
 		goto out;
 	}
-	if (!EVP_DigestInit_ex(h->sha, EVP_sha256(), NULL) ||
-	    XXH3_128bits_reset(h->xxh) != XXH_OK)
-		ig_die(IG_EXIT_SYSTEM, "hash initialisation failed");
 	/* one pass: every byte feeds both hashes and the header reader. The
 	 * file is mapped a window at a time, which spares the copy a read
 	 * makes and keeps memory to one window whatever the file's size. */
@@ -134,16 +163,9 @@ ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f)
 				snprintf(f->err, sizeof f->err, "%s", strerror(errno));
 				goto out;
 			}
-			for (size_t at = 0; at < len; at += READ_SIZE) {
-				size_t k = len - at < READ_SIZE ? len - at : READ_SIZE;
-
-				if (!EVP_DigestUpdate(h->sha, m + at, k))
-					ig_die(IG_EXIT_SYSTEM, "SHA-256 failed");
-				XXH3_128bits_update(h->xxh, m + at, k);
-				ig_imghdr_feed(&f->img, m + at, k);
-			}
+			for (size_t at = 0; at < len; at += READ_SIZE)
+				ig_hash_feed(h, f, m + at, len - at < READ_SIZE ? len - at : READ_SIZE);
 			munmap(m, len);
-			f->size += len;
 		}
 		bus_jump = NULL;
 	} else {
@@ -155,19 +177,10 @@ ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f)
 				snprintf(f->err, sizeof f->err, "%s", strerror(errno));
 				goto out;
 			}
-			if (!EVP_DigestUpdate(h->sha, h->buf, (size_t)n))
-				ig_die(IG_EXIT_SYSTEM, "SHA-256 failed");
-			XXH3_128bits_update(h->xxh, h->buf, (size_t)n);
-			ig_imghdr_feed(&f->img, h->buf, (size_t)n);
-			f->size += (uint64_t)n;
+			ig_hash_feed(h, f, h->buf, (size_t)n);
 		}
 	}
-	ig_imghdr_finish(&f->img);
-	if (!EVP_DigestFinal_ex(h->sha, md, &mdlen))
-		ig_die(IG_EXIT_SYSTEM, "SHA-256 failed");
-	hex(f->sha256, md, mdlen);
-	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(h->xxh));
-	hex(f->xxh128, canon.digest, sizeof canon.digest);
+	ig_hash_end(h, f);
 	rc = 0;
 out:
 	ig_imghdr_free(&f->img);

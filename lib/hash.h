@@ -22,5 +22,10 @@ void ig_hasher_free(struct ig_hasher *h);
 /* 0 when the file was read whole (f->img.err may still say it is no sound
  * image), -1 when it could not be read (f->err says why) */
 int ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f);
+/* The same facts of bytes as they go by, fed in order: for a file being
+ * written, which then needs no second read. */
+void ig_hash_begin(struct ig_hasher *h, struct ig_facts *f);
+void ig_hash_feed(struct ig_hasher *h, struct ig_facts *f, const void *p, size_t n);
+void ig_hash_end(struct ig_hasher *h, struct ig_facts *f);
 
 #endif

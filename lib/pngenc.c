@@ -7,6 +7,7 @@
 
 #include "bytes.h"
 #include "err.h"
+#include "hash.h"
 #include "path.h"
 #include "pngenc.h"
 #include "pngw.h"
@@ -64,6 +65,8 @@ struct ig_pngenc {
 	uLong adler;
 	int first;			/* no IDAT written yet */
 	int err;			/* errno of the first failed write */
+	struct ig_hasher *hasher;	/* fed every byte written, if set */
+	struct ig_facts *facts;
 };
 
 /* s's place in names, or -1 */
@@ -111,6 +114,8 @@ ig_png_strategy_name(int strategy)
 static void
 flush_out(struct ig_pngenc *e)
 {
+	if (e->hasher)
+		ig_hash_feed(e->hasher, e->facts, e->out.p, e->out.len);
 	if (!e->err && ig_write_all(e->fd, e->out.p, e->out.len) != 0)
 		e->err = errno;
 	e->out.len = 0;
@@ -350,6 +355,13 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 	if (head && head->len)
 		ig_buf_add(&e->out, head->p, head->len);
 	return e;
+}
+
+void
+ig_pngenc_hash(struct ig_pngenc *e, struct ig_hasher *h, struct ig_facts *f)
+{
+	e->hasher = h;
+	e->facts = f;
 }
 
 int

@@ -30,6 +30,11 @@ const char *ig_png_strategy_name(int strategy);
  * between IHDR and the image data */
 struct ig_pngenc *ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
     int level, int strategy, enum ig_png_filter filter, int threads, const struct ig_buf *head);
+/* feed every byte written to h (after ig_hash_begin, before any row), so
+ * the file's facts need no second read */
+struct ig_hasher;
+struct ig_facts;
+void ig_pngenc_hash(struct ig_pngenc *e, struct ig_hasher *h, struct ig_facts *f);
 int ig_pngenc_row(struct ig_pngenc *e, const unsigned char *row);
 /* the last band, tail's chunks and IEND; 0, or -1 when any write failed
  * (errno-style reason in err) */

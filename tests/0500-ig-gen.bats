@@ -89,6 +89,13 @@ ID1=01960000-0000-7000-8000-000000000001
 	run -0 ig-record lines
 }
 
+@test "ig-gen: an image's record has the hashes and size of the file written" {
+	job 1 "a keep" | ig-gen >lines
+	img=$(last_of "$ID1" images <lines)
+	assert_equal "$(jq -r '"\(.sha256) \(.xxh128) \(.size)"' <<<"$img")" \
+		"$(sha256sum out/1.png | cut -d' ' -f1) $(xxhsum -H2 out/1.png | cut -d' ' -f1) $(stat -c %s out/1.png)"
+}
+
 @test "ig-gen: the PNG carries an AUTOMATIC1111 parameters chunk and the metadata record" {
 	job 1 "a keep" >in
 	ig-gen in >lines

@@ -301,6 +301,13 @@ while p < len(d):
 	assert_output "$(sha256sum m.grid.png | cut -d' ' -f1) 200 150 $(stat -c %s m.grid.png) $IMG images map ruins fantasy"
 }
 
+@test "ig-grid: the gridded copy's hashes are those of the file on disk" {
+	white m.png 640x480
+	map_line m.png | ig-grid --labels alpha >out
+	run jq -r 'select(.collection=="images" and .path=="m.grid.png") | "\(.sha256) \(.xxh128)"' out
+	assert_output "$(sha256sum m.grid.png | cut -d' ' -f1) $(xxhsum -H2 m.grid.png | cut -d' ' -f1)"
+}
+
 @test "ig-grid: the overlay is of type grid with its geometry and style" {
 	white m.png
 	map_line m.png | ig-grid --size 50 --offset 10,0 --grid square >out
