@@ -288,7 +288,20 @@ apply_done(void *ctx, void *chunk)
 		commit(w);
 }
 
-/* hand the chunk being filled on; full: cut for its size */
+/* a preparing thread a CPU, each with its own model; the pool's four
+ * chunks a thread in flight keep them busy while a commit waits for the disk */
+static void
+start_threads(struct ig_writer *w)
+{
+	w->preparers = ig_malloc((size_t)w->threads * sizeof *w->preparers);
+	memset(w->preparers, 0, (size_t)w->threads * sizeof *w->preparers);
+	for (int i = 0; i < w->threads; i++)
+		w->preparers[i].model = ig_model_new();
+	w->pool = ig_pool_new(w->threads, prepare_work, apply_done, w);
+}
+
+/* hand the chunk being filled on; full: cut for its size (never with
+ * --strict), so more input is likely coming and threads are worth it */
 static void
 hand_on(struct ig_writer *w, int full)
 {
@@ -299,18 +312,8 @@ hand_on(struct ig_writer *w, int full)
 	w->chunk = chunk_new(w);
 	ig_now_set(&c->now);
 	c->items = items_lend(w);
-	if (full && !w->threads)
-		w->threads = ig_cpus();
-	if (!w->pool && full && !w->strict && w->threads > 1) {
-		/* more input is coming: worth threads */
-		w->preparers = ig_malloc((size_t)w->threads * sizeof *w->preparers);
-		memset(w->preparers, 0, (size_t)w->threads * sizeof *w->preparers);
-		for (int i = 0; i < w->threads; i++)
-			w->preparers[i].model = ig_model_new();
-		/* the pool's four chunks a thread in flight keep the threads
-		 * busy while a commit waits for the disk */
-		w->pool = ig_pool_new(w->threads, prepare_work, apply_done, w);
-	}
+	if (full && !w->threads && (w->threads = ig_cpus()) > 1)
+		start_threads(w);
 	if (w->pool) {
 		ig_pool_submit(w->pool, c, 1);
 	} else {
