@@ -10,6 +10,7 @@
 #include "err.h"
 #include "gen.h"
 #include "model.h"
+#include "url.h"
 
 const char *ig_prog = "ig-gen";
 
@@ -56,10 +57,13 @@ main(int argc, char **argv)
 		{ "retry-delay", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "placeholders", no_argument, NULL, 'P' },
+		{ "store", required_argument, NULL, 's' },
+		{ "url-base", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ig_gen_options o = { IG_PLACEHOLDER, NULL, NULL, ".", 4, 0, 0, 0, 600, 0, 0 };
+	struct ig_gen_options o = { .backend = IG_PLACEHOLDER, .out_dir = ".", .jobs = 4, .timeout = 600 };
+	const char *url_base = NULL;
 	const char *backend = "placeholder", *key_file = NULL, *env;
 	char *key = NULL;
 	char *stdin_only[] = { "-" };
@@ -69,7 +73,7 @@ main(int argc, char **argv)
 	o.max_retries = (int)jv_number_value(ig_model_field("generation_tasks", "max_retries")->defval);
 	o.retry_delay = jv_number_value(ig_model_field("generation_tasks", "retry_delay")->defval);
 
-	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "j:s:h", longopts, NULL)) != -1)
 		switch (c) {
 		case 'b': backend = optarg; break;
 		case 'e': o.endpoint = optarg; break;
@@ -81,9 +85,14 @@ main(int argc, char **argv)
 		case 'd': o.retry_delay = ig_opt_number("--retry-delay", optarg, 0, 3600, 0); break;
 		case 't': o.timeout = (long)ig_opt_number("--timeout", optarg, 1, 86400, 0); break;
 		case 'P': o.placeholders = 1; break;
+		case 's': o.store = optarg; break;
+		case 'u': url_base = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(IG_EXIT_USAGE);
 		}
+	o.url_base = ig_url_base(url_base);
+	if (o.url_base && !strchr(o.url_base, '='))
+		ig_die(IG_EXIT_USAGE, "--url-base is ROOT=URL, as /srv/assets=https://cdn.example.com/assets/");
 	if (strcmp(backend, "placeholder") == 0) {
 		o.backend = IG_PLACEHOLDER;
 	} else if (strcmp(backend, "gemini") == 0) {

@@ -58,6 +58,20 @@ purge(struct ig_store *s)
 	printf("{\"purged\":%ld,\"kept\":%ld}\n", purged, kept);
 }
 
+/* records whose process ended while working on them are given back */
+static void
+recover(struct ig_store *s)
+{
+	long n = 0;
+	int rc = ig_record_recover_all(s, &n);
+
+	if (rc)
+		ig_die(IG_EXIT_SYSTEM, "store %s: giving back abandoned records: %s", s->path,
+		    rc > 0 && rc < 200 ? strerror(rc) : mdb_strerror(rc));
+	if (n)
+		ig_warn("%ld record%s abandoned by a process that ended given back", n, n == 1 ? "" : "s");
+}
+
 static void
 record_file(struct ig_writer *w, const char *path)
 {
@@ -127,6 +141,7 @@ main(int argc, char **argv)
 	if (do_purge) {
 		purge(&store);
 	} else {
+		recover(&store);
 		ig_writer_init(&w, &store, strict);
 		if (optind == argc)
 			record_file(&w, "-");
@@ -135,6 +150,8 @@ main(int argc, char **argv)
 		ig_writer_flush(&w);
 		c = w.rejected ? IG_EXIT_REJECT : IG_EXIT_OK;
 		ig_writer_free(&w);
+		/* the writer upstream has ended: what it left unfinished goes back */
+		recover(&store);
 	}
 	ig_store_close(&store);
 	ig_close_stdout();

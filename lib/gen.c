@@ -1,4 +1,11 @@
-/* gen.c - the generation engine: jobs, transfers, retries, files, records */
+/* gen.c - the generation engine: jobs claimed, transfers, retries, files, records
+ *
+ * The order of things follows ig(7)'s contract: a job is claimed before it
+ * starts (claim.h), its file is written under a temporary name and renamed,
+ * the file system is synced once for every group of finished files, and only
+ * then do the records naming them leave. A run that stops gives back what it
+ * had started and passes on, unchanged, what it had not.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -14,67 +21,48 @@
 #include <curl/curl.h>
 
 #include "backend.h"
-#include "clock.h"
+#include "claim.h"
 #include "err.h"
 #include "gen.h"
+#include "genrec.h"
 #include "hash.h"
 #include "json.h"
 #include "lines.h"
 #include "path.h"
 #include "placeholder.h"
 #include "pool.h"
-#include "pngw.h"
-#include "uuid.h"
+#include "record.h"
 
 #define MAX_ANSWER (256u << 20)	/* an answer larger than this is refused */
-#define PROVENANCE_KEY "ig_metadata"
-
-/* IPTC's label for how an image was made, in an XMP packet (iTXt, since its
- * header carries a byte-order mark): trained models, or plain algorithms */
-static const char xmp_format[] =
-    "<?xpacket begin=\"\xef\xbb\xbf\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"
-    "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
-    "<rdf:Description rdf:about=\"\" xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\">"
-    "<Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/%s</Iptc4xmpExt:DigitalSourceType>"
-    "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>";
-
-struct job {
-	jv rec;			/* the job as it came */
-	const char *file;
-	long lineno;
-	char id[IG_UUID_TEXT];
-	char meta_id[IG_UUID_TEXT];	/* made on the main thread: uuid5 is not thread-safe */
-	jv params;
-	const char *prompt, *output, *placeholder, *model;
-	long long seed;
-	int has_seed;
-	uint32_t width, height;
-	char size[32];
-	double priority;
-	int attempts;
-	double not_before;	/* monotonic seconds */
-	char last_error[512];
-	int64_t last_attempt_us;
-	CURL *easy;
-	struct curl_slist *headers;
-	struct ig_buf request, answer;
-	double header_wait;
-	char source_placeholder[4096];
-};
+#define DURABLE_BATCH 64	/* finished files per sync, at most */
+#define LINGER_MAX 4096		/* claims kept for jobs the store has not settled */
+#define LINGER_WAIT_MS 10000	/* at the end, for the recorder to commit */
 
 struct engine {
 	const struct ig_gen_options *o;
+	struct ig_task_run run;
+	struct ig_store *store;
+	const struct ig_collection *jobs;	/* generations, and its lifecycle */
+	char *root;			/* the output root, absolute */
+	int root_fd;
 	struct ig_pool *pool;		/* answers are decoded, written, hashed here */
 	struct ig_hasher **hashers;	/* one per pool thread */
 	int threads, finishing;		/* answers in the pool */
-	struct job **window;	/* read ahead, waiting to start */
+	struct ig_job **window;		/* read ahead, waiting to start */
 	int nwindow, cap;
+	struct ig_job **durable;	/* finished, waiting for the sync */
+	int ndurable, capdurable;
+	uint8_t (*linger)[16];		/* claims of jobs printed but not yet settled in the store */
+	int nlinger, caplinger;
+	double linger_checked;
 	int inflight;
+	struct ig_job **flying;		/* in flight, for a stop to give back */
+	int nflying, capflying;
 	CURLM *multi;
 	struct ig_hasher *hasher;
 	double last_start;
 	long done, failed, total, refused;
-	int quota;
+	int quota, transient, reader_gone;
 	double t0;
 	struct ig_buf line;
 };
@@ -87,6 +75,12 @@ on_signal(int sig)
 	stop_signal = sig;
 }
 
+static int
+stopping(const struct engine *e)
+{
+	return stop_signal || e->quota || e->reader_gone;
+}
+
 static double
 mono(void)
 {
@@ -96,10 +90,34 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Output: once the reader is gone nothing more can be said, and the run
+ * stops as if told to (what the store was told is put right at the end). */
+static void
+put_raw(struct engine *e, const char *s, size_t n)
+{
+	if (e->reader_gone)
+		return;
+	fwrite(s, 1, n, stdout);
+	putchar('\n');
+	if (ferror(stdout))
+		e->reader_gone = 1;
+}
+
 static void
 emit(struct engine *e, jv v)
 {
-	ig_json_put_line(&e->line, v);
+	e->line.len = 0;
+	ig_json_write(&e->line, v);
+	ig_jv_free(v);
+	put_raw(e, e->line.p, e->line.len);
+}
+
+static void
+hold(struct ig_job *j, jv v)
+{
+	ig_json_write(&j->held, v);
+	ig_buf_addc(&j->held, '\n');
+	ig_jv_free(v);
 }
 
 static void
@@ -113,54 +131,24 @@ progress(struct engine *e)
 	    e->done, e->failed, e->inflight, e->nwindow, t > 0 ? e->done / t : 0.0);
 }
 
-static struct job *
-job_new(jv rec, const char *file, long lineno)
+static void
+die_store(struct engine *e, int rc)
 {
-	struct job *j = ig_malloc(sizeof *j);
-	jv v;
-	unsigned w = 1024, h = 1024;
-
-	memset(j, 0, sizeof *j);
-	j->rec = rec;
-	j->file = file;
-	j->lineno = lineno;
-	snprintf(j->id, sizeof j->id, "%s", ig_str(rec, "id") ? ig_str(rec, "id") : "");
-	ig_uuid_v5_text(ig_ns_metadata, j->id, strlen(j->id), j->meta_id);
-	j->params = ig_get(rec, "params");
-	if (jv_get_kind(j->params) != JV_KIND_OBJECT) {
-		jv_free(j->params);
-		j->params = jv_object();
-	}
-	j->prompt = ig_str(rec, "prompt");
-	j->output = ig_str(rec, "output_path");
-	j->placeholder = ig_str(rec, "placeholder_path");
-	j->model = ig_str(j->params, "model") ? ig_str(j->params, "model") : "gemini-2.5-flash-image";
-	v = ig_get(j->params, "seed");
-	if ((j->has_seed = jv_get_kind(v) == JV_KIND_NUMBER))
-		j->seed = (long long)jv_number_value(v);
-	jv_free(v);
-	if (ig_str(j->params, "size"))
-		sscanf(ig_str(j->params, "size"), "%ux%u", &w, &h);
-	j->width = w >= 1 && w <= 16384 ? w : 1024;
-	j->height = h >= 1 && h <= 16384 ? h : 1024;
-	snprintf(j->size, sizeof j->size, "%ux%u", j->width, j->height);
-	v = ig_get(j->params, "priority");
-	j->priority = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : 0;
-	jv_free(v);
-	return j;
+	ig_die(IG_EXIT_SYSTEM, "store %s: %s", e->store->path, mdb_strerror(rc));
 }
 
-static void
-job_free(struct job *j)
+/* where a job's file goes: under the root, named absolutely */
+static char *
+out_path(const struct engine *e, const char *rel)
 {
-	jv_free(j->rec);
-	jv_free(j->params);
-	ig_buf_free(&j->request);
-	ig_buf_free(&j->answer);
-	curl_slist_free_all(j->headers);
-	if (j->easy)
-		curl_easy_cleanup(j->easy);
-	free(j);
+	size_t n = strlen(e->root) + strlen(rel) + 2;
+	char *p = ig_malloc(n), *abs;
+
+	snprintf(p, n, "%s/%s", e->root, rel);
+	if (ig_path_absolute(p, &abs) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", p, strerror(errno));
+	free(p);
+	return abs;
 }
 
 /* the whole file at once, atomically (path.h) */
@@ -180,21 +168,181 @@ write_atomically(const char *path, const void *p, size_t n, char *err, size_t er
 	return ig_tmpfile_commit(fd, tmp, path, err, errlen);
 }
 
-static char *
-out_path(const struct engine *e, const char *rel)
+/* A job's claim is kept after its records leave, until the store shows it
+ * settled: until then a recorder down the pipe may not have committed them,
+ * and nobody else may take the job up. */
+static void
+linger(struct engine *e, struct ig_job *j)
 {
-	size_t n = strlen(e->o->out_dir) + strlen(rel) + 2;
-	char *p = ig_malloc(n);
-
-	if (strcmp(e->o->out_dir, ".") == 0)
-		snprintf(p, n, "%s", rel);
-	else
-		snprintf(p, n, "%s/%s", e->o->out_dir, rel);
-	return p;
+	if (!j->claimed)
+		return;
+	j->claimed = 0;
+	if (e->nlinger == LINGER_MAX) {
+		/* nothing records this run's output in the store: the oldest go */
+		ig_claim_drop(e->store->claims, e->linger[0]);
+		memmove(e->linger, e->linger + 1, (size_t)(--e->nlinger) * sizeof *e->linger);
+	}
+	if (e->nlinger == e->caplinger) {
+		e->caplinger = e->caplinger ? e->caplinger * 2 : 64;
+		e->linger = ig_realloc(e->linger, (size_t)e->caplinger * sizeof *e->linger);
+	}
+	memcpy(e->linger[e->nlinger++], j->uid, 16);
 }
 
+/* the stage the store holds a job at, or -1 if it holds none */
+static int
+stored_stage(struct engine *e, MDB_txn *txn, const uint8_t id[16], MDB_val *val)
+{
+	char status[32];
+	const char *st;
+	int rc = ig_store_get(e->store, txn, e->jobs->index, id, val);
+
+	if (rc == MDB_NOTFOUND)
+		return -1;
+	if (rc)
+		die_store(e, rc);
+	/* the stored record's status, without parsing all of it */
+	st = memmem(val->mv_data, val->mv_size, "\"status\":\"", 10);
+	if (!st)
+		return -1;
+	st += 10;
+	snprintf(status, sizeof status, "%.*s", (int)strcspn(st, "\""), st);
+	return ig_stage_of(e->jobs, status);
+}
+
+/* claims the store shows settled are let go */
+static void
+linger_check(struct engine *e)
+{
+	MDB_txn *txn;
+	MDB_val val;
+	int rc, k = 0;
+
+	if (!e->nlinger)
+		return;
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	for (int i = 0; i < e->nlinger; i++) {
+		int st = stored_stage(e, txn, e->linger[i], &val);
+
+		if (st >= 0 && st != IG_STAGE_WORKING)
+			ig_claim_drop(e->store->claims, e->linger[i]);
+		else
+			memmove(e->linger[k++], e->linger[i], 16);
+	}
+	mdb_txn_abort(txn);
+	e->nlinger = k;
+	e->linger_checked = mono();
+}
+
+static void
+finish(struct engine *e, struct ig_job *j)
+{
+	linger(e, j);
+	ig_job_free(j);
+}
+
+/* A job that will not finish in this run goes back: to ready if it had
+ * started, with why on its task, else as it came. */
+static void
+give_back(struct engine *e, struct ig_job *j, const char *reason)
+{
+	if (reason)
+		snprintf(j->last_error, sizeof j->last_error, "%s", reason);
+	if (j->started) {
+		emit(e, ig_job_at(j, IG_STAGE_READY));
+		emit(e, ig_job_task(j, &e->run, IG_STAGE_READY, jv_null()));
+	} else {
+		emit(e, jv_copy(j->rec));
+	}
+	finish(e, j);
+}
+
+/* what the job itself caused: it ends in error */
+static void
+fail_job(struct engine *e, struct ig_job *j, const char *reason)
+{
+	snprintf(j->last_error, sizeof j->last_error, "%s", reason);
+	ig_err_at(j->file, j->lineno, "job %s: %s", j->id, reason);
+	emit(e, ig_job_at(j, IG_STAGE_FAILED));
+	if (j->started)
+		emit(e, ig_job_task(j, &e->run, IG_STAGE_FAILED, jv_null()));
+	e->failed++;
+	finish(e, j);
+}
+
+/* The finished files are made durable, then their records leave; a
+ * failed sync is a failed attempt, and the job goes back. */
+static void
+durable_flush(struct engine *e)
+{
+	int rc;
+	char why[300];
+
+	if (!e->ndurable)
+		return;
+	rc = syncfs(e->root_fd);
+	snprintf(why, sizeof why, "syncing %s: %s", e->root, strerror(errno));
+	for (int i = 0; i < e->ndurable; i++) {
+		struct ig_job *j = e->durable[i];
+
+		if (rc == 0) {
+			if (j->held.len)
+				put_raw(e, j->held.p, j->held.len - 1);
+			finish(e, j);
+		} else {
+			e->transient = 1;
+			e->done--;
+			give_back(e, j, why);
+		}
+	}
+	if (rc != 0)
+		ig_warn("%s: the jobs stay queued", why);
+	e->ndurable = 0;
+}
+
+static void
+durable_add(struct engine *e, struct ig_job *j)
+{
+	if (e->ndurable == e->capdurable) {
+		e->capdurable = e->capdurable ? e->capdurable * 2 : DURABLE_BATCH;
+		e->durable = ig_realloc(e->durable, (size_t)e->capdurable * sizeof *e->durable);
+	}
+	e->durable[e->ndurable++] = j;
+	if (e->ndurable >= DURABLE_BATCH)
+		durable_flush(e);
+}
+
+/* the file is written and its facts are known: every record of the job,
+ * held until the file is on disk */
+static void
+record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, int origin_placeholder,
+    const struct ig_facts *f)
+{
+	char *pp = j->source_placeholder[0] ? out_path(e, j->source_placeholder) : NULL;
+
+	hold(j, ig_job_at(j, IG_STAGE_SUCCEEDED));
+	hold(j, jv_object_set(meta, jv_string("sha256"), jv_string(f->sha256)));
+	hold(j, ig_job_image(j, path, pp, f, origin_placeholder ? "placeholder" : "generated", e->o->url_base));
+	hold(j, ig_job_task(j, &e->run, IG_STAGE_SUCCEEDED,
+	    JV_OBJECT(jv_string("path"), jv_string(path), jv_string("sha256"), jv_string(f->sha256))));
+	free(pp);
+	e->done++;
+	durable_add(e, j);
+}
+
+/* a job's image, written and hashed: what a pool thread does with an
+ * answer, so nothing here prints or makes an id */
+struct written {
+	jv meta;		/* the metadata record, without sha256 */
+	char *path;
+	struct ig_facts f;
+	int transient;		/* the failure says nothing of the job (disk full) */
+	char err[512];		/* why it failed, or empty */
+};
+
 static jv
-stamp_now(void)
+now_text(void)
 {
 	char t[IG_TIME_TEXT];
 
@@ -202,179 +350,24 @@ stamp_now(void)
 	return jv_string(t);
 }
 
-static jv
-job_with_status(struct job *j, const char *status)
-{
-	jv r = jv_object_set(jv_copy(j->rec), jv_string("status"), jv_string(status));
-
-	if (strcmp(status, "done") == 0 || strcmp(status, "error") == 0)
-		r = jv_object_set(r, jv_string("finished_at"), stamp_now());
-	return r;
-}
-
-static void
-emit_task(struct engine *e, struct job *j, const char *status, jv result)
-{
-	char id[IG_UUID_TEXT], at[IG_TIME_TEXT];
-	jv t;
-
-	ig_uuid_v5_text(ig_ns_tasks, j->id, strlen(j->id), id);
-	t = JV_OBJECT(jv_string("collection"), jv_string("generation_tasks"), jv_string("id"), jv_string(id));
-	t = jv_object_set(t, jv_string("type"), jv_string("generate_image"));
-	t = jv_object_set(t, jv_string("status"), jv_string(status));
-	t = jv_object_set(t, jv_string("priority"), jv_number(j->priority));
-	t = jv_object_set(t, jv_string("params"), JV_OBJECT(jv_string("generation_id"), jv_string(j->id),
-	    jv_string("backend"), jv_string(e->o->backend == IG_GEMINI ? "gemini" :
-	    e->o->backend == IG_OPENAI ? "openai" : "placeholder"), jv_string("model"), jv_string(j->model)));
-	t = jv_object_set(t, jv_string("result"), result);
-	t = jv_object_set(t, jv_string("attempts"), jv_number(j->attempts));
-	t = jv_object_set(t, jv_string("last_error"), j->last_error[0] ? jv_string(j->last_error) : jv_null());
-	if (j->last_attempt_us) {
-		ig_time_format(j->last_attempt_us, at);
-		t = jv_object_set(t, jv_string("last_attempt"), jv_string(at));
-	}
-	t = jv_object_set(t, jv_string("retry_count"), jv_number(j->attempts > 1 ? j->attempts - 1 : 0));
-	t = jv_object_set(t, jv_string("max_retries"), jv_number(e->o->max_retries));
-	t = jv_object_set(t, jv_string("retry_delay"), jv_number(ceil(e->o->retry_delay)));
-	t = jv_object_set(t, jv_string("generation_id"), jv_string(j->id));
-	emit(e, t);
-}
-
-static void
-fail_job(struct engine *e, struct job *j, const char *reason)
-{
-	snprintf(j->last_error, sizeof j->last_error, "%s", reason);
-	ig_err_at(j->file, j->lineno, "job %s: %s", j->id, reason);
-	emit(e, job_with_status(j, "error"));
-	emit_task(e, j, "error", jv_null());
-	e->failed++;
-}
-
-/* the metadata record, without sha256 when it goes inside the file */
-static jv
-metadata_record(struct job *j, const char *model, const char *response_id, jv timestamp)
-{
-	jv m = JV_OBJECT(jv_string("collection"), jv_string("metadata"), jv_string("id"), jv_string(j->meta_id),
-	    jv_string("generation_id"), jv_string(j->id), jv_string("prompt"), jv_string(j->prompt));
-	m = jv_object_set(m, jv_string("model"), jv_string(model));
-	m = jv_object_set(m, jv_string("seed"), j->has_seed ? jv_number((double)j->seed) : jv_null());
-	m = jv_object_set(m, jv_string("params"), jv_copy(j->params));
-	m = jv_object_set(m, jv_string("timestamp"), timestamp);
-	m = jv_object_set(m, jv_string("gemini_response_id"),
-	    response_id && *response_id ? jv_string(response_id) : jv_null());
-	m = jv_object_set(m, jv_string("source_placeholder"),
-	    j->source_placeholder[0] ? jv_string(j->source_placeholder) : jv_null());
-	return m;
-}
-
-/* AUTOMATIC1111's infotext: the prompt, then key: value pairs (three or
- * more, so PNG-info readers take the line as parameters) */
-static void
-infotext(struct ig_buf *b, struct job *j, const char *model)
-{
-	ig_buf_adds(b, j->prompt);
-	ig_buf_adds(b, "\n");
-	if (j->has_seed) {
-		ig_buf_adds(b, "Seed: ");
-		ig_buf_add_int(b, j->seed);
-		ig_buf_adds(b, ", ");
-	}
-	ig_buf_printf(b, "Size: %s, Model: ", j->size);
-	if (strpbrk(model, ",:\n"))
-		ig_json_write_string(b, model, strlen(model));
-	else
-		ig_buf_adds(b, model);
-	ig_buf_adds(b, ", Version: ig");
-}
-
-/* the images record of a file a job made */
-static jv
-image_record(struct engine *e, struct job *j, const char *path, const struct ig_facts *f,
-    const char *origin)
-{
-	char img_id[IG_UUID_TEXT];
-	const char *type = ig_str(j->params, "type"), *subtype = ig_str(j->params, "subtype");
-	const char *theme = ig_str(j->params, "theme");
-	jv img, src = jv_null();
-
-	ig_uuid_v5_text(ig_ns_images, path, strlen(path), img_id);
-	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
-	    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f->img.format));
-	img = jv_object_set(img, jv_string("width"), jv_number(f->img.width));
-	img = jv_object_set(img, jv_string("height"), jv_number(f->img.height));
-	img = jv_object_set(img, jv_string("size"), jv_number((double)f->size));
-	img = jv_object_set(img, jv_string("sha256"), jv_string(f->sha256));
-	img = jv_object_set(img, jv_string("xxh128"), jv_string(f->xxh128));
-	/* what the plan said, else the model's defaults */
-	img = jv_object_set(img, jv_string("type"), type ? jv_string(type) : ig_model_default("images", "type"));
-	img = jv_object_set(img, jv_string("subtype"),
-	    subtype ? jv_string(subtype) : ig_model_default("images", "subtype"));
-	img = jv_object_set(img, jv_string("theme"), theme ? jv_string(theme) : ig_model_default("images", "theme"));
-	img = jv_object_set(img, jv_string("generation_params"), jv_copy(j->params));
-	img = jv_object_set(img, jv_string("origin"), jv_string(origin));
-	img = jv_object_set(img, jv_string("generation_id"), jv_string(j->id));
-	if (strcmp(origin, "generated") == 0 && j->source_placeholder[0]) {
-		char *pp = out_path(e, j->source_placeholder), src_id[IG_UUID_TEXT];
-
-		ig_uuid_v5_text(ig_ns_images, pp, strlen(pp), src_id);
-		src = jv_string(src_id);
-		img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
-		free(pp);
-	}
-	return jv_object_set(img, jv_string("source_id"), src);
-}
-
-/* the file is written and its facts are known: every record of the job */
-static void
-record_done(struct engine *e, struct job *j, const char *path, jv meta, int origin_placeholder,
-    const struct ig_facts *f)
-{
-	emit(e, job_with_status(j, "done"));
-	meta = jv_object_set(meta, jv_string("sha256"), jv_string(f->sha256));
-	emit(e, meta);
-	emit(e, image_record(e, j, path, f, origin_placeholder ? "placeholder" : "generated"));
-	emit_task(e, j, "done", JV_OBJECT(jv_string("path"), jv_string(path), jv_string("sha256"), jv_string(f->sha256)));
-	e->done++;
-}
-
-/* a job's image, written and read back: what a pool thread does with an
- * answer, so nothing here prints or makes an id */
-struct written {
-	jv meta;		/* the metadata record, without sha256 */
-	char *path;
-	struct ig_facts f;
-	char err[512];		/* why it failed, or empty */
-};
-
 /* the image bytes with the provenance inside, written under the output root */
 static void
-write_image(struct engine *e, struct job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
+write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
     const char *mime, const char *model, const char *response_id, int origin_placeholder,
     struct written *w)
 {
-	struct ig_buf meta_json = { 0 }, ascii = { 0 }, info = { 0 }, file = { 0 };
-	struct ig_text texts[3];
-	char xmp[1024];
-	int rc;
+	struct ig_buf file = { 0 };
 
 	w->path = out_path(e, j->output);
-	w->meta = metadata_record(j, model, response_id, stamp_now());
+	w->meta = ig_job_metadata(j, model, response_id, now_text());
 	w->err[0] = '\0';
-	ig_json_write(&meta_json, w->meta);
-	ig_json_ascii(&ascii, meta_json.p, meta_json.len);
-	infotext(&info, j, model);
-	texts[0] = (struct ig_text){ "parameters", ig_buf_str(&info) };
-	texts[1] = (struct ig_text){ PROVENANCE_KEY, ig_buf_str(&ascii) };
-	snprintf(xmp, sizeof xmp, xmp_format, origin_placeholder ? "algorithmicMedia" : "trainedAlgorithmicMedia");
-	texts[2] = (struct ig_text){ "XML:com.adobe.xmp", xmp };
-	if (strstr(mime, "jpeg"))
-		rc = ig_jpeg_add_comment(&file, p, n, texts[0].text);
-	else
-		rc = ig_png_add_text(&file, p, n, texts, 3);
-	if (rc != 0)
-		snprintf(w->err, sizeof w->err, "%s", strstr(mime, "jpeg") ? "the answer's JPEG is not a JPEG" :
-		    "the answer's image is not a PNG");
-	else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) == 0) {
+	w->transient = 0;
+	if (ig_job_provenance(&file, j, p, n, mime, model, w->meta, origin_placeholder, w->err,
+	    sizeof w->err) != 0) {
+		/* the answer's fault */
+	} else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
+		w->transient = 1;
+	} else {
 		/* the facts of the bytes written, as ig-hash would read them */
 		ig_hash_begin(h, &w->f);
 		ig_hash_feed(h, &w->f, file.p, file.len);
@@ -382,17 +375,19 @@ write_image(struct engine *e, struct job *j, struct ig_hasher *h, const unsigned
 		if (w->f.img.err[0])
 			snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
 	}
-	ig_buf_free(&meta_json);
-	ig_buf_free(&ascii);
-	ig_buf_free(&info);
 	ig_buf_free(&file);
 }
 
 /* on the main thread: the job's records, or its failure */
 static void
-conclude_image(struct engine *e, struct job *j, struct written *w, int origin_placeholder)
+conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder)
 {
-	if (w->err[0]) {
+	if (w->err[0] && w->transient) {
+		e->transient = 1;
+		ig_err_at(j->file, j->lineno, "job %s: %s (it stays queued)", j->id, w->err);
+		give_back(e, j, w->err);
+		jv_free(w->meta);
+	} else if (w->err[0]) {
 		fail_job(e, j, w->err);
 		jv_free(w->meta);
 	} else {
@@ -402,7 +397,7 @@ conclude_image(struct engine *e, struct job *j, struct written *w, int origin_pl
 }
 
 static void
-finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, const char *mime,
+finish_image(struct engine *e, struct ig_job *j, const unsigned char *p, size_t n, const char *mime,
     const char *model, const char *response_id, int origin_placeholder)
 {
 	struct written w;
@@ -411,14 +406,13 @@ finish_image(struct engine *e, struct job *j, const unsigned char *p, size_t n, 
 	conclude_image(e, j, &w, origin_placeholder);
 }
 
-/* A job whose file exists, names this job in its provenance chunk and is a
- * sound image is done already: its records are printed again and nothing is
- * redone. The chunk comes before the image data, so the head of the file
- * says; the one read of the whole file is the hashing. */
+/* A job whose file exists, names this job in its provenance and is a sound
+ * image is done already, whatever its format: its records are made again
+ * from the file and nothing is asked of the model. */
 static int
-resume(struct engine *e, struct job *j)
+resume(struct engine *e, struct ig_job *j)
 {
-	char *path = out_path(e, j->output), *text = ig_png_file_text(path, PROVENANCE_KEY), needle[80];
+	char *path = out_path(e, j->output), *text = ig_job_file_metadata(path), needle[80];
 	struct ig_facts f;
 	jv meta = jv_invalid();
 	int done = 0;
@@ -442,13 +436,11 @@ resume(struct engine *e, struct job *j)
 }
 
 static void
-run_placeholder(struct engine *e, struct job *j)
+run_placeholder(struct engine *e, struct ig_job *j)
 {
 	struct ig_buf png = { 0 };
 	char err[256];
 
-	j->attempts = 1;
-	j->last_attempt_us = ig_now_us();
 	if (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0)
 		fail_job(e, j, err);
 	else
@@ -456,9 +448,10 @@ run_placeholder(struct engine *e, struct job *j)
 	ig_buf_free(&png);
 }
 
-/* --placeholders: the stand-in images that placeholder_path names */
+/* --placeholders: the stand-in images that placeholder_path names; the
+ * job stays queued, for the model to replace the stand-in */
 static void
-make_placeholder(struct engine *e, struct job *j)
+make_placeholder(struct engine *e, struct ig_job *j)
 {
 	struct ig_buf png = { 0 };
 	char err[512], *path;
@@ -470,6 +463,7 @@ make_placeholder(struct engine *e, struct job *j)
 	}
 	if (!j->placeholder || ig_path_leaves_root(j->placeholder)) {
 		emit(e, jv_copy(j->rec));
+		finish(e, j);
 		return;
 	}
 	path = out_path(e, j->placeholder);
@@ -479,20 +473,18 @@ make_placeholder(struct engine *e, struct job *j)
 		ig_err_at(j->file, j->lineno, "job %s: %s", j->id, err);
 		e->refused++;
 	} else if (ig_hash_file(e->hasher, path, &f) == 0 && !f.img.err[0]) {
-		jv img = image_record(e, j, path, &f, "placeholder");
-
-		emit(e, img);
+		hold(j, ig_job_image(j, path, NULL, &f, "placeholder", e->o->url_base));
 	}
-	/* the job stays queued, for the model to replace the stand-in */
-	emit(e, jv_copy(j->rec));
+	hold(j, jv_copy(j->rec));
 	ig_buf_free(&png);
 	free(path);
+	durable_add(e, j);
 }
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
-	struct job *j = arg;
+	struct ig_job *j = arg;
 
 	if (j->answer.len + size * n > MAX_ANSWER)
 		return 0;	/* curl reports a write error */
@@ -512,7 +504,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
-	struct job *j = arg;
+	struct ig_job *j = arg;
 	size_t len = size * n;
 	char line[256];
 
@@ -524,10 +516,11 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+
 /* the request, its headers and the transfer's options: the same for every
  * attempt, so made once (the easy handle keeps them between attempts) */
 static void
-prepare_transfer(struct engine *e, struct job *j)
+prepare_transfer(struct engine *e, struct ig_job *j)
 {
 	const struct ig_gen_options *o = e->o;
 	char url[4096], hdr[1024];
@@ -592,17 +585,30 @@ prepare_transfer(struct engine *e, struct job *j)
 	curl_easy_setopt(j->easy, CURLOPT_ACCEPT_ENCODING, "");
 }
 
+/* an attempt begins: it is counted on the job's task */
 static void
-start_transfer(struct engine *e, struct job *j)
+attempt(struct engine *e, struct ig_job *j)
+{
+	j->attempts++;
+	j->last_attempt_us = ig_now_us();
+	emit(e, ig_job_task(j, &e->run, IG_STAGE_WORKING, jv_null()));
+}
+
+static void
+start_transfer(struct engine *e, struct ig_job *j)
 {
 	if (!j->easy)
 		prepare_transfer(e, j);
-	j->attempts++;
-	j->last_attempt_us = ig_now_us();
+	attempt(e, j);
 	j->answer.len = 0;
 	j->header_wait = -1;
 	curl_multi_add_handle(e->multi, j->easy);
 	e->inflight++;
+	if (e->nflying == e->capflying) {
+		e->capflying = e->capflying ? e->capflying * 2 : 64;
+		e->flying = ig_realloc(e->flying, (size_t)e->capflying * sizeof *e->flying);
+	}
+	e->flying[e->nflying++] = j;
 }
 
 /* exponential from retry_delay, with jitter, at least what the server asked */
@@ -619,8 +625,9 @@ backoff(const struct ig_gen_options *o, int attempts, double asked)
 	return asked > d ? asked : d;
 }
 
+
 static void
-window_add(struct engine *e, struct job *j)
+window_add(struct engine *e, struct ig_job *j)
 {
 	if (e->nwindow == e->cap) {
 		e->cap = e->cap ? e->cap * 2 : 64;
@@ -630,7 +637,7 @@ window_add(struct engine *e, struct job *j)
 }
 
 /* the highest priority that may start now, first come among equals */
-static struct job *
+static struct ig_job *
 window_take(struct engine *e, double now)
 {
 	int best = -1;
@@ -642,7 +649,7 @@ window_take(struct engine *e, double now)
 	if (best < 0)
 		return NULL;
 	{
-		struct job *j = e->window[best];
+		struct ig_job *j = e->window[best];
 
 		memmove(e->window + best, e->window + best + 1,
 		    (size_t)(e->nwindow - best - 1) * sizeof *e->window);
@@ -651,9 +658,10 @@ window_take(struct engine *e, double now)
 	}
 }
 
+
 /* a finished transfer, on its way through the pool */
 struct answer {
-	struct job *j;
+	struct ig_job *j;
 	long http;
 	struct ig_answer a;
 	struct written w;	/* when the answer held an image */
@@ -664,7 +672,7 @@ static void
 read_answer(struct engine *e, struct answer *an)
 {
 	struct ig_answer *a = &an->a;
-	struct job *j = an->j;
+	struct ig_job *j = an->j;
 	char *k;
 
 	ig_buf_str(&j->answer);
@@ -699,27 +707,28 @@ static void
 settle(struct engine *e, struct answer *an)
 {
 	struct ig_answer *a = &an->a;
-	struct job *j = an->j;
+	struct ig_job *j = an->j;
 
 	snprintf(j->last_error, sizeof j->last_error, "%s", a->reason);
 	switch (a->outcome) {
 	case IG_IMAGE:
 		j->last_error[0] = '\0';
 		conclude_image(e, j, &an->w, 0);
-		job_free(j);
 		break;
 	case IG_RETRY:
-		if (stop_signal || e->quota) {
+		if (stopping(e)) {
 			/* the run is stopping: the next one tries it again */
-			emit(e, jv_copy(j->rec));
-			emit_task(e, j, "pending", jv_null());
-			job_free(j);
+			give_back(e, j, NULL);
 		} else if (j->attempts <= e->o->max_retries) {
 			j->not_before = mono() + backoff(e->o, j->attempts, a->wait);
+			emit(e, ig_job_task(j, &e->run, IG_STAGE_READY, jv_null()));
 			window_add(e, j);
 		} else {
-			fail_job(e, j, a->reason);
-			job_free(j);
+			/* what failed says nothing of the job: a later run tries again */
+			e->transient = 1;
+			ig_err_at(j->file, j->lineno, "job %s: %s, after %d attempts (it stays queued)",
+			    j->id, a->reason, j->attempts);
+			give_back(e, j, NULL);
 		}
 		break;
 	case IG_QUOTA:
@@ -727,13 +736,10 @@ settle(struct engine *e, struct answer *an)
 		if (!e->quota)
 			ig_warn("%s: stopping, the remaining jobs stay queued", a->reason);
 		e->quota = 1;
-		emit(e, jv_copy(j->rec));
-		emit_task(e, j, "pending", jv_null());
-		job_free(j);
+		give_back(e, j, NULL);
 		break;
 	case IG_FAILED:
 		fail_job(e, j, a->reason);
-		job_free(j);
 		break;
 	}
 	ig_buf_free(&a->image);
@@ -762,6 +768,11 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&an->j);
 	curl_multi_remove_handle(e->multi, easy);
 	e->inflight--;
+	for (int i = 0; i < e->nflying; i++)
+		if (e->flying[i] == an->j) {
+			e->flying[i] = e->flying[--e->nflying];
+			break;
+		}
 	if (code == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &an->http);
 	if (code == CURLE_OK && an->http == 200) {
@@ -779,15 +790,35 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 	settle(e, an);
 }
 
-/* a line of input: a queued job joins the window, the rest passes */
+/* transfers cut short by a signal: their jobs go back */
+static void
+abort_inflight(struct engine *e)
+{
+	while (e->nflying) {
+		struct ig_job *j = e->flying[--e->nflying];
+
+		curl_multi_remove_handle(e->multi, j->easy);
+		e->inflight--;
+		give_back(e, j, "the run was stopped");
+	}
+}
+
+/* a line of input: a job that may start joins the window, the rest passes */
 static void
 take_line(struct engine *e, const char *file, long lineno, const char *line, size_t n)
 {
 	char err[512];
-	jv v = ig_json_parse(line, n, err, sizeof err);
+	jv v;
 	const char *coll, *status;
-	struct job *j;
+	struct ig_job *j;
+	int stage;
 
+	if (stopping(e)) {
+		/* a stopped run passes on what it has not read, as it came */
+		put_raw(e, line, n);
+		return;
+	}
+	v = ig_json_parse(line, n, err, sizeof err);
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
 		ig_err_at(file, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
 		e->refused++;
@@ -796,27 +827,68 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 	}
 	coll = ig_str(v, "collection");
 	status = ig_str(v, "status");
-	if (!coll || strcmp(coll, "generations") != 0 || !status || strcmp(status, "queued") != 0) {
-		ig_put_line(line, n);
-		ig_check_stdout();
+	stage = coll && strcmp(coll, e->jobs->name) == 0 ? ig_stage_of(e->jobs, status) : -1;
+	/* ready, or working: perhaps abandoned, which its claim tells */
+	if (stage != IG_STAGE_READY && stage != IG_STAGE_WORKING) {
+		put_raw(e, line, n);
 		jv_free(v);
 		return;
 	}
-	j = job_new(v, file, lineno);
+	j = ig_job_new(v, file, lineno);
 	if (!j->id[0] || !j->prompt || !j->output) {
-		ig_err_at(file, lineno, "a queued job needs id, prompt and output_path");
+		ig_err_at(file, lineno, "a queued job needs a UUID id, a prompt and an output_path");
 		e->refused++;
 		emit(e, jv_copy(j->rec));
-		job_free(j);
-		return;
-	}
-	if (ig_path_leaves_root(j->output)) {
-		fail_job(e, j, "output_path leaves the output root (absolute, or ..)");
-		job_free(j);
+		ig_job_free(j);
 		return;
 	}
 	e->total++;
 	window_add(e, j);
+}
+
+/* The claim first: 1 if this run may work on the job now. Otherwise what
+ * the store says of it passes on (another live run holds it, or it is
+ * settled already), or the line as it came where the store has none. */
+static int
+claim(struct engine *e, struct ig_job *j)
+{
+	int held = ig_claim_take(e->store->claims, j->uid), st, rc;
+	char task_id[IG_UUID_TEXT];
+	uint8_t tid[16];
+	MDB_txn *txn;
+	MDB_val val;
+
+	if (held < 0)
+		ig_die(IG_EXIT_SYSTEM, "store %s: claims: %s", e->store->path, strerror(errno));
+	j->claimed = held == 1;
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	st = stored_stage(e, txn, j->uid, &val);
+	if (j->claimed && (st < 0 || st == IG_STAGE_READY || st == IG_STAGE_WORKING)) {
+		/* attempts go on from what earlier runs made */
+		const struct ig_collection *tc = ig_model_find(e->store->m, "generation_tasks");
+		MDB_val tv;
+		const char *a;
+
+		ig_uuid_v5_text(ig_ns_tasks, j->id, strlen(j->id), task_id);
+		ig_uuid_parse(task_id, tid);
+		rc = ig_store_get(e->store, txn, tc->index, tid, &tv);
+		if (rc && rc != MDB_NOTFOUND)
+			die_store(e, rc);
+		if (rc == 0 && (a = memmem(tv.mv_data, tv.mv_size, "\"attempts\":", 11)))
+			j->attempts = atoi(a + 11);
+		mdb_txn_abort(txn);
+		return 1;
+	}
+	if (st >= 0)
+		put_raw(e, val.mv_data, val.mv_size);
+	else
+		emit(e, jv_copy(j->rec));
+	mdb_txn_abort(txn);
+	if (j->claimed)
+		ig_claim_drop(e->store->claims, j->uid);
+	j->claimed = 0;
+	return 0;
 }
 
 /* start what may start: jobs in flight, the rate limit, resumed files */
@@ -825,29 +897,37 @@ start_jobs(struct engine *e)
 {
 	const struct ig_gen_options *o = e->o;
 	double now = mono();
-	struct job *j;
+	struct ig_job *j;
 
-	while (!stop_signal && !e->quota && (o->backend == IG_PLACEHOLDER || o->placeholders ||
+	while (!stopping(e) && (o->backend == IG_PLACEHOLDER || o->placeholders ||
 	    e->inflight < o->jobs)) {
 		if (o->per_minute > 0 && now - e->last_start < 60 / o->per_minute)
 			break;
 		if (!(j = window_take(e, now)))
 			break;
-		if (o->placeholders) {
-			make_placeholder(e, j);
-			job_free(j);
-			continue;
-		}
-		if (j->attempts == 0 && resume(e, j)) {
-			job_free(j);
-			continue;
+		if (!j->started) {
+			if (!claim(e, j)) {
+				ig_job_free(j);
+				continue;
+			}
+			if (ig_path_leaves_root(j->output)) {
+				/* refused before it starts: queued -> error */
+				fail_job(e, j, "output_path leaves the output root (absolute, or ..)");
+				continue;
+			}
+			if (o->placeholders) {
+				make_placeholder(e, j);
+				continue;
+			}
+			emit(e, ig_job_at(j, IG_STAGE_WORKING));
+			j->started = 1;
+			if (resume(e, j))
+				continue;
 		}
 		e->last_start = now;
-		if (j->attempts == 0)
-			emit(e, job_with_status(j, "running"));
 		if (o->backend == IG_PLACEHOLDER) {
+			attempt(e, j);
 			run_placeholder(e, j);
-			job_free(j);
 			progress(e);
 		} else {
 			start_transfer(e, j);
@@ -855,34 +935,120 @@ start_jobs(struct engine *e)
 	}
 }
 
-/* jobs that never finished leave as they came: queued */
+/* jobs that never finished go back, or leave as they came */
 static void
-leave_queued(struct engine *e)
+leave_window(struct engine *e)
 {
-	for (int i = 0; i < e->nwindow; i++) {
-		struct job *j = e->window[i];
-
-		emit(e, jv_copy(j->rec));
-		if (j->attempts)
-			emit_task(e, j, "pending", jv_null());
-		job_free(j);
-	}
+	for (int i = 0; i < e->nwindow; i++)
+		give_back(e, e->window[i], NULL);
 	e->nwindow = 0;
+}
+
+/* the end of a run: the claims are let go once the store shows the jobs
+ * settled, waiting a little for a recorder down the pipe; if the reader is
+ * gone, what the store was told of this run's jobs is put right */
+static void
+settle_claims(struct engine *e)
+{
+	struct stat st;
+	double until = mono() + LINGER_WAIT_MS / 1000.0;
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		e->reader_gone = 1;
+	if (!e->reader_gone && fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		while (e->nlinger && mono() < until) {
+			struct timespec ts = { 0, 20000000L };
+
+			linger_check(e);
+			if (e->nlinger)
+				nanosleep(&ts, NULL);
+		}
+	}
+	for (int i = 0; i < e->nlinger; i++)
+		ig_claim_drop(e->store->claims, e->linger[i]);
+	e->nlinger = 0;
+	if (e->reader_gone) {
+		long n = 0;
+		int rc = ig_record_recover_all(e->store, &n);
+
+		if (rc)
+			die_store(e, rc);
+		ig_warn("output closed: the run stopped; %ld job%s it had started given back in the store",
+		    n, n == 1 ? "" : "s");
+	}
+}
+
+/* the output root, made and opened: files are named under it absolutely */
+static void
+open_root(struct engine *e)
+{
+	int rc;
+
+	if (ig_path_absolute(e->o->out_dir, &e->root) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->o->out_dir, strerror(errno));
+	if ((rc = ig_path_mkdirs(e->root)))
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->root, strerror(rc));
+	if ((e->root_fd = open(e->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->root, strerror(errno));
+}
+
+/* wait for what is due: the network, a retry's time or the rate limit, or input */
+static void
+wait_for_work(struct engine *e, struct ig_lines *r, int eof, int window_max)
+{
+	const struct ig_gen_options *o = e->o;
+	CURLMsg *msg;
+	int left, running;
+
+	if (e->multi && e->inflight) {
+		curl_multi_poll(e->multi, NULL, 0, 100, NULL);
+		curl_multi_perform(e->multi, &running);
+		while ((msg = curl_multi_info_read(e->multi, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				transfer_done(e, msg->easy_handle, msg->data.result);
+	} else if (e->nwindow) {
+		double due = 1e18, now = mono();
+		int ms;
+
+		for (int i = 0; i < e->nwindow; i++)
+			if (e->window[i]->not_before < due)
+				due = e->window[i]->not_before;
+		if (o->per_minute > 0 && e->last_start + 60 / o->per_minute > due)
+			due = e->last_start + 60 / o->per_minute;
+		ms = due - now > 0.1 ? 100 : due - now < 0.001 ? 1 : (int)((due - now) * 1000);
+		if (!eof && e->nwindow < window_max) {
+			ig_lines_wait(r, ms);
+		} else {
+			struct timespec ts = { 0, (long)ms * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 int
 ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 {
 	struct engine e = { 0 };
+	struct ig_store store;
 	struct sigaction sa = { 0 };
 	int window_max = o->jobs * 4 > 64 ? o->jobs * 4 : 64;
-	int fi = 0, eof = 1, status;
+	int fi = 0, eof = 1, status, rc;
 	struct ig_lines r;
 	const char *name = NULL;
+	char err[512];
 
 	e.o = o;
 	e.t0 = mono();
 	e.last_start = -1e9;
+	e.run.backend = o->backend == IG_GEMINI ? "gemini" : o->backend == IG_OPENAI ? "openai" : "placeholder";
+	e.run.max_retries = o->max_retries;
+	e.run.retry_delay = o->retry_delay;
+	if ((rc = ig_store_open(&store, ig_store_default(o->store), 0, err, sizeof err)))
+		ig_die(IG_EXIT_SYSTEM, "%s", err);
+	e.store = &store;
+	e.jobs = ig_model_find(store.m, "generations");
+	open_root(&e);
 	e.hasher = ig_hasher_new();
 	/* answers are decoded, written and hashed on every core: at 64 in
 	 * flight one thread could not keep up with 1.5 MB images */
@@ -894,17 +1060,17 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a reader that goes away is a stop, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	if (o->backend != IG_PLACEHOLDER) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(e.multi = curl_multi_init()))
 			ig_die(IG_EXIT_SYSTEM, "curl initialisation failed");
 		curl_multi_setopt(e.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)o->jobs);
 	}
 	for (;;) {
-		CURLMsg *msg;
-		int left, running;
-
-		/* read ahead while there is room and input ready */
-		while (!stop_signal && !e.quota && e.nwindow < window_max) {
+		/* read ahead while there is room and input ready; once stopped,
+		 * read everything, to pass it on */
+		while (stopping(&e) || e.nwindow < window_max) {
 			char *line;
 			ssize_t n;
 
@@ -922,7 +1088,8 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 			/* block on input only when nothing else is going on */
 			if (!ig_lines_buffered(&r)) {
 				fflush(stdout);
-				if (!ig_lines_wait(&r, e.inflight || e.nwindow ? 0 : 200))
+				if (!ig_lines_wait(&r, e.inflight || e.nwindow || stopping(&e) ? 0 : 200) &&
+				    !(stopping(&e) && !e.inflight && !e.finishing))
 					break;
 			}
 			if ((n = ig_lines_next(&r, &line)) == -1) {
@@ -936,50 +1103,31 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 				take_line(&e, name, r.lineno, line, (size_t)n);
 		}
 		ig_pool_reap(e.pool, 0);
+		if (stop_signal)
+			abort_inflight(&e);
 		start_jobs(&e);
 		if (e.inflight == 0 && e.finishing) {
 			/* only answers being written: wait for them */
 			ig_pool_reap(e.pool, 1);
 			continue;
 		}
+		if (stopping(&e) && e.inflight == 0)
+			leave_window(&e);
 		if (eof && fi >= nfiles && e.nwindow == 0 && e.inflight == 0)
 			break;
-		if ((stop_signal || e.quota) && e.inflight == 0)
-			break;
-		/* about to wait: what happened so far goes down the pipe now */
+		/* about to wait: the finished files go to disk, then their
+		 * records down the pipe */
+		durable_flush(&e);
 		fflush(stdout);
-		ig_check_stdout();
-		if (e.multi && e.inflight) {
-			curl_multi_poll(e.multi, NULL, 0, 100, NULL);
-			curl_multi_perform(e.multi, &running);
-			while ((msg = curl_multi_info_read(e.multi, &left)))
-				if (msg->msg == CURLMSG_DONE)
-					transfer_done(&e, msg->easy_handle, msg->data.result);
-		} else if (e.nwindow) {
-			/* waiting for a retry's time or the rate limit: sleep
-			 * until then, or until input comes */
-			double due = 1e18, now = mono();
-			int ms;
-
-			for (int i = 0; i < e.nwindow; i++)
-				if (e.window[i]->not_before < due)
-					due = e.window[i]->not_before;
-			if (o->per_minute > 0 && e.last_start + 60 / o->per_minute > due)
-				due = e.last_start + 60 / o->per_minute;
-			ms = due - now > 0.1 ? 100 : due - now < 0.001 ? 1 : (int)((due - now) * 1000);
-			if (!eof && e.nwindow < window_max) {
-				ig_lines_wait(&r, ms);
-			} else {
-				struct timespec ts = { 0, (long)ms * 1000000L };
-
-				nanosleep(&ts, NULL);
-			}
-		}
+		if (ferror(stdout))
+			e.reader_gone = 1;
+		if (e.nlinger && mono() - e.linger_checked > 0.2)
+			linger_check(&e);
+		wait_for_work(&e, &r, eof, window_max);
 	}
 	ig_pool_free(e.pool);
-	leave_queued(&e);
-	/* what this run wrote is on disk before it says it is done */
-	ig_path_sync(o->out_dir);
+	durable_flush(&e);
+	settle_claims(&e);
 	if (!eof)
 		ig_lines_close(&r);
 	if (o->progress)
@@ -994,7 +1142,14 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	free(e.hashers);
 	ig_buf_free(&e.line);
 	free(e.window);
+	free(e.flying);
+	free(e.durable);
+	free(e.linger);
+	close(e.root_fd);
+	free(e.root);
+	ig_store_close(&store);
 	status = stop_signal == SIGINT ? 130 : stop_signal == SIGTERM ? 143 :
-	    e.failed || e.refused || e.quota ? IG_EXIT_REJECT : IG_EXIT_OK;
+	    e.transient || e.quota || e.reader_gone ? IG_EXIT_SYSTEM :
+	    e.failed || e.refused ? IG_EXIT_REJECT : IG_EXIT_OK;
 	return status;
 }

@@ -10,6 +10,8 @@
 #include "err.h"
 #include "json.h"
 #include "model.h"
+#include "path.h"
+#include "url.h"
 #include "uuid.h"
 
 /* generated from db/model by the Makefile */
@@ -121,6 +123,17 @@ load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 			f->exists = kind == JV_KIND_TRUE;
 		} else if (strcmp(key, "open") == 0) {
 			f->open = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "absolute") == 0) {
+			f->absolute = kind == JV_KIND_TRUE;
+		} else if (strcmp(key, "as") == 0 && kind == JV_KIND_STRING) {
+			const char *as = jv_string_value(v);
+
+			if (strcmp(as, "basename") == 0)
+				f->as = IG_AS_BASENAME;
+			else if (strcmp(as, "file_uri") == 0)
+				f->as = IG_AS_FILE_URI;
+			else
+				bad_model(name, "'as' is basename or file_uri");
 		} else if (strcmp(key, "max_length") == 0 && kind == JV_KIND_NUMBER) {
 			f->max_length = (long)jv_number_value(v);
 		} else if (strcmp(key, "min") == 0 && kind == JV_KIND_NUMBER) {
@@ -248,6 +261,16 @@ load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
 		if ((dv->child_index = find_index(child, 2, pair, 0)) < 0)
 			bad_model(c->name, "a derive needs an index on its child's (by, field)");
 		dv->fallback = jv_copy(c->fields[dv->field].defval);
+		dv->planned = -1;
+		{
+			jv planned = ig_get(d, "planned");
+
+			if (ig_kind(planned) == JV_KIND_STRING &&
+			    ((dv->planned = ig_field_find(c, jv_string_value(planned))) < 0 ||
+			    c->fields[dv->planned].type != IG_T_ARRAY))
+				bad_model(c->name, "a derive's planned names no array field");
+			ig_jv_free(planned);
+		}
 		jv_array_foreach(rules, i, r) {
 			jv any = ig_get(r, "any"), all = ig_get(r, "all");
 			struct ig_derive_rule *dr;
@@ -271,6 +294,50 @@ load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
 		ig_jv_free(d);
 	}
 	ig_jv_free(spec);
+}
+
+/* a lifecycle's stages, each a value of its field's enum */
+static void
+load_lifecycle(struct ig_collection *c, jv spec)
+{
+	static const char *stages[IG_NSTAGES] = { "ready", "working", "succeeded", "failed" };
+	struct ig_lifecycle *l = ig_malloc(sizeof *l);
+	jv field = ig_get(spec, "field"), claim = ig_get(spec, "claim"), reason = ig_get(spec, "reason");
+	jv holder = ig_get(spec, "holder");
+
+	memset(l, 0, sizeof *l);
+	l->claim = l->reason = l->holder = -1;
+	if (ig_kind(field) != JV_KIND_STRING || (l->field = ig_field_find(c, jv_string_value(field))) < 0)
+		bad_model(c->name, "a lifecycle names no field");
+	for (int i = 0; i < IG_NSTAGES; i++) {
+		jv name = ig_get(spec, stages[i]), allowed = c->fields[l->field].enumv;
+		int ok = 0;
+
+		if (ig_kind(name) != JV_KIND_STRING)
+			bad_model(c->name, "a lifecycle names every stage");
+		jv_array_foreach(allowed, k, v)
+			ok |= jv_equal(v, jv_copy(name));
+		if (!ok)
+			bad_model(c->name, "a lifecycle stage is not a value of its field");
+		l->names[i] = ig_strdup(jv_string_value(name));
+		ig_jv_free(name);
+	}
+	if (ig_kind(claim) == JV_KIND_STRING &&
+	    ((l->claim = ig_field_find(c, jv_string_value(claim))) < 0 || c->fields[l->claim].type != IG_T_UUID))
+		bad_model(c->name, "a lifecycle's claim names no uuid field");
+	if (ig_kind(reason) == JV_KIND_STRING && (l->reason = ig_field_find(c, jv_string_value(reason))) < 0)
+		bad_model(c->name, "a lifecycle's reason names no field");
+	if (l->claim >= 0 && (ig_kind(holder) != JV_KIND_STRING ||
+	    (l->holder = ig_field_find(c, jv_string_value(holder))) < 0))
+		bad_model(c->name, "a claimed lifecycle names its holder field");
+	ig_jv_free(holder);
+	if (l->claim >= 0 && find_index(c, 1, &l->field, 1) < 0)
+		bad_model(c->name, "a claimed lifecycle needs an index on its field");
+	ig_jv_free(field);
+	ig_jv_free(claim);
+	ig_jv_free(reason);
+	ig_jv_free(spec);
+	c->life = l;
 }
 
 static void
@@ -371,7 +438,12 @@ load(struct ig_model *m)
 		ig_jv_free(spec);
 	}
 	jv_array_foreach(specs, i, spec) {
-		jv d = ig_get(spec, "derive");
+		jv d = ig_get(spec, "derive"), life = ig_get(spec, "lifecycle");
+
+		if (ig_kind(life) == JV_KIND_OBJECT)
+			load_lifecycle(&m->colls[i], life);
+		else
+			ig_jv_free(life);
 
 		if (ig_kind(d) == JV_KIND_OBJECT)
 			load_derive(m, &m->colls[i], d);
@@ -443,9 +515,33 @@ ig_model_free(struct ig_model *m)
 			ig_jv_free(dv->fallback);
 		}
 		free(c->derives);
+		if (c->life) {
+			for (int st = 0; st < IG_NSTAGES; st++)
+				free((char *)c->life->names[st]);
+			free(c->life);
+		}
 	}
 	free(m->colls);
 	free(m);
+}
+
+const char *
+ig_stage_name(const char *collection, enum ig_stage stage)
+{
+	const struct ig_collection *c = ig_model_find(ig_model(), collection);
+
+	if (!c || !c->life)
+		ig_die(IG_EXIT_SYSTEM, "model: %s has no lifecycle", collection);
+	return c->life->names[stage];
+}
+
+int
+ig_stage_of(const struct ig_collection *c, const char *status)
+{
+	for (int i = 0; c->life && status && i < IG_NSTAGES; i++)
+		if (strcmp(c->life->names[i], status) == 0)
+			return i;
+	return -1;
 }
 
 const struct ig_collection *
@@ -840,6 +936,23 @@ ig_model_check(const struct ig_collection *c, const jv *row, const jv *old,
 	return check_row(c->fields, c->nfields, NULL, row, old, now_us, err, errlen);
 }
 
+/* a default made from another field's value */
+static jv
+derived_as(enum ig_derived_as as, jv from)
+{
+	struct ig_buf b = { 0 };
+	jv r;
+
+	if (as == IG_AS_SAME || ig_kind(from) != JV_KIND_STRING)
+		return jv_copy(from);
+	if (as == IG_AS_BASENAME)
+		return jv_string(ig_path_base(jv_string_value(from)));
+	ig_file_uri(&b, jv_string_value(from));
+	r = jv_string_sized(b.p, (int)b.len);
+	ig_buf_free(&b);
+	return r;
+}
+
 void
 ig_model_defaults(const struct ig_collection *c, jv *row)
 {
@@ -851,7 +964,7 @@ ig_model_defaults(const struct ig_collection *c, jv *row)
 		if (ig_valid(f->defval))
 			row[i] = jv_copy(f->defval);
 		else if (f->default_from >= 0)
-			row[i] = jv_copy(row[f->default_from]);
+			row[i] = derived_as(f->as, row[f->default_from]);
 	}
 }
 

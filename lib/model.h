@@ -24,12 +24,14 @@ struct ig_field {
 	enum ig_type type;
 	enum ig_syntax syntax;
 	int required, nonempty, not_future, exists, open;
+	int absolute;		/* a path made absolute against the working directory */
 	long max_length;
 	int has_min, has_max;
 	double min, max;
 	jv enumv;		/* array of allowed values, or invalid */
 	jv defval;		/* default value, or invalid */
 	int default_from;	/* field whose value is the default, or -1 */
+	enum ig_derived_as { IG_AS_SAME, IG_AS_BASENAME, IG_AS_FILE_URI } as;	/* of default_from */
 	int ref;		/* collection a uuid refers to, or -1 */
 	struct ig_field *items;	/* array element spec */
 	struct ig_field *fields;	/* nested object fields */
@@ -61,6 +63,26 @@ struct ig_derive {
 	struct ig_derive_rule *rules;
 	int nrules;
 	jv fallback;		/* when no rule holds: the field's default */
+	int planned;		/* array field of this collection listing every child, or -1 */
+};
+
+/*
+ * The stages a record's status goes through, named by the model so that
+ * programs print the model's words: ready (waiting), working, succeeded,
+ * failed. A collection whose lifecycle has a claim is worked on by one live
+ * process at a time (claim.h): claim is the field holding the id the claim
+ * is taken on (the record's own id, or its parent's), and a working record
+ * that names a holder but whose claim no live process holds is given back
+ * to ready, with the why in the reason field. A record set working by hand,
+ * with no holder, is nobody's to give back.
+ */
+enum ig_stage { IG_STAGE_READY, IG_STAGE_WORKING, IG_STAGE_SUCCEEDED, IG_STAGE_FAILED, IG_NSTAGES };
+struct ig_lifecycle {
+	int field;
+	const char *names[IG_NSTAGES];
+	int claim;		/* field, or -1: not claimed */
+	int holder;		/* field naming the claim's holder: only a held record is given back */
+	int reason;		/* field, or -1 */
 };
 
 struct ig_collection {
@@ -75,6 +97,7 @@ struct ig_collection {
 	jv stamps;		/* {"field": {"state": "timestamp field"}} or invalid */
 	struct ig_derive *derives;
 	int nderives;
+	struct ig_lifecycle *life;	/* or NULL */
 };
 
 struct ig_model {
@@ -94,6 +117,10 @@ int ig_field_find(const struct ig_collection *c, const char *name);
 /* a field's default in the model (a new reference), or jv_invalid(): for
  * programs that write records, so that defaults live only in db/model */
 jv ig_model_default(const char *collection, const char *field);
+/* the model's name for a stage of a collection's lifecycle; dies if it has none */
+const char *ig_stage_name(const char *collection, enum ig_stage stage);
+/* the stage a status is at, or -1 */
+int ig_stage_of(const struct ig_collection *c, const char *status);
 /* a field of the model, for its rules; dies if there is none */
 const struct ig_field *ig_model_field(const char *collection, const char *field);
 /* collections in an order where every collection comes after those it refers to */

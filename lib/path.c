@@ -21,6 +21,58 @@ ig_path_leaves_root(const char *path)
 }
 
 int
+ig_path_absolute(const char *path, char **out)
+{
+	char *cwd = NULL, *joined, *w;
+	size_t n;
+
+	*out = NULL;
+	if (path[0] != '/' && !(cwd = getcwd(NULL, 0)))
+		return errno;
+	n = strlen(path) + (cwd ? strlen(cwd) + 1 : 0) + 2;
+	joined = ig_malloc(n);
+	snprintf(joined, n, "%s%s%s", cwd ? cwd : "", cwd ? "/" : "", path);
+	free(cwd);
+	/* segment by segment, in place: the output never outruns the input */
+	w = joined;
+	for (const char *r = joined; *r; ) {
+		const char *end;
+		size_t len;
+
+		while (*r == '/')
+			r++;
+		if (!*r)
+			break;
+		end = strchrnul(r, '/');
+		len = (size_t)(end - r);
+		if (len == 1 && r[0] == '.') {
+			/* nothing */
+		} else if (len == 2 && r[0] == '.' && r[1] == '.') {
+			while (w > joined && *--w != '/')
+				;
+		} else {
+			*w++ = '/';
+			memmove(w, r, len);
+			w += len;
+		}
+		r = end;
+	}
+	if (w == joined)
+		*w++ = '/';
+	*w = '\0';
+	*out = joined;
+	return 0;
+}
+
+const char *
+ig_path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+int
 ig_path_mkdirs(const char *dir)
 {
 	char *p = ig_strdup(dir), *q = p;

@@ -6,6 +6,14 @@
 /* 1 if path is absolute or has a .. component: it may leave the root */
 int ig_path_leaves_root(const char *path);
 
+/* path made absolute against the working directory and normalized: no
+ * ".", no "..", no empty segments, no trailing slash (".." is taken
+ * lexically: a link's target is not followed). 0, or an errno. */
+int ig_path_absolute(const char *path, char **out);
+
+/* the last segment of a path */
+const char *ig_path_base(const char *path);
+
 /* mkdir -p: dir and every parent it needs; 0, or an errno */
 int ig_path_mkdirs(const char *dir);
 

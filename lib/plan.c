@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "err.h"
 #include "json.h"
 #include "path.h"
@@ -155,17 +156,21 @@ load_store_library(struct ig_planner *p)
 	struct ig_store *s = p->store;
 	MDB_txn *txn;
 
-	if (p->loaded || !s || !s->opened || ig_store_begin(s, 1, &txn) != 0)
+	int rc;
+
+	if (p->loaded || !s || !s->opened)
 		return;
+	if ((rc = ig_store_begin(s, 1, &txn)))
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
 	p->loaded = 1;
 	for (int l = 0; l < L_N; l++) {
 		const struct ig_collection *c = ig_model_find(s->m, library_colls[l]);
 		MDB_cursor *cur;
 		MDB_val k, v;
 
-		if (!c || mdb_cursor_open(txn, s->colls[c->index], &cur) != 0)
-			continue;
-		for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		if ((rc = mdb_cursor_open(txn, s->colls[c->index], &cur)))
+			ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			jv rec, key;
 
@@ -181,6 +186,8 @@ load_store_library(struct ig_planner *p)
 			}
 		}
 		mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
 	}
 	mdb_txn_abort(txn);
 }
@@ -695,26 +702,43 @@ put_str(struct ig_buf *b, const char *key, const char *s)
 	ig_json_write_string(b, s, strlen(s));
 }
 
-/* the stored status of a record, or NULL: a re-run keeps what happened */
-static const char *
-stored_status(struct ig_planner *p, MDB_txn *txn, const char *coll, const uint8_t id[16],
-    char *buf, size_t n, jv *jobs_json)
+/* The stored record, as the store has it (caller frees), or NULL: a re-run
+ * prints what happened, not what was planned. A read transaction of its
+ * own, short, so a writer down the pipe is never held back; a store that
+ * fails to answer stops the run. */
+static char *
+stored_record(struct ig_planner *p, const char *coll, const uint8_t id[16], size_t *len)
 {
+	struct ig_store *s = p->store;
 	const struct ig_collection *c;
+	char *copy = NULL;
+	MDB_txn *txn;
 	MDB_val val;
-	jv rec, st;
+	int rc;
 
-	if (!txn || !(c = ig_model_find(p->store->m, coll)) ||
-	    ig_store_get(p->store, txn, c->index, id, &val) != 0)
+	if (!s || !s->opened || !(c = ig_model_find(s->m, coll)))
 		return NULL;
-	rec = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
-	st = ig_get(rec, "status");
-	snprintf(buf, n, "%s", jv_get_kind(st) == JV_KIND_STRING ? jv_string_value(st) : "");
-	if (jobs_json)
-		*jobs_json = ig_get(rec, "jobs_json");
-	jv_free(st);
-	jv_free(rec);
-	return buf;
+	if ((rc = ig_store_begin(s, 1, &txn)))
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
+	rc = ig_store_get(s, txn, c->index, id, &val);
+	if (rc == 0) {
+		copy = ig_malloc(val.mv_size + 1);
+		memcpy(copy, val.mv_data, val.mv_size);
+		copy[val.mv_size] = '\0';
+		*len = val.mv_size;
+	}
+	mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
+	return copy;
+}
+
+/* when a record was made, and so last changed */
+static void
+put_made(struct ig_buf *b, const struct ig_now *now)
+{
+	put_str(b, "created_at", now->text);
+	put_str(b, "updated_at", now->text);
 }
 
 static int
@@ -932,9 +956,10 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	double combos;
 	long count, n = 0, skipped = 0;
 	uint8_t bid[16], jid[16];
-	char btext[IG_UUID_TEXT], jtext[IG_UUID_TEXT], status[32];
-	const char *batch, *st;
-	MDB_txn *txn = NULL;
+	char btext[IG_UUID_TEXT], jtext[IG_UUID_TEXT], *stored = NULL;
+	size_t stored_len = 0;
+	struct ig_now now;
+	const char *batch;
 	uint64_t base_seed;
 	int rc = -1;
 
@@ -991,10 +1016,14 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		goto out;
 	}
 	jv_free(seen);
-	if (p->store && p->store->opened && ig_store_begin(p->store, 1, &txn) != 0)
-		txn = NULL;
-	st = stored_status(p, txn, "batches", bid, status, sizeof status, &stored_jobs);
-	if (st && jv_is_valid(stored_jobs)) {
+	stored = stored_record(p, "batches", bid, &stored_len);
+	if (stored) {
+		jv rec = ig_json_parse(stored, stored_len, NULL, 0);
+
+		stored_jobs = ig_get(rec, "jobs_json");
+		jv_free(rec);
+	}
+	if (stored && jv_is_valid(stored_jobs)) {
 		struct ig_buf was = { 0 };
 
 		ig_json_write(&was, stored_jobs);
@@ -1015,15 +1044,24 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		warn(ctx, msg);
 	}
 
-	/* the batch, then its jobs */
-	ig_buf_adds(&line, "{\"collection\":\"batches\",\"id\":\"");
-	ig_buf_adds(&line, btext);
-	ig_buf_addc(&line, '"');
-	put_str(&line, "name", batch);
-	put_str(&line, "status", st ? st : jv_string_value(p->batch_status));
-	ig_buf_adds(&line, ",\"jobs_json\":");
-	ig_buf_add(&line, text.p, text.len);
-	ig_buf_adds(&line, "}\n");
+	/* the batch, then its jobs; made now, so that time runs forward from
+	 * the plan: created_at <= started_at <= finished_at */
+	ig_now_set(&now);
+	if (stored) {
+		ig_buf_add(&line, stored, stored_len);
+		ig_buf_addc(&line, '\n');
+	} else {
+		ig_buf_adds(&line, "{\"collection\":\"batches\",\"id\":\"");
+		ig_buf_adds(&line, btext);
+		ig_buf_addc(&line, '"');
+		put_made(&line, &now);
+		put_str(&line, "name", batch);
+		put_str(&line, "status", jv_string_value(p->batch_status));
+		ig_buf_adds(&line, ",\"jobs_json\":");
+		ig_buf_add(&line, text.p, text.len);
+		ig_buf_adds(&line, "}\n");
+	}
+	free(stored);
 	fwrite(line.p, 1, line.len, out);
 	line.len = 0;
 
@@ -1069,9 +1107,16 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 				fwrite(line.p, 1, line.len, out);
 				line.len = 0;
 			}
+			if ((stored = stored_record(p, "generations", jid, &stored_len))) {
+				ig_buf_add(&line, stored, stored_len);
+				ig_buf_addc(&line, '\n');
+				free(stored);
+				continue;
+			}
 			ig_buf_adds(&line, "{\"collection\":\"generations\",\"id\":\"");
 			ig_buf_adds(&line, jtext);
 			ig_buf_addc(&line, '"');
+			put_made(&line, &now);
 			ig_buf_add(&line, head.p, head.len);
 			fill_job(&path, c.output, n, seed);
 			ig_buf_adds(&line, ",\"output_path\":");
@@ -1081,8 +1126,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 				ig_buf_adds(&line, ",\"placeholder_path\":");
 				ig_json_write_string(&line, path.p, path.len);
 			}
-			st = stored_status(p, txn, "generations", jid, status, sizeof status, NULL);
-			put_str(&line, "status", st ? st : jv_string_value(p->job_status));
+			put_str(&line, "status", jv_string_value(p->job_status));
 			ig_buf_adds(&line, ",\"params\":{\"model\":");
 			ig_buf_add(&line, model_json.p, model_json.len);
 			ig_buf_adds(&line, ",\"seed\":");
@@ -1098,8 +1142,6 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	jv_free(model);
 	rc = 0;
 out:
-	if (txn)
-		mdb_txn_abort(txn);
 	axes_free(&ax);
 	jv_free(specs);
 	jv_free(stored_jobs);

@@ -141,24 +141,61 @@ ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
 }
 
 int
-ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n, const char *text)
+ig_jpeg_add_segments(struct ig_buf *out, const unsigned char *jpeg, size_t n,
+    const struct ig_jpeg_segment *segs, int nsegs)
 {
-	size_t len = strlen(text);
-	unsigned char head[4];
-
 	if (n < 2 || jpeg[0] != 0xff || jpeg[1] != 0xd8)
 		return -1;
-	if (len > 65533)
-		len = 65533;
-	head[0] = 0xff;
-	head[1] = 0xfe;
-	head[2] = (unsigned char)((len + 2) >> 8);
-	head[3] = (unsigned char)(len + 2);
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].len + strlen(segs[i].prefix) + (segs[i].prefix[0] ? 1 : 0) > 65533)
+			return -1;
 	ig_buf_add(out, jpeg, 2);
-	ig_buf_add(out, head, 4);
-	ig_buf_add(out, text, len);
+	for (int i = 0; i < nsegs; i++) {
+		size_t plen = strlen(segs[i].prefix) + (segs[i].prefix[0] ? 1 : 0);
+		size_t len = plen + segs[i].len + 2;
+		unsigned char head[4] = { 0xff, segs[i].marker, (unsigned char)(len >> 8), (unsigned char)len };
+
+		ig_buf_add(out, head, 4);
+		ig_buf_add(out, segs[i].prefix, plen);	/* with its NUL */
+		ig_buf_add(out, segs[i].data, segs[i].len);
+	}
 	ig_buf_add(out, jpeg + 2, n - 2);
 	return 0;
+}
+
+int
+ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n, const char *text)
+{
+	struct ig_jpeg_segment com = { 0xfe, "", text, strlen(text) };
+
+	if (com.len > 65533)
+		com.len = 65533;
+	return ig_jpeg_add_segments(out, jpeg, n, &com, 1);
+}
+
+char *
+ig_jpeg_get_segment(const unsigned char *jpeg, size_t n, unsigned char marker, const char *prefix)
+{
+	size_t pos = 2, plen = strlen(prefix) + (prefix[0] ? 1 : 0);
+
+	if (n < 4 || jpeg[0] != 0xff || jpeg[1] != 0xd8)
+		return NULL;
+	/* the segments before the scan: markers, each with its length */
+	while (pos + 4 <= n && jpeg[pos] == 0xff && jpeg[pos + 1] != 0xda) {
+		size_t len = (size_t)jpeg[pos + 2] << 8 | jpeg[pos + 3];
+
+		if (len < 2 || pos + 2 + len > n)
+			return NULL;
+		if (jpeg[pos + 1] == marker && len - 2 >= plen && memcmp(jpeg + pos + 4, prefix, plen) == 0) {
+			char *s = ig_malloc(len - 2 - plen + 1);
+
+			memcpy(s, jpeg + pos + 4 + plen, len - 2 - plen);
+			s[len - 2 - plen] = '\0';
+			return s;
+		}
+		pos += 2 + len;
+	}
+	return NULL;
 }
 
 char *
@@ -205,20 +242,44 @@ ig_png_get_text(const unsigned char *png, size_t n, const char *key)
  * them, whatever the image's size */
 #define TEXT_HEAD (1u << 20)
 
-char *
-ig_png_file_text(const char *path, const char *key)
+static unsigned char *
+file_head(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
 	unsigned char *head;
-	char *text;
-	size_t n;
 
 	if (!f)
 		return NULL;
 	head = ig_malloc(TEXT_HEAD);
-	n = fread(head, 1, TEXT_HEAD, f);
+	*n = fread(head, 1, TEXT_HEAD, f);
 	fclose(f);
+	return head;
+}
+
+char *
+ig_png_file_text(const char *path, const char *key)
+{
+	unsigned char *head;
+	char *text;
+	size_t n;
+
+	if (!(head = file_head(path, &n)))
+		return NULL;
 	text = ig_png_get_text(head, n, key);
+	free(head);
+	return text;
+}
+
+char *
+ig_jpeg_file_segment(const char *path, unsigned char marker, const char *prefix)
+{
+	unsigned char *head;
+	char *text;
+	size_t n;
+
+	if (!(head = file_head(path, &n)))
+		return NULL;
+	text = ig_jpeg_get_segment(head, n, marker, prefix);
 	free(head);
 	return text;
 }

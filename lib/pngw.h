@@ -30,8 +30,24 @@ void ig_png_text_chunk(struct ig_buf *b, const char *key, const char *text, size
  * before the image data; -1 if png is not a PNG */
 int ig_png_add_text(struct ig_buf *out, const unsigned char *png, size_t n,
     const struct ig_text *texts, int ntexts);
-/* jpeg with a COM segment after SOI; -1 if jpeg is not a JPEG */
+/* a JPEG segment: marker (0xfe COM, 0xe1 APP1), an identifying prefix
+ * written with its NUL ("" for none), then data */
+struct ig_jpeg_segment {
+	unsigned char marker;
+	const char *prefix;
+	const void *data;
+	size_t len;
+};
+/* jpeg with segments after SOI; -1 if jpeg is not a JPEG or a segment is too long */
+int ig_jpeg_add_segments(struct ig_buf *out, const unsigned char *jpeg, size_t n,
+    const struct ig_jpeg_segment *segs, int nsegs);
+/* jpeg with a COM segment after SOI (cut at 65533 bytes); -1 if not a JPEG */
 int ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n, const char *text);
+/* the data of the first segment before the scan with this marker and
+ * prefix, as a string, or NULL (caller frees) */
+char *ig_jpeg_get_segment(const unsigned char *jpeg, size_t n, unsigned char marker, const char *prefix);
+/* the same from a JPEG file's head */
+char *ig_jpeg_file_segment(const char *path, unsigned char marker, const char *prefix);
 /* the text of a tEXt or iTXt chunk with this key, or NULL (caller frees) */
 char *ig_png_get_text(const unsigned char *png, size_t n, const char *key);
 /* the same from a PNG file's head, where text chunks go; NULL if the file

@@ -1,10 +1,14 @@
 /* record.c - the rules of the model applied to one record at a time */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "claim.h"
 #include "clock.h"
 #include "err.h"
 #include "json.h"
+#include "path.h"
 #include "record.h"
 #include "uuid.h"
 
@@ -39,6 +43,19 @@ normalize(const struct ig_collection *c, jv *row)
 		uint8_t u[16];
 		int64_t t;
 
+		if (f->absolute && ig_kind(row[i]) == JV_KIND_STRING) {
+			char *abs;
+
+			s = jv_string_value(row[i]);
+			if (*s && ig_path_absolute(s, &abs) == 0) {
+				if (strcmp(abs, s) != 0) {
+					ig_jv_free(row[i]);
+					row[i] = jv_string(abs);
+				}
+				free(abs);
+			}
+			continue;
+		}
 		if ((f->type != IG_T_UUID && f->type != IG_T_TIMESTAMP) ||
 		    ig_kind(row[i]) != JV_KIND_STRING)
 			continue;
@@ -159,6 +176,24 @@ tally_children(struct ig_store *s, MDB_txn *txn, const struct ig_derive *d,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* children the parent lists but the store has not heard of yet: they are
+ * at the child field's default (a planned job is queued) */
+static void
+tally_planned(const struct ig_store *s, const struct ig_derive *d, jv planned, struct tally *t)
+{
+	const struct ig_field *cf = &s->m->colls[d->child].fields[d->child_field];
+	double n = ig_kind(planned) == JV_KIND_ARRAY ? jv_array_length(jv_copy(planned)) : 0;
+
+	if (n > t->total && ig_kind(cf->defval) == JV_KIND_STRING) {
+		jv had = jv_object_get(jv_copy(t->counts), jv_copy(cf->defval));
+		double k = ig_valid(had) ? jv_number_value(had) : 0;
+
+		ig_jv_free(had);
+		t->counts = jv_object_set(t->counts, jv_copy(cf->defval), jv_number(k + n - t->total));
+		t->total = n;
+	}
+}
+
 static jv
 derive_target(const struct ig_derive *d, struct tally *t)
 {
@@ -185,25 +220,46 @@ static int put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collecti
 
 /* bring a parent's derived field in step with its children, through the
  * model's transitions (one intermediate state where no direct edge exists) */
+/* The time a parent entering state is stamped with: the child's own time of
+ * that name where it has one (a batch starts when its first job started and
+ * ends when its last job finished, not when the store heard of it). */
+static struct ig_now
+stamp_time(const struct ig_collection *pc, const struct ig_derive *d,
+    const struct ig_collection *cc, const jv *child, jv state, const struct ig_now *now)
+{
+	struct ig_now t = *now;
+	int pf = ig_model_stamp(pc, d->field, state), cf;
+
+	if (pf >= 0 && (cf = ig_field_find(cc, pc->fields[pf].name)) >= 0 &&
+	    ig_kind(child[cf]) == JV_KIND_STRING && ig_time_parse(jv_string_value(child[cf]), &t.us) == 0)
+		ig_time_format(t.us, t.text);
+	return t;
+}
+
 static int
 derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d,
-    const uint8_t pid[16], const struct ig_now *now, char *err, size_t errlen)
+    const uint8_t pid[16], const struct ig_collection *cc, const jv *child,
+    const struct ig_now *now, char *err, size_t errlen)
 {
 	const struct ig_collection *pc = &s->m->colls[p];
 	struct tally t;
-	jv target, cur, steps = jv_array(), *parent;
+	jv target, cur, planned, steps = jv_array(), *parent;
 	char idtext[IG_UUID_TEXT];
 	int rc;
 
 	if ((rc = load_row(s, txn, pc, pid, &parent)))
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	cur = jv_copy(parent[d->field]);
+	planned = d->planned >= 0 ? jv_copy(parent[d->planned]) : jv_invalid();
 	ig_row_free(pc, parent);
 	if ((rc = tally_children(s, txn, d, pid, &t))) {
 		ig_jv_free(cur);
+		ig_jv_free(planned);
 		ig_jv_free(steps);
 		return rc;
 	}
+	tally_planned(s, d, planned, &t);
+	ig_jv_free(planned);
 	target = derive_target(d, &t);
 	ig_jv_free(t.counts);
 	if (same(cur, target)) {
@@ -233,9 +289,10 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 		};
 		struct ig_members in = { mv, 2, 2 };
 		struct ig_buf scratch = { 0 };
+		struct ig_now at = stamp_time(pc, d, cc, child, st, now);
 
 		if (!rc)
-			rc = put_record(s, txn, pc, &in, now, &scratch, err, errlen);
+			rc = put_record(s, txn, pc, &in, &at, &scratch, err, errlen);
 		ig_members_clear(&in);
 		ig_buf_free(&scratch);
 	}
@@ -331,6 +388,9 @@ build_row(const struct ig_collection *c, jv *given, const jv *old, const struct 
 	if (old) {
 		for (int i = 0; i < c->nfields; i++)
 			row[i] = jv_copy(ig_valid(given[i]) ? given[i] : old[i]);
+		/* when a record was made is history: no update rewrites it */
+		set(row, c->f_created, jv_copy(old[c->f_created]));
+		normalize(c, row);
 	} else {
 		/* the given values become the row; what the rules below ask of
 		 * given stays there */
@@ -341,11 +401,12 @@ build_row(const struct ig_collection *c, jv *given, const jv *old, const struct 
 		given[c->f_updated] = jv_copy(row[c->f_updated]);
 		given[F_DELETED_AT] = jv_copy(row[F_DELETED_AT]);
 		given[F_IS_DELETED] = jv_copy(row[F_IS_DELETED]);
+		/* before the defaults, which may be made from a normalized value */
+		normalize(c, row);
 		ig_model_defaults(c, row);
 		if (!ig_valid(row[c->f_created]))
 			set(row, c->f_created, jv_string(now->text));
 	}
-	normalize(c, row);
 
 	/* soft delete: is_deleted and deleted_at say the same thing */
 	if (ig_kind(given[F_IS_DELETED]) == JV_KIND_TRUE) {
@@ -415,6 +476,20 @@ take_id(const struct ig_collection *c, jv *given, uint8_t id[16], char *err, siz
 	return 0;
 }
 
+/* A line that says when it was last changed is that version of the record:
+ * older than the stored one, it is out of date (a copy read before another
+ * process changed the record) and loses. Timestamps compare as text once
+ * normalized. */
+static int
+stale(const struct ig_collection *c, const jv *given, const jv *row, const jv *old)
+{
+	jv mine = row[c->f_updated], theirs = old[c->f_updated];
+
+	return ig_valid(given[c->f_updated]) && ig_kind(mine) == JV_KIND_STRING &&
+	    ig_kind(theirs) == JV_KIND_STRING &&
+	    strcmp(jv_string_value(mine), jv_string_value(theirs)) < 0;
+}
+
 static int
 put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
     struct ig_members *in, const struct ig_now *now, struct ig_buf *out, char *err,
@@ -435,6 +510,12 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 	if (rc && rc != MDB_NOTFOUND)
 		goto done;
 	row = build_row(c, given, old, now);
+	if (old && stale(c, given, row, old)) {
+		/* an older version of the record than the store's: it changes nothing */
+		ig_model_write(out, c, old);
+		rc = 0;
+		goto done;
+	}
 	if (old && ig_row_equal(c, row, old)) {
 		/* nothing changed: keep updated_at, write nothing */
 		ig_model_write(out, c, old);
@@ -466,7 +547,7 @@ put_record(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 			if (dv->child == c->index && !same(old[dv->child_field], row[dv->child_field]) &&
 			    ig_kind(row[dv->child_by]) == JV_KIND_STRING &&
 			    ig_uuid_parse(jv_string_value(row[dv->child_by]), pid) == 0)
-				rc = derive_parent(s, txn, p, dv, pid, now, err, errlen);
+				rc = derive_parent(s, txn, p, dv, pid, c, row, now, err, errlen);
 		}
 	}
 done:
@@ -851,4 +932,119 @@ ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kep
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* the ids of a collection's records whose field is value, through a
+ * one-field index on it */
+static int
+ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
+    const char *value, struct ig_buf *ids)
+{
+	MDB_cursor *cur;
+	MDB_val k = { strlen(value), (void *)value }, d;
+	int ix = -1, rc;
+
+	for (int i = 0; i < c->nindexes && ix < 0; i++)
+		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
+			ix = i;
+	if (ix < 0)
+		return MDB_NOTFOUND;
+	if ((rc = mdb_cursor_open(txn, s->indexes[c->index][ix], &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP))
+		if (d.mv_size == 16)
+			ig_buf_add(ids, d.mv_data, 16);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* a working record whose claim no live process holds goes back to ready */
+static int
+give_back(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const uint8_t id[16],
+    const struct ig_now *now, long *n)
+{
+	const struct ig_lifecycle *l = c->life;
+	char idtext[IG_UUID_TEXT], err[512];
+	uint8_t cid[16];
+	jv *row;
+	int rc, held;
+
+	if ((rc = load_row(s, txn, c, id, &row)))
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	/* set working by hand (no holder named), or claimed on no id: nobody's */
+	held = ig_kind(row[l->holder]) != JV_KIND_STRING || ig_kind(row[l->claim]) != JV_KIND_STRING ||
+	    ig_uuid_parse(jv_string_value(row[l->claim]), cid) != 0 ? 1 : ig_claim_held(s->claims, cid);
+	ig_row_free(c, row);
+	if (held < 0)
+		return errno ? errno : EIO;
+	if (held)
+		return 0;
+	ig_uuid_format(id, idtext);
+	{
+		struct ig_member mv[4] = {
+			{ "id", 2, jv_invalid(), jv_string(idtext) },
+			{ c->fields[l->field].name, c->fields[l->field].namelen, jv_invalid(),
+			  jv_string(l->names[IG_STAGE_READY]) },
+			{ c->fields[l->holder].name, c->fields[l->holder].namelen, jv_invalid(), jv_null() },
+			{ l->reason >= 0 ? c->fields[l->reason].name : "", l->reason >= 0 ?
+			  c->fields[l->reason].namelen : 0, jv_invalid(),
+			  jv_string("abandoned: the process working on it ended without finishing it") },
+		};
+		struct ig_members in = { mv, l->reason >= 0 ? 4 : 3, 4 };
+		struct ig_buf out = { 0 };
+
+		rc = put_record(s, txn, c, &in, now, &out, err, sizeof err);
+		if (l->reason < 0)
+			ig_jv_free(mv[3].value);
+		ig_members_clear(&in);
+		ig_buf_free(&out);
+	}
+	if (rc == IG_REJECT)
+		return 0;	/* the model does not let it go back: it stays as it is */
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
+int
+ig_record_recover(struct ig_store *s, MDB_txn *txn, const struct ig_now *now, long *n)
+{
+	int rc = 0;
+
+	*n = 0;
+	for (int ci = 0; ci < s->m->ncolls && !rc; ci++) {
+		const struct ig_collection *c = &s->m->colls[ci];
+		struct ig_buf ids = { 0 };
+
+		if (!c->life || c->life->claim < 0)
+			continue;
+		rc = ids_at(s, txn, c, c->life->field, c->life->names[IG_STAGE_WORKING], &ids);
+		for (size_t i = 0; !rc && i + 16 <= ids.len; i += 16)
+			rc = give_back(s, txn, c, (uint8_t *)ids.p + i, now, n);
+		ig_buf_free(&ids);
+	}
+	return rc;
+}
+
+int
+ig_record_recover_all(struct ig_store *s, long *n)
+{
+	struct ig_now now;
+	MDB_txn *txn;
+	int rc;
+
+	for (;;) {
+		ig_now_set(&now);
+		if ((rc = ig_store_begin(s, 0, &txn)))
+			return rc;
+		if ((rc = ig_record_recover(s, txn, &now, n)))
+			mdb_txn_abort(txn);
+		else if (*n == 0)
+			mdb_txn_abort(txn);	/* nothing written: no commit to sync */
+		else
+			rc = mdb_txn_commit(txn);
+		if (rc != MDB_MAP_FULL || (rc = ig_store_grow(s)))
+			return rc;
+	}
 }

@@ -35,6 +35,15 @@ int ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *item, size_t i
     const char *line, size_t len, const struct ig_now *now, struct ig_members *scratch,
     struct ig_buf *result, enum ig_applied *outcome);
 
+/* Give back every record the model says is being worked on whose claim no
+ * live process holds (claim.h): the store's own counterpart of LMDB's stale
+ * reader check, run by writers as they open and close the store. Adds the
+ * records given back to *n. */
+int ig_record_recover(struct ig_store *s, MDB_txn *txn, const struct ig_now *now, long *n);
+/* the same in a transaction of its own, growing the map as needed; 0 or an
+ * LMDB/errno code */
+int ig_record_recover_all(struct ig_store *s, long *n);
+
 /* Remove soft-deleted records of collection c that no record refers to.
  * Adds the counts removed and kept to *purged and *kept. */
 int ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kept);

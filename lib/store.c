@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include "claim.h"
 #include "err.h"
 #include "json.h"
 #include "path.h"
@@ -80,6 +83,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 	int rc, dead;
 
 	memset(s, 0, sizeof *s);
+	s->claims = -1;
 	s->m = ig_model();
 	s->path = ig_strdup(dir);
 	s->rdonly = rdonly;
@@ -117,11 +121,26 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 	/* committing keeps the handles, for readers too */
 	if ((rc = mdb_txn_commit(txn)))
 		goto fail;
+	if (!rdonly && (s->claims = ig_claims_open(dir)) < 0) {
+		rc = errno;
+		snprintf(err, errlen, "store %s: claims: %s", dir, strerror(rc));
+		ig_store_close(s);
+		return rc;
+	}
 	return 0;
 fail:
 	snprintf(err, errlen, "store %s: %s", dir, mdb_strerror(rc));
 	ig_store_close(s);
 	return rc;
+}
+
+static int
+file_in(const char *dir, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
 }
 
 int
@@ -131,11 +150,18 @@ ig_store_open_optional(struct ig_store *s, const char *opt)
 	struct stat st;
 	char err[512];
 
-	if (stat(dir, &st) == 0 && ig_store_open(s, dir, 1, err, sizeof err) == 0)
-		return 1;
-	if (opt)
-		ig_die(IG_EXIT_SYSTEM, "store %s: not a store", dir);
-	return 0;
+	if (stat(dir, &st) != 0) {
+		if (opt || errno != ENOENT)
+			ig_die(IG_EXIT_SYSTEM, "store %s: %s", dir, strerror(errno));
+		return 0;
+	}
+	if (ig_store_open(s, dir, 1, err, sizeof err) != 0) {
+		/* a directory being made into a store by a writer down the pipe */
+		if (!opt && access(dir, F_OK) == 0 && !file_in(dir, "data.mdb"))
+			return 0;
+		ig_die(IG_EXIT_SYSTEM, "%s", err);
+	}
+	return 1;
 }
 
 void
@@ -143,6 +169,9 @@ ig_store_close(struct ig_store *s)
 {
 	if (s->env)
 		mdb_env_close(s->env);
+	if (s->claims >= 0)
+		close(s->claims);
+	s->claims = -1;
 	for (int c = 0; s->indexes && c < s->m->ncolls; c++)
 		free(s->indexes[c]);
 	free(s->indexes);

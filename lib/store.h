@@ -18,6 +18,7 @@ struct ig_store {
 	MDB_dbi **indexes;	/* per collection, per index */
 	int opened;		/* database handles are open */
 	int missing;		/* a reader found no database for some collection */
+	int claims;		/* a writer's claims file (claim.h), or -1 */
 };
 
 /* -s DIR, else $IG_STORE, else $XDG_DATA_HOME/ig/store */
@@ -28,8 +29,8 @@ int ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, si
 /* For commands the store only helps (map_grids, a library): opens the
  * store read-only if it exists; 1 if open, 0 if there is none. One that
  * does not exist yet, or is being made by an ig-record further
- * down the pipe, holds nothing to look up. Dies if -s named one that is
- * not a store. */
+ * down the pipe, holds nothing to look up. Dies (exit 3) if a store that is
+ * there cannot be opened, or -s named none. */
 int ig_store_open_optional(struct ig_store *s, const char *opt);
 void ig_store_close(struct ig_store *s);
 /* begins a transaction, following another process's map growth */

@@ -149,7 +149,7 @@ reject() { # expected-message line...
 }
 
 @test "ig-record: rejects an image whose path does not exist (seed 000)" {
-	reject "'path': no such file: map.png" "$(image_line)"
+	reject "'path': no such file: $PWD/map.png" "$(image_line)"
 }
 
 @test "ig-record: rejects an empty model" {
@@ -330,11 +330,57 @@ reject() { # expected-message line...
 	[[ $(field "$BATCH" finished_at) =~ Z$ ]]
 }
 
-@test "ig-record: a batch is in error when any job fails" {
+@test "ig-record: a batch ends in error when its last job ends and one failed" {
 	{ batch_line; gen_line "$GEN"; gen_line "$GEN2"; } | ig-record >/dev/null
 	printf '%s\n' '{"collection":"generations","id":"'"$GEN"'","status":"running"}' \
 		'{"collection":"generations","id":"'"$GEN"'","status":"error"}' | ig-record >/dev/null
+	assert_equal "$(field "$BATCH" status)" running
+	printf '%s\n' '{"collection":"generations","id":"'"$GEN2"'","status":"running"}' \
+		'{"collection":"generations","id":"'"$GEN2"'","status":"done","finished_at":"2030-01-01T00:00:00Z"}' |
+		ig-record >/dev/null
 	assert_equal "$(field "$BATCH" status)" error
+	assert_equal "$(field "$BATCH" finished_at)" 2030-01-01T00:00:00.000000Z
+}
+
+@test "ig-record: a batch is not done while jobs its jobs_json lists are unknown" {
+	echo '{"collection":"batches","id":"'"$BATCH"'","name":"b","jobs_json":[{"prompt":"a","output_path":"1.png"},{"prompt":"b","output_path":"2.png"}]}' | ig-record >/dev/null
+	gen_line "$GEN" | ig-record >/dev/null
+	printf '%s\n' '{"collection":"generations","id":"'"$GEN"'","status":"running"}' \
+		'{"collection":"generations","id":"'"$GEN"'","status":"done"}' | ig-record >/dev/null
+	assert_equal "$(field "$BATCH" status)" running
+}
+
+@test "ig-record: an older version of a record than the stored one changes nothing" {
+	{ batch_line; gen_line "$GEN" '"status":"queued","updated_at":"2026-01-01T00:00:00Z"'; } | ig-record >/dev/null
+	gen_line "$GEN" '"status":"running","updated_at":"2026-01-03T00:00:00Z"' | ig-record >/dev/null
+	run -0 ig-record --strict <<<"$(gen_line "$GEN" '"status":"queued","updated_at":"2026-01-02T00:00:00Z"')"
+	assert_equal "$(field "$GEN" status)" running
+	assert_equal "$(jq -r .status <<<"$output")" running
+}
+
+@test "ig-record: an update keeps when the record was created" {
+	{ batch_line; gen_line "$GEN" '"created_at":"2026-01-01T00:00:00Z"'; } | ig-record >/dev/null
+	gen_line "$GEN" '"created_at":"2027-01-01T00:00:00Z","prompt":"b"' | ig-record >/dev/null
+	assert_equal "$(field "$GEN" created_at) $(field "$GEN" prompt)" "2026-01-01T00:00:00.000000Z b"
+}
+
+@test "ig-record: a job left running by a process that ended goes back to queued" {
+	{ batch_line; gen_line "$GEN" '"status":"queued"'; } | ig-record >/dev/null
+	gen_line "$GEN" '"status":"running","claimed_by":"gone:1"' | ig-record 2>err >/dev/null
+	assert_equal "$(field "$GEN" status) $(field "$GEN" claimed_by)" "queued null"
+	grep -q "1 record abandoned by a process that ended given back" err
+}
+
+@test "ig-record: a job set running by hand, naming no holder, stays running" {
+	{ batch_line; gen_line "$GEN" '"status":"queued"'; } | ig-record >/dev/null
+	gen_line "$GEN" '"status":"running"' | ig-record >/dev/null
+	assert_equal "$(field "$GEN" status)" running
+}
+
+@test "ig-record: an image's path is stored absolute, its name is the base name, its url a file URI" {
+	mkdir -p "d ir" && cp "$PNGSUITE/basn2c08.png" "d ir/m#1.png"
+	echo '{"collection":"images","path":"d ir/./m#1.png","width":32,"height":32,"size":1}' | ig-record >out
+	assert_equal "$(jq -r '[.path, .name, .url] | join(" ")' out)" "$PWD/d ir/m#1.png m#1.png file://$(pwd | sed 's/ /%20/g')/d%20ir/m%231.png"
 }
 
 @test "ig-record: a record may refer to one stored earlier in the same input" {

@@ -260,5 +260,5 @@ ig-hash: recorded:2: b.jpg: No such file or directory"
 	rm c.gif
 	run -1 --separate-stderr ig-hash --check --stored
 	assert_output '{"checked":2,"failed":1}'
-	assert_regex "$stderr" "^ig-hash: $IG_STORE:[0-9a-f-]{36}: a.png: content changed"
+	assert_regex "$stderr" "^ig-hash: $IG_STORE:[0-9a-f-]{36}: $PWD/a.png: content changed"
 }

@@ -30,6 +30,7 @@ last_of() { # id collection: the last line of that record
 }
 
 ID1=01960000-0000-7000-8000-000000000001
+ID2=01960000-0000-7000-8000-000000000002
 
 # Argument checking
 
@@ -83,7 +84,7 @@ ID1=01960000-0000-7000-8000-000000000001
 	img=$(last_of "$ID1" images <lines)
 	task=$(last_of "$ID1" generation_tasks <lines)
 	assert_equal "$(jq -r .sha256 <<<"$meta")" "$(sha256sum out/1.png | cut -d' ' -f1)"
-	assert_equal "$(jq -c '[.path,.format,.width,.height,.origin,.type]' <<<"$img")" '["out/1.png","png",64,48,"placeholder","map"]'
+	assert_equal "$(jq -c '[.path,.format,.width,.height,.origin,.type]' <<<"$img")" '["'"$PWD"'/out/1.png","png",64,48,"placeholder","map"]'
 	assert_equal "$(jq -r .sha256 <<<"$img")" "$(jq -r .sha256 <<<"$meta")"
 	assert_equal "$(jq -c '[.status,.attempts,.max_retries,.retry_delay]' <<<"$task")" '["done",1,3,5]'
 	run -0 ig-record lines
@@ -165,7 +166,7 @@ while p < len(d):
 	job 1 a >in
 	ig-gen --out-dir root in >lines
 	[ -f root/out/1.png ]
-	assert_equal "$(last_of "$ID1" images <lines | jq -r .path)" root/out/1.png
+	assert_equal "$(last_of "$ID1" images <lines | jq -r .path)" "$PWD/root/out/1.png"
 }
 
 @test "ig-gen: an output path that leaves the root ends the job in error, nothing written" {
@@ -184,7 +185,7 @@ while p < len(d):
 	ig-gen in >again
 	[ "$(stat -c %Y out/1.png)" = "$(date -d 2001-01-01 +%s)" ]
 	[ -f out/2.png ]
-	assert_equal "$(jq -r 'select(.collection == "generations") | .status' again | sort | uniq -c | awk '{print $2 $1}' | tr '\n' ' ')" "done3 running1 "
+	assert_equal "$(jq -r 'select(.collection == "generations") | .status' again | sort | uniq -c | awk '{print $2 $1}' | tr '\n' ' ')" "done3 running3 "
 }
 
 @test "ig-gen: a torn file that names its job is made again, not taken as done" {
@@ -335,13 +336,14 @@ bad_job() { # prompt expected-reason
 	run -0 gemini in
 	assert_equal "$(identify -format '%m' out/1.jpg)" JPEG
 	assert_equal "$(last_of "$ID1" images <<<"$output" | jq -r .format)" jpeg
-	identify -verbose out/1.jpg | grep -q "Seed: 1, Size: 64x48"
+	identify -verbose out/1.jpg | grep -q "Seed: 1, Size: 8x8"
 }
 
-@test "ig-gen gemini: a slow answer past --timeout is a transport error, retried, then an error" {
+@test "ig-gen gemini: a slow answer past --timeout is a transport error, retried, then left queued (exit 3)" {
 	start_mock
 	job 1 "late [slow:3]" >in
-	run -1 --separate-stderr gemini --timeout 1 --retries 1 in
+	run -3 --separate-stderr gemini --timeout 1 --retries 1 in
+	assert_equal "$(last_of "$ID1" generations <<<"$output" | jq -r .status)" queued
 	assert_regex "$(last_of "$ID1" generation_tasks <<<"$output" | jq -r .last_error)" "^transport: Timeout"
 	assert_equal "$(wc -l <mock.log)" 2
 }
@@ -349,11 +351,14 @@ bad_job() { # prompt expected-reason
 @test "ig-gen gemini: a daily quota stops the run and leaves the rest queued" {
 	start_mock
 	{ job 1 "q [per-day]"; job 2 b; job 3 c; } >in
-	run -1 --separate-stderr gemini --jobs 1 in
+	run -3 --separate-stderr gemini --jobs 1 in
 	assert_regex "$stderr" "Quota exceeded for the day.: stopping, the remaining jobs stay queued"
-	assert_equal "$(jq -r 'select(.collection == "generations") | "\(.id[-1:]) \(.status)"' <<<"$output" | sort -u | tr '\n' ' ')" \
-		"1 queued 1 running 2 queued 3 queued "
+	assert_equal "$(jq -r 'select(.collection == "generations") | "\(.id[-1:]) \(.status)"' <<<"$output" | tr '\n' ' ')" \
+		"1 running 1 queued 2 queued 3 queued "
 	[ ! -e out/2.png ]
+	# every line the run printed is one the store takes, in order
+	ig-record --strict <<<"$output" >/dev/null
+	assert_equal "$(field "$ID1" status) $(field "$ID2" status)" "queued queued"
 }
 
 @test "ig-gen gemini: --jobs 3 keeps three transfers in flight" {
@@ -383,7 +388,7 @@ bad_job() { # prompt expected-reason
 	assert_equal "$(jq -r .prompt mock.log | tr '\n' ' ')" "high mid low "
 }
 
-@test "ig-gen gemini: SIGTERM settles the transfers in flight, every job leaves, exit 143" {
+@test "ig-gen gemini: SIGTERM gives back the transfers in flight, every job leaves, exit 143" {
 	start_mock
 	for i in $(seq 8); do job $i "slow $i [slow:1]"; done >in
 	GEMINI_API_KEY=$KEY ig-gen --backend gemini --endpoint "$ENDPOINT" --jobs 2 in >lines &
@@ -394,8 +399,10 @@ bad_job() { # prompt expected-reason
 	wait $pid || st=$?
 	assert_equal "$st" 143
 	assert_equal "$(jq -r 'select(.collection == "generations") | .id' lines | sort -u | wc -l)" 8
-	assert_equal "$(jq -r 'select(.collection == "generations" and (.status == "done" or .status == "error")) | .id' lines | wc -l)" 2
-	for f in out/*.png; do identify "$f" >/dev/null; done
+	assert_equal "$(jq -r 'select(.collection == "generations") | .status' lines | sort | uniq -c | awk '{print $2 $1}' | tr '\n' ' ')" \
+		"queued8 running2 "
+	run -0 ig-record --strict <lines
+	assert_equal "$(ig-query list --where '.status == "queued"' generations | wc -l)" 8
 }
 
 @test "ig-gen gemini: interrupted, then run again, every job ends done" {
@@ -408,9 +415,10 @@ bad_job() { # prompt expected-reason
 	st=0
 	wait $pid || st=$?
 	assert_equal "$st" 130
-	gemini --jobs 2 in >second
+	ig-record --strict <first >/dev/null
+	assert_equal "$(ig-query list --where '.status == "queued"' generations | wc -l)" 6
+	ig-query list --where '.status == "queued"' generations | gemini --jobs 2 | ig-record --strict >/dev/null
 	assert_equal "$(ls out | wc -l)" 6
-	cat first second | ig-record >/dev/null
 	assert_equal "$(ig-query list --where '.status == "done"' generations | wc -l)" 6
 }
 
@@ -436,7 +444,7 @@ bad_job() { # prompt expected-reason
 @test "ig-gen openai: insufficient_quota stops the run" {
 	start_mock
 	{ job 1 "[insufficient]"; job 2 b; } >in
-	run -1 --separate-stderr env OPENAI_API_KEY=$KEY ig-gen --backend openai --endpoint "$ENDPOINT" --jobs 1 in
+	run -3 --separate-stderr env OPENAI_API_KEY=$KEY ig-gen --backend openai --endpoint "$ENDPOINT" --jobs 1 in
 	assert_regex "$stderr" "stopping, the remaining jobs stay queued"
 	[ ! -e out/2.png ]
 }

@@ -27,6 +27,6 @@ PIPES="$BATS_TEST_DIRNAME/../pipelines"
 	f=$(find work/maps -name '*.png' | head -1)
 	printf 'x' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
 	run -1 --separate-stderr "$PIPES/nightly" work/store
-	assert_regex "$stderr" "^ig-hash: work/store:[0-9a-f-]{36}: $f: content changed"
+	assert_regex "$stderr" "^ig-hash: work/store:[0-9a-f-]{36}: $PWD/$f: content changed"
 	assert_equal "$(wc -l <<<"$stderr")" 1
 }

@@ -1,0 +1,83 @@
+/* genrec.h - a generation job and the records that tell its story
+ *
+ * Every status printed is the model's word for a stage of its collection's
+ * lifecycle (model.h), every line carries the producer's own times
+ * (updated_at, started_at, finished_at), so that a copy read earlier can
+ * never overwrite what happened later (ig(7), THE PIPELINE'S CONTRACT).
+ */
+#ifndef IG_GENREC_H
+#define IG_GENREC_H
+#include <stdint.h>
+#include <jv.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "hash.h"
+#include "model.h"
+#include "uuid.h"
+
+struct ig_job {
+	jv rec;			/* the job as it came */
+	const char *file;
+	long lineno;
+	char id[IG_UUID_TEXT];
+	uint8_t uid[16];
+	char meta_id[IG_UUID_TEXT];	/* made on the main thread: uuid5 is not thread-safe */
+	jv params;
+	const char *prompt, *output, *placeholder, *model;
+	long long seed;
+	int has_seed;
+	uint32_t width, height;
+	char size[32];		/* asked for */
+	double priority;
+	int attempts;
+	int claimed;		/* this process holds its claim */
+	int started;		/* printed as working */
+	char started_at[IG_TIME_TEXT];
+	double not_before;	/* monotonic seconds */
+	char last_error[512];
+	int64_t last_attempt_us;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct ig_buf request, answer;
+	double header_wait;
+	char source_placeholder[4096];
+	struct ig_buf held;	/* its finished records, until its file is on disk */
+};
+
+/* what every task record says of the run */
+struct ig_task_run {
+	const char *backend;
+	int max_retries;
+	double retry_delay;
+};
+
+/* "host:pid", the claimed_by of what this process works on */
+const char *ig_holder(void);
+
+/* a job from its line (consumed); NULL-free fields where the line has none */
+struct ig_job *ig_job_new(jv rec, const char *file, long lineno);
+void ig_job_free(struct ig_job *j);
+
+/* the job at a stage, stamped now (its start, or its end) */
+jv ig_job_at(struct ig_job *j, enum ig_stage stage);
+/* its generation_tasks record at a stage, with result (consumed) */
+jv ig_job_task(const struct ig_job *j, const struct ig_task_run *run, enum ig_stage stage, jv result);
+/* the metadata record, without sha256 (which the file cannot hold of itself) */
+jv ig_job_metadata(const struct ig_job *j, const char *model, const char *response_id, jv timestamp);
+/* the images record of a file a job made at path (absolute); url_base as ig_url_under */
+jv ig_job_image(const struct ig_job *j, const char *path, const char *placeholder_path,
+    const struct ig_facts *f, const char *origin, const char *url_base);
+
+/*
+ * Provenance inside the file: A1111's infotext ("parameters"), the metadata
+ * record as JSON, and XMP with IPTC's DigitalSourceType, as PNG text chunks
+ * or as JPEG COM and APP1 segments. size is the file's own (WxH).
+ */
+int ig_job_provenance(struct ig_buf *out, const struct ig_job *j, const unsigned char *p,
+    size_t n, const char *mime, const char *model, jv meta, int algorithmic, char *err, size_t errlen);
+/* the metadata JSON inside a file ig-gen wrote (PNG or JPEG), or NULL (caller frees) */
+char *ig_job_file_metadata(const char *path);
+
+#endif

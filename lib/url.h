@@ -1,0 +1,20 @@
+/* url.h - what a file is called outside this machine: file URIs and public bases */
+#ifndef IG_URL_H
+#define IG_URL_H
+#include "buf.h"
+
+/* RFC 8089's file URI of an absolute path, percent-encoded (RFC 3986) */
+void ig_file_uri(struct ig_buf *b, const char *abspath);
+
+/*
+ * The URL of a file under a mapped root: map is "ROOT=BASE" (split at the
+ * first '='), say "/srv/assets=https://cdn.example.com/assets/", and a path
+ * under ROOT becomes BASE followed by the rest of the path, percent-encoded.
+ * 1 if path is under ROOT (the URL is in b), 0 if not (b untouched).
+ */
+int ig_url_under(struct ig_buf *b, const char *map, const char *abspath);
+
+/* $IG_URL_BASE, else opt (which wins when given): NULL when neither */
+const char *ig_url_base(const char *opt);
+
+#endif
