@@ -13,6 +13,8 @@
 #include "lines.h"
 #include "pool.h"
 #include "store.h"
+#include "path.h"
+#include "url.h"
 #include "uuid.h"
 
 const char *ig_prog = "ig-hash";
@@ -32,6 +34,7 @@ struct job {
 };
 
 static int check;
+static const char *url_base;	/* ROOT=URL, for the url of what is under ROOT */
 static long rejected, checked;
 static struct ig_hasher **hashers;
 static struct ig_buf out;
@@ -40,7 +43,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: ig-hash [-j jobs] [file ...]\n"
+	    "usage: ig-hash [-j jobs] [--url-base root=url] [file ...]\n"
 	    "       ig-hash --check [-j jobs] [file ...]\n"
 	    "       ig-hash --check --stored [-s store] [-j jobs]\n");
 	exit(code);
@@ -64,8 +67,9 @@ problem(struct job *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* a path line is named as the user wrote it */
 	if (j->lineno)
-		ig_err_at(j->where, j->lineno, "%s: %s", j->path, msg);
+		ig_err_at(j->where, j->lineno, "%s: %s", j->kind == PATH ? j->line : j->path, msg);
 	else
 		ig_warn("%s:%s: %s: %s", j->where, j->where_id, j->path, msg);
 	rejected++;
@@ -119,6 +123,15 @@ with_facts(struct job *j)
 		o = image ? JV_OBJECT(jv_string("collection"), jv_string("images")) : jv_object();
 		o = jv_object_set(o, jv_string("path"), jv_string(j->path));
 	}
+	if (j->kind == RECORD && !check)
+		o = jv_object_set(o, jv_string("path"), jv_string(j->path));
+	if (image && !check && !ig_has(o, "url")) {
+		struct ig_buf url = { 0 };
+
+		if (ig_url_under(&url, url_base, j->path))
+			o = jv_object_set(o, jv_string("url"), jv_string(ig_buf_str(&url)));
+		ig_buf_free(&url);
+	}
 	if (image && !ig_has(o, "id")) {
 		char text[IG_UUID_TEXT];
 
@@ -170,6 +183,15 @@ done(void *ctx, void *item)
 	free(j);
 }
 
+/* a path named absolutely, as the store keeps it and names the image by */
+static char *
+absolute(const char *path)
+{
+	char *abs;
+
+	return *path && ig_path_absolute(path, &abs) == 0 ? abs : ig_strdup(path);
+}
+
 static struct job *
 job_from_line(const char *where, long lineno, const char *line, size_t len)
 {
@@ -187,7 +209,7 @@ job_from_line(const char *where, long lineno, const char *line, size_t len)
 		jv_free(j->obj);
 		j->obj = jv_invalid();
 		j->kind = check ? PASS : PATH;
-		j->path = ig_strdup(line);
+		j->path = absolute(line);
 		return j;
 	}
 	path = ig_get(j->obj, "path");
@@ -199,7 +221,8 @@ job_from_line(const char *where, long lineno, const char *line, size_t len)
 		    strcmp(jv_string_value(coll), "images") == 0)) &&
 		    (!check || ig_has(j->obj, "sha256"))) {
 			j->kind = RECORD;
-			j->path = ig_strdup(jv_string_value(path));
+			/* a check reads the path it was given; a new record is named absolutely */
+			j->path = check ? ig_strdup(jv_string_value(path)) : absolute(jv_string_value(path));
 		}
 		jv_free(coll);
 	}
@@ -272,6 +295,7 @@ main(int argc, char **argv)
 		{ "stored", no_argument, NULL, 'S' },
 		{ "store", required_argument, NULL, 's' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "url-base", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -280,11 +304,13 @@ main(int argc, char **argv)
 	struct ig_pool *pool;
 	char *end;
 
+	url_base = ig_url_base(NULL);
 	while ((c = getopt_long(argc, argv, "j:s:h", longopts, NULL)) != -1)
 		switch (c) {
 		case 'c': check = 1; break;
 		case 'S': stored = 1; break;
 		case 's': store_opt = optarg; break;
+		case 'u': url_base = optarg; break;
 		case 'j':
 			jobs = (int)strtol(optarg, &end, 10);
 			if (*end || jobs < 1 || jobs > 256)

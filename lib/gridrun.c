@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base64.h"
 #include "err.h"
@@ -24,6 +25,7 @@ struct run {
 	struct ig_hasher *hasher;
 	struct ig_buf line;
 	int rejected;
+	int system;		/* a failure of the machine's, not the input's */
 };
 
 /* one image's grid, as its map_grids record and the options say */
@@ -49,15 +51,18 @@ find_grid(struct run *r, const char *image_id)
 	jv mg = jv_object_get(jv_copy(r->grids), jv_string(image_id));
 	MDB_txn *txn;
 	MDB_val val;
+	int rc;
 
 	if (jv_is_valid(mg) || !s || !(c = ig_model_find(s->m, "map_grids")))
 		return mg;
 	jv_free(mg);
 	mg = jv_invalid();
-	if (ig_store_begin(s, 1, &txn) != 0)
-		return mg;
-	if (ig_store_get_unique(s, txn, c, "image_id", jv_string(image_id), &val) == 0 &&
-	    !ig_stored_deleted(&val))
+	if ((rc = ig_store_begin(s, 1, &txn)))
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
+	rc = ig_store_get_unique(s, txn, c, "image_id", jv_string(image_id), &val);
+	if (rc && rc != MDB_NOTFOUND)
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
+	if (rc == 0 && !ig_stored_deleted(&val))
 		mg = ig_json_parse(val.mv_data, val.mv_size, NULL, 0);
 	mg = jv_is_valid(mg) ? mg : jv_invalid();
 	mdb_txn_abort(txn);
@@ -141,34 +146,55 @@ settings_of(struct run *r, const char *image_id, struct settings *st, char *err,
 	return rc;
 }
 
-/* map.png -> map.grid.png, beside it or under the output root */
+/* map.png -> map.grid.png beside it, named absolutely; under an output
+ * root, at the source's path from the working directory when it is under
+ * it, else at its whole absolute path (as cp --parents would) */
 static char *
 gridded_path(const struct ig_grid_options *o, const char *src, char *err, size_t errlen)
 {
-	const char *base = strrchr(src, '/'), *dot;
 	struct ig_buf b = { 0 };
-	size_t stem;
+	char *abs = NULL, *cwd = NULL, *out;
+	const char *rel, *base, *dot;
+	size_t stem, cl;
+	int rc;
 
-	base = base ? base + 1 : src;
-	dot = strrchr(base, '.');
-	stem = dot && dot != base ? (size_t)(dot - src) : strlen(src);
-	if (o->out_dir && ig_path_leaves_root(src)) {
+	if (o->out_dir && !(src[0] == '/' ? !ig_path_leaves_root(src + 1) : !ig_path_leaves_root(src))) {
 		snprintf(err, errlen, "%.300s would leave the output root %.300s", src, o->out_dir);
 		return NULL;
 	}
-	if (o->out_dir && strcmp(o->out_dir, ".") != 0) {
+	if ((rc = ig_path_absolute(src, &abs)) || !(cwd = getcwd(NULL, 0))) {
+		snprintf(err, errlen, "%.300s: %s", src, strerror(rc ? rc : errno));
+		free(abs);
+		return NULL;
+	}
+	rel = abs;
+	cl = strlen(cwd);
+	if (o->out_dir) {
+		if (strncmp(abs, cwd, cl) == 0 && abs[cl] == '/')
+			rel = abs + cl + 1;
 		ig_buf_adds(&b, o->out_dir);
 		ig_buf_addc(&b, '/');
 	}
-	ig_buf_add(&b, src, stem);
+	base = strrchr(rel, '/');
+	base = base ? base + 1 : rel;
+	dot = strrchr(base, '.');
+	stem = dot && dot != base ? (size_t)(dot - rel) : strlen(rel);
+	ig_buf_add(&b, rel, stem);
 	ig_buf_adds(&b, o->suffix);
 	ig_buf_adds(&b, ".png");
-	if (strcmp(ig_buf_str(&b), src) == 0) {
+	free(cwd);
+	rc = ig_path_absolute(ig_buf_str(&b), &out);
+	ig_buf_free(&b);
+	if (rc == 0 && strcmp(out, abs) == 0) {
 		snprintf(err, errlen, "%.300s would be written over: give a --suffix", src);
-		ig_buf_free(&b);
-		return NULL;
+		free(out);
+		out = NULL;
+	} else if (rc) {
+		snprintf(err, errlen, "%.300s: %s", src, strerror(rc));
+		out = NULL;
 	}
-	return (char *)ig_buf_str(&b);
+	free(abs);
+	return out;
 }
 
 static int
@@ -409,6 +435,14 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 		free(dst);
 		return;
 	}
+	/* the copy is on disk before any record names it */
+	if (ig_path_syncfs(dst) != 0) {
+		ig_err_at(file, lineno, "image %s: syncing %.300s: %s", id, dst, strerror(errno));
+		r->rejected++;
+		r->system = 1;
+		free(dst);
+		return;
+	}
 	if (o->uvtt && (st.g.offx % st.g.size || st.g.offy % st.g.size))
 		ig_warn("%s:%ld: image %s: a .uvtt file cannot say the grid's offset", file, lineno, id);
 	emit(r, JV_OBJECT(jv_string("collection"), jv_string("map_grids"), jv_string("id"), jv_string(st.grid_id),
@@ -482,12 +516,11 @@ take_line(void *ctx, const char *file, long lineno, char *line, size_t n)
 int
 ig_grid_run(const struct ig_grid_options *o, char **files, int nfiles)
 {
-	struct run r = { o, jv_object(), ig_hasher_new(), { 0 }, 0 };
+	struct run r = { o, jv_object(), ig_hasher_new(), { 0 }, 0, 0 };
 
 	r.rejected += ig_lines_each(files, nfiles, take_line, &r);
-	ig_path_sync(o->out_dir ? o->out_dir : ".");
 	jv_free(r.grids);
 	ig_hasher_free(r.hasher);
 	ig_buf_free(&r.line);
-	return r.rejected ? IG_EXIT_REJECT : IG_EXIT_OK;
+	return r.system ? IG_EXIT_SYSTEM : r.rejected ? IG_EXIT_REJECT : IG_EXIT_OK;
 }

@@ -144,15 +144,18 @@ ig_tmpfile_abandon(int fd, const char *tmp)
 	unlink(tmp);
 }
 
-void
-ig_path_sync(const char *dir)
+int
+ig_path_syncfs(const char *path)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
 
-	if (fd >= 0) {
-		syncfs(fd);
-		close(fd);
-	}
+	if (fd < 0)
+		return -1;
+	rc = syncfs(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 int

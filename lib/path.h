@@ -21,8 +21,9 @@ int ig_path_mkdirs(const char *dir);
  * A file is written under a temporary name beside it, then renamed: a crash
  * never leaves half a file under the real name. Writeback starts at commit
  * but is not waited for (an fsync per file makes every transfer wait on the
- * disk); callers sync the file system once before they end, and after a
- * power cut a torn file is no sound image, so a re-run makes it again.
+ * disk); callers sync the file system (ig_path_syncfs) once for a group of
+ * files before any record naming them leaves, and after a power cut a torn
+ * file is no sound image, so a re-run makes it again.
  */
 #define IG_TMP_PATH 4200
 /* all n bytes to fd, through short writes and signals; 0, or -1 with errno */
@@ -33,7 +34,7 @@ int ig_tmpfile_open(const char *path, char tmp[], size_t tmplen, char *err, size
 int ig_tmpfile_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen);
 /* closes and removes it */
 void ig_tmpfile_abandon(int fd, const char *tmp);
-/* the file system dir is on, written to disk: once, at the end of a run */
-void ig_path_sync(const char *dir);
+/* the file system path is on, written to disk; 0, or -1 with errno */
+int ig_path_syncfs(const char *path);
 
 #endif

@@ -42,12 +42,12 @@ make_images() {
 @test "ig-hash: a bare path becomes an images record with size, format and dimensions" {
 	make_images
 	run -0 ig-hash <<<a.png
-	assert_equal "$(jq -c '[.collection,.path,.format,.width,.height,.size]' <<<"$output")" "[\"images\",\"a.png\",\"png\",7,5,$(stat -c %s a.png)]"
+	assert_equal "$(jq -c '[.collection,.path,.format,.width,.height,.size]' <<<"$output")" "[\"images\",\"$PWD/a.png\",\"png\",7,5,$(stat -c %s a.png)]"
 }
 
 @test "ig-hash: formats and sizes of PNG, JPEG, GIF and WebP (lossy and lossless) match identify" {
 	make_images
-	printf '%s\n' a.png b.jpg c.gif d.webp e.webp | ig-hash | jq -r '"\(.path) \(.format) \(.width)x\(.height)"' >got
+	printf '%s\n' a.png b.jpg c.gif d.webp e.webp | ig-hash | jq -r '"\(.path | ltrimstr($ENV.PWD + "/")) \(.format) \(.width)x\(.height)"' >got
 	for f in a.png b.jpg c.gif d.webp e.webp; do
 		echo "$f $(identify -format '%m %wx%h' "$f" | tr A-Z a-z)"
 	done >want
@@ -148,8 +148,8 @@ bad() { # file expected-reason
 	printf '%s\n' a.png "$1" b.jpg >list
 	run -1 --separate-stderr ig-hash list
 	assert_equal "$stderr" "ig-hash: list:2: $1: $2"
-	assert_equal "$(jq -r .path <<<"$output" | head -1)" a.png
-	assert_equal "$(jq -r .path <<<"$output" | tail -1)" b.jpg
+	assert_equal "$(jq -r .path <<<"$output" | head -1)" "$PWD/a.png"
+	assert_equal "$(jq -r .path <<<"$output" | tail -1)" "$PWD/b.jpg"
 }
 
 @test "ig-hash: a missing file" {
@@ -184,7 +184,7 @@ bad() { # file expected-reason
 @test "ig-hash: a zero-byte file still gets its hashes" {
 	: >empty.png
 	bad empty.png "empty file"
-	assert_equal "$(jq -r 'select(.path == "empty.png") | .sha256' <<<"$output")" "$(sha256sum empty.png | cut -d' ' -f1)"
+	assert_equal "$(jq -r 'select(.path == ($ENV.PWD + "/empty.png")) | .sha256' <<<"$output")" "$(sha256sum empty.png | cut -d' ' -f1)"
 }
 
 @test "ig-hash: a truncated PNG" {
@@ -207,7 +207,7 @@ bad() { # file expected-reason
 @test "ig-hash: a file that is no image gets its hashes, no dimensions, and a format that says so" {
 	echo hello >notes.txt
 	bad notes.txt "not an image (no PNG, JPEG, GIF or WebP signature)"
-	assert_equal "$(jq -c 'select(.path == "notes.txt") | [.format, .width, .height, .size, .collection]' <<<"$output")" '["unknown",null,null,6,null]'
+	assert_equal "$(jq -c 'select(.path == ($ENV.PWD + "/notes.txt")) | [.format, .width, .height, .size, .collection]' <<<"$output")" '["unknown",null,null,6,null]'
 }
 
 @test "ig-hash: a header claiming 100000 x 100000 pixels is reported, nothing allocated" {
@@ -240,7 +240,7 @@ PY
 	ig-hash <<<b.jpg >recorded
 	printf '\x00' | dd of=b.jpg bs=1 seek=100 conv=notrunc status=none
 	run -1 --separate-stderr ig-hash --check recorded
-	assert_equal "$stderr" "ig-hash: recorded:1: b.jpg: content changed: sha256 recorded $(jq -r .sha256 recorded), the file has $(sha256sum b.jpg | cut -d' ' -f1)"
+	assert_equal "$stderr" "ig-hash: recorded:1: $PWD/b.jpg: content changed: sha256 recorded $(jq -r .sha256 recorded), the file has $(sha256sum b.jpg | cut -d' ' -f1)"
 }
 
 @test "ig-hash --check: reports a missing file, one line each" {
@@ -248,8 +248,8 @@ PY
 	printf '%s\n' a.png b.jpg | ig-hash >recorded
 	rm a.png b.jpg
 	run -1 --separate-stderr ig-hash --check recorded
-	assert_equal "$stderr" "ig-hash: recorded:1: a.png: No such file or directory
-ig-hash: recorded:2: b.jpg: No such file or directory"
+	assert_equal "$stderr" "ig-hash: recorded:1: $PWD/a.png: No such file or directory
+ig-hash: recorded:2: $PWD/b.jpg: No such file or directory"
 }
 
 @test "ig-hash --check --stored: checks the store's images, deleted ones aside" {

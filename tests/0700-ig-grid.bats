@@ -297,14 +297,14 @@ while p < len(d):
 @test "ig-grid: the gridded copy's record has its facts and names its source" {
 	white m.png
 	map_line m.png '"theme":"fantasy","subtype":"ruins"' | ig-grid >out
-	run jq -r 'select(.collection=="images" and .path=="m.grid.png") | [.sha256, .width, .height, .size, .source_id, .source_type, .type, .subtype, .theme] | join(" ")' out
+	run jq -r 'select(.collection=="images" and .path==($ENV.PWD + "/m.grid.png")) | [.sha256, .width, .height, .size, .source_id, .source_type, .type, .subtype, .theme] | join(" ")' out
 	assert_output "$(sha256sum m.grid.png | cut -d' ' -f1) 200 150 $(stat -c %s m.grid.png) $IMG images map ruins fantasy"
 }
 
 @test "ig-grid: the gridded copy's hashes are those of the file on disk" {
 	white m.png 640x480
 	map_line m.png | ig-grid --labels alpha >out
-	run jq -r 'select(.collection=="images" and .path=="m.grid.png") | "\(.sha256) \(.xxh128)"' out
+	run jq -r 'select(.collection=="images" and .path==($ENV.PWD + "/m.grid.png")) | "\(.sha256) \(.xxh128)"' out
 	assert_output "$(sha256sum m.grid.png | cut -d' ' -f1) $(xxhsum -H2 m.grid.png | cut -d' ' -f1)"
 }
 
@@ -544,6 +544,18 @@ open("huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("
 	white m.png
 	run -1 ig-grid < <(echo '{"collection":"map_grids","image_id":"'"$IMG"'","opacity":1.5}'; map_line m.png)
 	assert_output --partial "ig-grid: stdin:2: image $IMG: its map_grids opacity 1.5 is not from 0 to 1"
+}
+
+@test "ig-grid: --out-dir takes an absolute source, from the working directory or whole" {
+	mkdir -p maps elsewhere
+	white maps/m.png
+	white elsewhere/e.png
+	other=$(mktemp -d "${TMPDIR:-/tmp}/ig-grid-XXXX")
+	white "$other/o.png"
+	{ map_line "$PWD/maps/m.png"; map_line "$other/o.png"; } | ig-grid --out-dir out >lines
+	[ -f out/maps/m.grid.png ] && [ -f "out$other/o.grid.png" ]
+	assert_equal "$(jq -r 'select(.collection == "images" and .source_id) | .path' lines | head -1)" "$PWD/out/maps/m.grid.png"
+	rm -rf "$other"
 }
 
 @test "ig-grid: under --out-dir a path leaving the root is refused" {
