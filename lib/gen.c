@@ -36,7 +36,7 @@
 #define MAX_ANSWER (256u << 20)	/* an answer larger than this is refused */
 #define DURABLE_BATCH 64	/* finished files per sync, at most */
 #define LINGER_MAX 4096		/* claims kept for jobs the store has not settled */
-#define LINGER_WAIT_MS 10000	/* at the end, for the recorder to commit */
+#define LINGER_WAIT_MS 3000	/* at the end, for the recorder to commit */
 
 struct engine {
 	const struct ig_gen_options *o;
@@ -956,6 +956,13 @@ settle_claims(struct engine *e)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		e->reader_gone = 1;
 	if (!e->reader_gone && fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		/* the reader's end of input, so that it commits (--strict does
+		 * only then); stdout stays a stream, onto /dev/null */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 1) < 0)
+			ig_die(IG_EXIT_SYSTEM, "/dev/null: %s", strerror(errno));
+		close(null);
 		while (e->nlinger && mono() < until) {
 			struct timespec ts = { 0, 20000000L };
 

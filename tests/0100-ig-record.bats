@@ -24,9 +24,10 @@ load helper
 @test "ig-record: a missing input file is reported and the others are stored" {
 	gen_line "$GEN" >jobs.jsonl
 	batch_line >batch.jsonl
-	run -1 --separate-stderr ig-record batch.jsonl missing.jsonl
+	run -1 --separate-stderr ig-record batch.jsonl missing.jsonl jobs.jsonl
 	assert_equal "$stderr" "ig-record: missing.jsonl: No such file or directory"
-	run -0 ig-query get "$BATCH"
+	assert_equal "$(jq -r .collection <<<"$output" | tr '\n' ' ')" "batches generations "
+	assert_equal "$(field "$BATCH" name) $(field "$GEN" status)" "b queued"
 }
 
 # Behaviour: storing
@@ -71,7 +72,9 @@ load helper
 	: >empty
 	run -0 ig-record empty
 	assert_output ""
-	printf '\n  \n' | ig-record
+	run -0 ig-record <<<$'\n  \n'
+	assert_output ""
+	assert_equal "$(ig-query export | wc -l)" 0
 }
 
 @test "ig-record: the model's defaults fill a map grid (seed 003)" {

@@ -142,7 +142,8 @@ while p < len(d):
         assert t == b'tEXt' and max(data) < 128, (t, max(data))
         print('ok')
     p += 12 + n" | grep -q ok
-	grep -c 'iTXt' <(identify -verbose out/1.png) >/dev/null || true
+	assert_equal "$(exiftool -s3 -XMP-iptcExt:DigitalSourceType out/1.png)" \
+		http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia
 }
 
 @test "ig-gen: other lines pass through, and no job line is lost" {
@@ -306,7 +307,7 @@ bad_job() { # prompt expected-reason
 	run -1 --separate-stderr env GEMINI_API_KEY=wrong-key-9d2e ig-gen --backend gemini --endpoint "$ENDPOINT" in
 	assert_regex "$stderr" "HTTP 403: Permission denied"
 	assert_equal "$(wc -l <mock.log)" 1
-	! grep -q wrong-key-9d2e <<<"$output$stderr"
+	run -1 grep -q wrong-key-9d2e <<<"$output$stderr"
 }
 
 @test "ig-gen gemini: the key is in no output, message, argument or record" {
@@ -314,11 +315,14 @@ bad_job() { # prompt expected-reason
 	{ job 1 a; job 2 "b [400]"; } >in
 	GEMINI_API_KEY=$KEY ig-gen --backend gemini --endpoint "$ENDPOINT" in >lines 2>err &
 	pid=$!
-	cat /proc/$pid/cmdline 2>/dev/null | tr '\0' ' ' >argv || true
-	wait $pid || true
-	! grep -q "$KEY" lines err argv
-	ig-record lines >/dev/null 2>&1 || true
-	! grep -rq "$KEY" "$IG_STORE"
+	tr '\0' ' ' </proc/$pid/cmdline >argv
+	st=0
+	wait $pid || st=$?
+	assert_equal "$st" 1
+	[ -s lines ] && [ -s err ]
+	run -1 grep -q "$KEY" lines err argv
+	run -0 ig-record --strict lines
+	run -1 grep -rq "$KEY" "$IG_STORE"
 }
 
 @test "ig-gen gemini: a key file works, and its key stays out of argv" {

@@ -30,3 +30,16 @@ PIPES="$BATS_TEST_DIRNAME/../pipelines"
 	assert_regex "$stderr" "^ig-hash: work/store:[0-9a-f-]{36}: $PWD/$f: content changed"
 	assert_equal "$(wc -l <<<"$stderr")" 1
 }
+
+@test "pipelines/nightly: run from / on the main job's store, as cron does, finds every image" {
+	"$PIPES/main" work >/dev/null
+	store=$PWD/work/store
+	run -0 --separate-stderr bash -c "cd / && '$PIPES/nightly' '$store'"
+	assert_equal "$stderr" ""
+	assert_equal "$(IG_STORE=$store ig-query list images | jq -r '.path | startswith("/")' | sort -u)" true
+}
+
+@test "pipelines/main: the store tells the truth afterwards, and time runs forward" {
+	"$PIPES/main" work >/dev/null
+	IG_STORE=$PWD/work/store run -0 "$BATS_TEST_DIRNAME/check-store"
+}

@@ -9,6 +9,10 @@ choose the answer: [fixed] (one answer, encoded once) [429-once:SECONDS] [500-on
 to answer with), MOCK_LATENCY (seconds added to every answer), MOCK_IMAGE_BYTES
 (about how large a PNG to answer with), MOCK_SAVE (a file to save that PNG in),
 MOCK_SAVE_FIXED (a file to save the [fixed] answer in, for bench/mockd.c).
+Faults for the pipeline suite: MOCK_QUOTA_AFTER=N (every request after the
+first N gets the per-day quota answer), MOCK_429_FIRST=N (the first N requests
+get a 429 with a short RetryInfo: a storm), MOCK_SERVED (a file to which the
+prompt of every image answered is appended, one per line: the calls paid for).
 """
 import base64, json, os, random, re, struct, sys, threading, time, zlib
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
@@ -17,6 +21,10 @@ KEY = os.environ.get("MOCK_KEY", "test-key")
 LATENCY = float(os.environ.get("MOCK_LATENCY", "0"))
 lock = threading.Lock()
 seen = {}
+requests = [0]
+QUOTA_AFTER = int(os.environ.get("MOCK_QUOTA_AFTER", "-1"))
+STORM = int(os.environ.get("MOCK_429_FIRST", "0"))
+SERVED = os.environ.get("MOCK_SERVED")
 inflight = [0, 0]  # now, most at once
 
 
@@ -84,6 +92,8 @@ class Handler(BaseHTTPRequestHandler):
             key = (self.headers.get("Authorization") or "").replace("Bearer ", "")
         with lock:
             count = seen[prompt] = seen.get(prompt, 0) + 1
+            requests[0] += 1
+            nth = requests[0]
             with open(sys.argv[2], "a") as log:
                 log.write(json.dumps({"t": time.time(), "path": self.path, "prompt": prompt, "attempt": count,
                                       "key_ok": key == KEY, "inline": inline, "body": body if not inline else None,
@@ -93,6 +103,11 @@ class Handler(BaseHTTPRequestHandler):
         m = re.search(r"\[slow:([0-9.]+)\]", prompt)
         if m:
             time.sleep(float(m.group(1)))
+        if gemini and 0 <= QUOTA_AFTER < nth:
+            prompt += " [per-day]"
+        if gemini and nth <= STORM:
+            return self.answer(429, {"error": {"code": 429, "message": "Resource exhausted.", "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.05s"}]}})
         if key != KEY:
             return self.answer(403, {"error": {"code": 403, "message": "Permission denied: bad key.", "status": "PERMISSION_DENIED"}})
         m = re.search(r"\[429-once:([0-9.]+)\]", prompt)
@@ -129,6 +144,9 @@ class Handler(BaseHTTPRequestHandler):
         if "[jpeg]" not in prompt and "[fixed]" in prompt:
             return self.answer(200, FIXED)  # encoded once: for benchmarks
         mime, data = ("image/jpeg", JPEG) if "[jpeg]" in prompt else ("image/png", IMAGE)
+        if SERVED:
+            with lock, open(SERVED, "a") as f:
+                f.write(prompt + "\n")
         return self.answer(200, {"candidates": [{"content": {"role": "model", "parts": [
             {"text": "Here it is."}, {"inlineData": {"mimeType": mime, "data": data}}]}, "finishReason": "STOP"}],
             "modelVersion": "mock", "responseId": "resp-" + str(abs(hash(prompt)) % 10**8)})
