@@ -1,0 +1,117 @@
+/* engine.h - ig-gen's engine, between the files that make it up
+ *
+ * gen.c reads jobs, starts them and runs the loop; genout.c is what a run
+ * says and keeps (output, claims, durability, giving back); genfile.c
+ * writes the images; gennet.c talks to the image APIs. Not for use outside
+ * ig-gen's engine: gen.h is its interface.
+ */
+#ifndef IG_ENGINE_H
+#define IG_ENGINE_H
+#include <signal.h>
+#include <time.h>
+#include <curl/curl.h>
+#include <lmdb.h>
+
+#include "gen.h"
+#include "genrec.h"
+#include "hash.h"
+#include "lines.h"
+#include "pool.h"
+
+#define MAX_ANSWER (256u << 20)	/* an answer larger than this is refused */
+#define DURABLE_BATCH 64	/* finished files per sync, at most */
+#define LINGER_MAX 4096		/* claims kept for jobs the store has not settled */
+#define LINGER_WAIT_MS 3000	/* at the end, for the recorder to commit */
+
+struct engine {
+	const struct ig_gen_options *o;
+	struct ig_task_run run;
+	struct ig_store *store;
+	const struct ig_collection *jobs;	/* generations, and its lifecycle */
+	char *root;			/* the output root, absolute */
+	int root_fd;
+	struct ig_pool *pool;		/* answers are decoded, written, hashed here */
+	struct ig_hasher **hashers;	/* one per pool thread */
+	int threads, finishing;		/* answers in the pool */
+	struct ig_job **window;		/* read ahead, waiting to start */
+	int nwindow, cap;
+	struct ig_job **durable;	/* finished, waiting for the sync */
+	int ndurable, capdurable;
+	uint8_t (*linger)[16];		/* claims of jobs printed but not yet settled in the store */
+	int nlinger, caplinger;
+	double linger_checked;
+	int inflight;
+	struct ig_job **flying;		/* in flight, for a stop to give back */
+	int nflying, capflying;
+	CURLM *multi;
+	struct ig_hasher *hasher;
+	double last_start;
+	long done, failed, total, refused;
+	int quota, transient, reader_gone;
+	double t0;
+	struct ig_buf line;
+};
+
+/* a job's image, written and hashed: what a pool thread does with an
+ * answer, so nothing here prints or makes an id */
+struct written {
+	jv meta;		/* the metadata record, without sha256 */
+	char *path;
+	struct ig_facts f;
+	int transient;		/* the failure says nothing of the job (disk full) */
+	char err[512];		/* why it failed, or empty */
+};
+
+/* the signal that stops the run, or 0 */
+extern volatile sig_atomic_t ig_gen_signal;
+
+static inline double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* gen.c */
+int gen_stopping(const struct engine *e);
+void gen_progress(struct engine *e);
+void gen_window_add(struct engine *e, struct ig_job *j);
+
+/* genout.c */
+void gen_put_raw(struct engine *e, const char *s, size_t n);
+void gen_emit(struct engine *e, jv v);
+void gen_hold(struct ig_job *j, jv v);
+void gen_linger_check(struct engine *e);
+void gen_finish(struct engine *e, struct ig_job *j);
+void gen_give_back(struct engine *e, struct ig_job *j, const char *reason);
+void gen_fail_job(struct engine *e, struct ig_job *j, const char *reason);
+void gen_durable_flush(struct engine *e);
+void gen_durable_add(struct engine *e, struct ig_job *j);
+void gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, int origin_placeholder,
+    const struct ig_facts *f);
+int gen_claim(struct engine *e, struct ig_job *j);
+void gen_settle_claims(struct engine *e);
+
+/* genfile.c */
+char *gen_out_path(const struct engine *e, const char *rel);
+void gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
+    const char *mime, const char *model, const char *response_id, int origin_placeholder,
+    struct written *w);
+void gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder);
+int gen_resume(struct engine *e, struct ig_job *j);
+void gen_run_placeholder(struct engine *e, struct ig_job *j);
+void gen_make_placeholder(struct engine *e, struct ig_job *j);
+void gen_open_root(struct engine *e);
+
+/* gennet.c */
+void gen_attempt(struct engine *e, struct ig_job *j);
+void gen_start_transfer(struct engine *e, struct ig_job *j);
+void gen_abort_inflight(struct engine *e);
+/* the pool's work on an answer, and its end on the main thread */
+void gen_answer_work(void *ctx, void *item, int worker);
+void gen_answer_done(void *ctx, void *item);
+void gen_wait_for_work(struct engine *e, struct ig_lines *r, int eof, int window_max);
+
+#endif

@@ -1,0 +1,198 @@
+/* genfile.c - a job's image written under the output root, with its provenance */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "err.h"
+#include "json.h"
+#include "path.h"
+#include "placeholder.h"
+
+/* where a job's file goes: under the root, named absolutely */
+char *
+gen_out_path(const struct engine *e, const char *rel)
+{
+	size_t n = strlen(e->root) + strlen(rel) + 2;
+	char *p = ig_malloc(n), *abs;
+
+	snprintf(p, n, "%s/%s", e->root, rel);
+	if (ig_path_absolute(p, &abs) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", p, strerror(errno));
+	free(p);
+	return abs;
+}
+
+/* the whole file at once, atomically (path.h) */
+static int
+write_atomically(const char *path, const void *p, size_t n, char *err, size_t errlen)
+{
+	char tmp[IG_TMP_PATH];
+	int fd = ig_tmpfile_open(path, tmp, sizeof tmp, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	if (ig_write_all(fd, p, n) != 0) {
+		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+		ig_tmpfile_abandon(fd, tmp);
+		return -1;
+	}
+	return ig_tmpfile_commit(fd, tmp, path, err, errlen);
+}
+
+static jv
+now_text(void)
+{
+	char t[IG_TIME_TEXT];
+
+	ig_time_format(ig_now_us(), t);
+	return jv_string(t);
+}
+
+/* the image bytes with the provenance inside, written under the output root */
+void
+gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
+    const char *mime, const char *model, const char *response_id, int origin_placeholder,
+    struct written *w)
+{
+	struct ig_buf file = { 0 };
+
+	w->path = gen_out_path(e, j->output);
+	w->meta = ig_job_metadata(j, model, response_id, now_text());
+	w->err[0] = '\0';
+	w->transient = 0;
+	if (ig_job_provenance(&file, j, p, n, mime, model, w->meta, origin_placeholder, w->err,
+	    sizeof w->err) != 0) {
+		/* the answer's fault */
+	} else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
+		w->transient = 1;
+	} else {
+		/* the facts of the bytes written, as ig-hash would read them */
+		ig_hash_begin(h, &w->f);
+		ig_hash_feed(h, &w->f, file.p, file.len);
+		ig_hash_end(h, &w->f);
+		if (w->f.img.err[0])
+			snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
+	}
+	ig_buf_free(&file);
+}
+
+/* on the main thread: the job's records, or its failure */
+void
+gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder)
+{
+	if (w->err[0] && w->transient) {
+		e->transient = 1;
+		ig_err_at(j->file, j->lineno, "job %s: %s (it stays queued)", j->id, w->err);
+		gen_give_back(e, j, w->err);
+		jv_free(w->meta);
+	} else if (w->err[0]) {
+		gen_fail_job(e, j, w->err);
+		jv_free(w->meta);
+	} else {
+		gen_record_done(e, j, w->path, w->meta, origin_placeholder, &w->f);
+	}
+	free(w->path);
+}
+
+static void
+finish_image(struct engine *e, struct ig_job *j, const unsigned char *p, size_t n, const char *mime,
+    const char *model, const char *response_id, int origin_placeholder)
+{
+	struct written w;
+
+	gen_write_image(e, j, e->hasher, p, n, mime, model, response_id, origin_placeholder, &w);
+	gen_conclude_image(e, j, &w, origin_placeholder);
+}
+
+/* A job whose file exists, names this job in its provenance and is a sound
+ * image is done already, whatever its format: its records are made again
+ * from the file and nothing is asked of the model. */
+int
+gen_resume(struct engine *e, struct ig_job *j)
+{
+	char *path = gen_out_path(e, j->output), *text = ig_job_file_metadata(path), needle[80];
+	struct ig_facts f;
+	jv meta = jv_invalid();
+	int done = 0;
+
+	snprintf(needle, sizeof needle, "\"generation_id\":\"%s\"", j->id);
+	if (text && strstr(text, needle))
+		meta = ig_json_parse(text, strlen(text), NULL, 0);
+	/* a torn file, after a power cut, is no sound image: made again */
+	if (jv_get_kind(meta) == JV_KIND_OBJECT && ig_hash_file(e->hasher, path, &f) == 0 && !f.img.err[0]) {
+		const char *source = ig_str(meta, "source_placeholder"), *model = ig_str(meta, "model");
+
+		snprintf(j->source_placeholder, sizeof j->source_placeholder, "%s", source ? source : "");
+		gen_record_done(e, j, path, meta, model && strcmp(model, "placeholder") == 0, &f);
+		done = 1;
+	} else {
+		jv_free(meta);
+	}
+	free(text);
+	free(path);
+	return done;
+}
+
+void
+gen_run_placeholder(struct engine *e, struct ig_job *j)
+{
+	struct ig_buf png = { 0 };
+	char err[256];
+
+	if (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0)
+		gen_fail_job(e, j, err);
+	else
+		finish_image(e, j, (unsigned char *)png.p, png.len, "image/png", "placeholder", NULL, 1);
+	ig_buf_free(&png);
+}
+
+/* --placeholders: the stand-in images that placeholder_path names; the
+ * job stays queued, for the model to replace the stand-in */
+void
+gen_make_placeholder(struct engine *e, struct ig_job *j)
+{
+	struct ig_buf png = { 0 };
+	char err[512], *path;
+	struct ig_facts f;
+
+	if (j->placeholder && ig_path_leaves_root(j->placeholder)) {
+		ig_err_at(j->file, j->lineno, "job %s: placeholder_path leaves the output root", j->id);
+		e->refused++;
+	}
+	if (!j->placeholder || ig_path_leaves_root(j->placeholder)) {
+		gen_emit(e, jv_copy(j->rec));
+		gen_finish(e, j);
+		return;
+	}
+	path = gen_out_path(e, j->placeholder);
+	if (access(path, F_OK) != 0 &&
+	    (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0 ||
+	    write_atomically(path, png.p, png.len, err, sizeof err) != 0)) {
+		ig_err_at(j->file, j->lineno, "job %s: %s", j->id, err);
+		e->refused++;
+	} else if (ig_hash_file(e->hasher, path, &f) == 0 && !f.img.err[0]) {
+		gen_hold(j, ig_job_image(j, path, NULL, &f, "placeholder", e->o->url_base));
+	}
+	gen_hold(j, jv_copy(j->rec));
+	ig_buf_free(&png);
+	free(path);
+	gen_durable_add(e, j);
+}
+
+/* the output root, made and opened: files are named under it absolutely */
+void
+gen_open_root(struct engine *e)
+{
+	int rc;
+
+	if (ig_path_absolute(e->o->out_dir, &e->root) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->o->out_dir, strerror(errno));
+	if ((rc = ig_path_mkdirs(e->root)))
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->root, strerror(rc));
+	if ((e->root_fd = open(e->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->root, strerror(errno));
+}

@@ -1,0 +1,299 @@
+/* genout.c - what a run says and keeps: output, claims, durability, giving back */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "claim.h"
+#include "engine.h"
+#include "err.h"
+#include "json.h"
+#include "record.h"
+
+/* Output: once the reader is gone nothing more can be said, and the run
+ * stops as if told to (what the store was told is put right at the end). */
+void
+gen_put_raw(struct engine *e, const char *s, size_t n)
+{
+	if (e->reader_gone)
+		return;
+	fwrite(s, 1, n, stdout);
+	putchar('\n');
+	if (ferror(stdout))
+		e->reader_gone = 1;
+}
+
+void
+gen_emit(struct engine *e, jv v)
+{
+	e->line.len = 0;
+	ig_json_write(&e->line, v);
+	ig_jv_free(v);
+	gen_put_raw(e, e->line.p, e->line.len);
+}
+
+void
+gen_hold(struct ig_job *j, jv v)
+{
+	ig_json_write(&j->held, v);
+	ig_buf_addc(&j->held, '\n');
+	ig_jv_free(v);
+}
+
+static void
+die_store(struct engine *e, int rc)
+{
+	ig_die(IG_EXIT_SYSTEM, "store %s: %s", e->store->path, mdb_strerror(rc));
+}
+
+/* A job's claim is kept after its records leave, until the store shows it
+ * settled: until then a recorder down the pipe may not have committed them,
+ * and nobody else may take the job up. */
+static void
+linger(struct engine *e, struct ig_job *j)
+{
+	if (!j->claimed)
+		return;
+	j->claimed = 0;
+	if (e->nlinger == LINGER_MAX) {
+		/* nothing records this run's output in the store: the oldest go */
+		ig_claim_drop(e->store->claims, e->linger[0]);
+		memmove(e->linger, e->linger + 1, (size_t)(--e->nlinger) * sizeof *e->linger);
+	}
+	if (e->nlinger == e->caplinger) {
+		e->caplinger = e->caplinger ? e->caplinger * 2 : 64;
+		e->linger = ig_realloc(e->linger, (size_t)e->caplinger * sizeof *e->linger);
+	}
+	memcpy(e->linger[e->nlinger++], j->uid, 16);
+}
+
+/* the stage the store holds a job at, or -1 if it holds none */
+static int
+stored_stage(struct engine *e, MDB_txn *txn, const uint8_t id[16], MDB_val *val)
+{
+	char status[32];
+	const char *st;
+	int rc = ig_store_get(e->store, txn, e->jobs->index, id, val);
+
+	if (rc == MDB_NOTFOUND)
+		return -1;
+	if (rc)
+		die_store(e, rc);
+	/* the stored record's status, without parsing all of it */
+	st = memmem(val->mv_data, val->mv_size, "\"status\":\"", 10);
+	if (!st)
+		return -1;
+	st += 10;
+	snprintf(status, sizeof status, "%.*s", (int)strcspn(st, "\""), st);
+	return ig_stage_of(e->jobs, status);
+}
+
+/* claims the store shows settled are let go */
+void
+gen_linger_check(struct engine *e)
+{
+	MDB_txn *txn;
+	MDB_val val;
+	int rc, k = 0;
+
+	if (!e->nlinger)
+		return;
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	for (int i = 0; i < e->nlinger; i++) {
+		int st = stored_stage(e, txn, e->linger[i], &val);
+
+		if (st >= 0 && st != IG_STAGE_WORKING)
+			ig_claim_drop(e->store->claims, e->linger[i]);
+		else
+			memmove(e->linger[k++], e->linger[i], 16);
+	}
+	mdb_txn_abort(txn);
+	e->nlinger = k;
+	e->linger_checked = mono();
+}
+
+void
+gen_finish(struct engine *e, struct ig_job *j)
+{
+	linger(e, j);
+	ig_job_free(j);
+}
+
+/* A job that will not finish in this run goes back: to ready if it had
+ * started, with why on its task, else as it came. */
+void
+gen_give_back(struct engine *e, struct ig_job *j, const char *reason)
+{
+	if (reason)
+		snprintf(j->last_error, sizeof j->last_error, "%s", reason);
+	if (j->started) {
+		gen_emit(e, ig_job_at(j, IG_STAGE_READY));
+		gen_emit(e, ig_job_task(j, &e->run, IG_STAGE_READY, jv_null()));
+	} else {
+		gen_emit(e, jv_copy(j->rec));
+	}
+	gen_finish(e, j);
+}
+
+/* what the job itself caused: it ends in error */
+void
+gen_fail_job(struct engine *e, struct ig_job *j, const char *reason)
+{
+	snprintf(j->last_error, sizeof j->last_error, "%s", reason);
+	ig_err_at(j->file, j->lineno, "job %s: %s", j->id, reason);
+	gen_emit(e, ig_job_at(j, IG_STAGE_FAILED));
+	if (j->started)
+		gen_emit(e, ig_job_task(j, &e->run, IG_STAGE_FAILED, jv_null()));
+	e->failed++;
+	gen_finish(e, j);
+}
+
+/* The finished files are made durable, then their records leave; a
+ * failed sync is a failed attempt, and the job goes back. */
+void
+gen_durable_flush(struct engine *e)
+{
+	int rc;
+	char why[300];
+
+	if (!e->ndurable)
+		return;
+	rc = syncfs(e->root_fd);
+	snprintf(why, sizeof why, "syncing %s: %s", e->root, strerror(errno));
+	for (int i = 0; i < e->ndurable; i++) {
+		struct ig_job *j = e->durable[i];
+
+		if (rc == 0) {
+			if (j->held.len)
+				gen_put_raw(e, j->held.p, j->held.len - 1);
+			gen_finish(e, j);
+		} else {
+			e->transient = 1;
+			e->done--;
+			gen_give_back(e, j, why);
+		}
+	}
+	if (rc != 0)
+		ig_warn("%s: the jobs stay queued", why);
+	e->ndurable = 0;
+}
+
+void
+gen_durable_add(struct engine *e, struct ig_job *j)
+{
+	if (e->ndurable == e->capdurable) {
+		e->capdurable = e->capdurable ? e->capdurable * 2 : DURABLE_BATCH;
+		e->durable = ig_realloc(e->durable, (size_t)e->capdurable * sizeof *e->durable);
+	}
+	e->durable[e->ndurable++] = j;
+	if (e->ndurable >= DURABLE_BATCH)
+		gen_durable_flush(e);
+}
+
+/* the file is written and its facts are known: every record of the job,
+ * held until the file is on disk */
+void
+gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, int origin_placeholder,
+    const struct ig_facts *f)
+{
+	char *pp = j->source_placeholder[0] ? gen_out_path(e, j->source_placeholder) : NULL;
+
+	gen_hold(j, ig_job_at(j, IG_STAGE_SUCCEEDED));
+	gen_hold(j, jv_object_set(meta, jv_string("sha256"), jv_string(f->sha256)));
+	gen_hold(j, ig_job_image(j, path, pp, f, origin_placeholder ? "placeholder" : "generated", e->o->url_base));
+	gen_hold(j, ig_job_task(j, &e->run, IG_STAGE_SUCCEEDED,
+	    JV_OBJECT(jv_string("path"), jv_string(path), jv_string("sha256"), jv_string(f->sha256))));
+	free(pp);
+	e->done++;
+	gen_durable_add(e, j);
+}
+
+/* The claim first: 1 if this run may work on the job now. Otherwise what
+ * the store says of it passes on (another live run holds it, or it is
+ * settled already), or the line as it came where the store has none. */
+int
+gen_claim(struct engine *e, struct ig_job *j)
+{
+	int held = ig_claim_take(e->store->claims, j->uid), st, rc;
+	char task_id[IG_UUID_TEXT];
+	uint8_t tid[16];
+	MDB_txn *txn;
+	MDB_val val;
+
+	if (held < 0)
+		ig_die(IG_EXIT_SYSTEM, "store %s: claims: %s", e->store->path, strerror(errno));
+	j->claimed = held == 1;
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	st = stored_stage(e, txn, j->uid, &val);
+	if (j->claimed && (st < 0 || st == IG_STAGE_READY || st == IG_STAGE_WORKING)) {
+		/* attempts go on from what earlier runs made */
+		const struct ig_collection *tc = ig_model_find(e->store->m, "generation_tasks");
+		MDB_val tv;
+		const char *a;
+
+		ig_uuid_v5_text(ig_ns_tasks, j->id, strlen(j->id), task_id);
+		ig_uuid_parse(task_id, tid);
+		rc = ig_store_get(e->store, txn, tc->index, tid, &tv);
+		if (rc && rc != MDB_NOTFOUND)
+			die_store(e, rc);
+		if (rc == 0 && (a = memmem(tv.mv_data, tv.mv_size, "\"attempts\":", 11)))
+			j->attempts = atoi(a + 11);
+		mdb_txn_abort(txn);
+		return 1;
+	}
+	if (st >= 0)
+		gen_put_raw(e, val.mv_data, val.mv_size);
+	else
+		gen_emit(e, jv_copy(j->rec));
+	mdb_txn_abort(txn);
+	if (j->claimed)
+		ig_claim_drop(e->store->claims, j->uid);
+	j->claimed = 0;
+	return 0;
+}
+
+/* the end of a run: the claims are let go once the store shows the jobs
+ * settled, waiting a little for a recorder down the pipe; if the reader is
+ * gone, what the store was told of this run's jobs is put right */
+void
+gen_settle_claims(struct engine *e)
+{
+	struct stat st;
+	double until = mono() + LINGER_WAIT_MS / 1000.0;
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		e->reader_gone = 1;
+	if (!e->reader_gone && fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		/* the reader's end of input, so that it commits (--strict does
+		 * only then); stdout stays a stream, onto /dev/null */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 1) < 0)
+			ig_die(IG_EXIT_SYSTEM, "/dev/null: %s", strerror(errno));
+		close(null);
+		while (e->nlinger && mono() < until) {
+			struct timespec ts = { 0, 20000000L };
+
+			gen_linger_check(e);
+			if (e->nlinger)
+				nanosleep(&ts, NULL);
+		}
+	}
+	for (int i = 0; i < e->nlinger; i++)
+		ig_claim_drop(e->store->claims, e->linger[i]);
+	e->nlinger = 0;
+	if (e->reader_gone) {
+		long n = 0;
+		int rc = ig_record_recover_all(e->store, &n);
+
+		if (rc)
+			die_store(e, rc);
+		ig_warn("output closed: the run stopped; %ld job%s it had started given back in the store",
+		    n, n == 1 ? "" : "s");
+	}
+}
