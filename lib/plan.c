@@ -5,40 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "err.h"
 #include "json.h"
 #include "path.h"
-#include "plan.h"
+#include "planner.h"
 #include "uuid.h"
-
-/* more combinations than this is surely a mistake in the plan */
-#define MAX_JOBS ((double)(1LL << 40))
-
-static const char *library_colls[] = { "themes", "theme_variations", "style_presets", "theme_elements" };
-enum { L_THEMES, L_VARIATIONS, L_PRESETS, L_ELEMENTS, L_N };
-
-struct ig_planner {
-	struct ig_store *store;	/* or NULL */
-	int skip_incompatible;
-	jv lib[L_N];		/* key -> record, from the input */
-	jv seen;		/* batch name -> its jobs_json, this run */
-	int loaded;		/* the store's library is in lib */
-	/* db/model's defaults for what a plan writes */
-	jv batch_status, job_status, image_type, image_subtype;
-	struct ig_buf scratch;
-};
-
-/* one combination, composed */
-struct combo {
-	jv theme, variation, preset, elements;	/* records; null where none */
-	jv vars;		/* variables as filled, for the output template */
-	jv names;		/* built-in template fields */
-	char *prompt, *output, *placeholder;	/* output keeps {n} and {seed} */
-	jv config;
-	jv seed;		/* a number from a seed list, or null */
-	int skip;		/* incompatible, skipped with a warning */
-};
 
 static const char *plan_keys[] = { "batch", "theme", "variation", "preset", "element",
 	"prompt", "vars", "count", "seed", "size", "model", "output", "placeholder",
@@ -74,288 +45,6 @@ ig_planner_free(struct ig_planner *p)
 	jv_free(p->image_subtype);
 	ig_buf_free(&p->scratch);
 	free(p);
-}
-
-/* a string field, or "" */
-static const char *
-str(jv rec, const char *key)
-{
-	const char *s = ig_str(rec, key);
-
-	return s ? s : "";
-}
-
-static jv
-key2(const char *a, const char *b)
-{
-	return jv_string_fmt("%s/%s", a, b);
-}
-
-int
-ig_planner_is_library(jv obj)
-{
-	jv c = ig_get(obj, "collection");
-	int r = 0;
-
-	if (jv_get_kind(c) == JV_KIND_STRING)
-		for (int i = 0; i < L_N; i++)
-			r |= strcmp(jv_string_value(c), library_colls[i]) == 0;
-	jv_free(c);
-	return r;
-}
-
-/* a library record's key in p->lib: the values of its unique key in the
- * model, joined by "/" (a variation's theme_id/name, an element's
- * category/name, a theme's or preset's name), as the plan names them */
-static jv
-library_key(int l, jv rec)
-{
-	const struct ig_collection *c = ig_model_find(ig_model(), library_colls[l]);
-	struct ig_buf b = { 0 };
-	jv key;
-
-	for (int i = 0; i < c->nindexes; i++) {
-		const struct ig_index *ix = &c->indexes[i];
-
-		if (!ix->unique)
-			continue;
-		for (int k = 0; k < ix->nfields; k++) {
-			if (k)
-				ig_buf_addc(&b, '/');
-			ig_buf_adds(&b, str(rec, c->fields[ix->fields[k]].name));
-		}
-		break;
-	}
-	key = jv_string_sized(b.len ? b.p : "", (int)b.len);
-	ig_buf_free(&b);
-	return key;
-}
-
-void
-ig_planner_library(struct ig_planner *p, jv rec)
-{
-	const char *c = str(rec, "collection");
-	int l;
-
-	for (l = 0; l < L_N; l++)
-		if (strcmp(c, library_colls[l]) == 0)
-			break;
-	if (l == L_N) {
-		jv_free(rec);
-		return;
-	}
-	/* the input's record wins over the store's */
-	p->lib[l] = jv_object_set(p->lib[l], library_key(l, rec), rec);
-}
-
-/* The store's part of the library, read once, into the maps the input fills:
- * a library is small, and a plan looks names up for every combination. */
-static void
-load_store_library(struct ig_planner *p)
-{
-	struct ig_store *s = p->store;
-	MDB_txn *txn;
-
-	int rc;
-
-	if (p->loaded || !s || !s->opened)
-		return;
-	if ((rc = ig_store_begin(s, 1, &txn)))
-		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-	p->loaded = 1;
-	for (int l = 0; l < L_N; l++) {
-		const struct ig_collection *c = ig_model_find(s->m, library_colls[l]);
-		MDB_cursor *cur;
-		MDB_val k, v;
-
-		if ((rc = mdb_cursor_open(txn, s->colls[c->index], &cur)))
-			ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			jv rec, key;
-
-			if (ig_stored_deleted(&v))
-				continue;
-			rec = ig_json_parse(v.mv_data, v.mv_size, NULL, 0);
-			key = library_key(l, rec);
-			if (jv_object_has(jv_copy(p->lib[l]), jv_copy(key))) {
-				jv_free(key);
-				jv_free(rec);
-			} else {
-				p->lib[l] = jv_object_set(p->lib[l], key, rec);
-			}
-		}
-		mdb_cursor_close(cur);
-		if (rc != MDB_NOTFOUND)
-			ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-	}
-	mdb_txn_abort(txn);
-}
-
-/* "a, b, c": the names that exist, for an error message */
-static void
-known(struct ig_planner *p, int l, const char *theme_id, char *out, size_t n)
-{
-	struct ig_buf b = { 0 };
-	jv names = jv_array();
-
-	jv_object_foreach(p->lib[l], k, rec) {
-		if (!theme_id || strcmp(str(rec, "theme_id"), theme_id) == 0)
-			names = jv_array_append(names, l == L_ELEMENTS ? jv_copy(k) : jv_string(str(rec, "name")));
-		jv_free(k);
-		jv_free(rec);
-	}
-	names = jv_sort(names, jv_copy(names));
-	jv_array_foreach(names, i, name) {
-		int repeat = i && jv_equal(jv_array_get(jv_copy(names), i - 1), jv_copy(name));
-
-		if (!repeat)
-			ig_buf_printf(&b, "%s%s", b.len ? ", " : "", jv_string_value(name));
-		jv_free(name);
-	}
-	snprintf(out, n, "%s", b.len ? ig_buf_str(&b) : "none");
-	ig_buf_free(&b);
-	jv_free(names);
-}
-
-static jv
-find_theme(struct ig_planner *p, const char *name)
-{
-	return jv_object_get(jv_copy(p->lib[L_THEMES]), jv_string(name));
-}
-
-static jv
-find_variation(struct ig_planner *p, const char *theme_id, const char *name)
-{
-	return jv_object_get(jv_copy(p->lib[L_VARIATIONS]), key2(theme_id, name));
-}
-
-static jv
-find_preset(struct ig_planner *p, const char *name)
-{
-	return jv_object_get(jv_copy(p->lib[L_PRESETS]), jv_string(name));
-}
-
-/* "category/name", or a name that only one category has */
-static jv
-find_element(struct ig_planner *p, const char *spec, int *ambiguous)
-{
-	jv found = jv_invalid();
-
-	*ambiguous = 0;
-	if (strchr(spec, '/'))
-		return jv_object_get(jv_copy(p->lib[L_ELEMENTS]), jv_string(spec));
-	jv_object_foreach(p->lib[L_ELEMENTS], k, rec) {
-		if (strcmp(str(rec, "name"), spec) == 0) {
-			if (jv_is_valid(found))
-				*ambiguous = 1;
-			jv_free(found);
-			found = jv_copy(rec);
-		}
-		jv_free(k);
-		jv_free(rec);
-	}
-	if (*ambiguous) {
-		jv_free(found);
-		return jv_invalid();
-	}
-	return found;
-}
-
-/* Fill {name} from the variables, {{ and }} for braces. With keep, {n} and
- * {seed} stay for each job to fill. -1 names the unfilled variable in err. */
-static int
-fill(struct ig_buf *b, const char *t, jv vars, int keep, const char *what,
-    char *err, size_t errlen)
-{
-	b->len = 0;
-	for (const char *s = t; *s; s++) {
-		const char *e;
-		jv v;
-
-		if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
-			ig_buf_addc(b, *s++);
-			continue;
-		}
-		if (*s != '{' || !(e = strchr(s, '}'))) {
-			ig_buf_addc(b, *s);
-			continue;
-		}
-		if (keep && ((e - s == 2 && s[1] == 'n') || (e - s == 5 && memcmp(s + 1, "seed", 4) == 0))) {
-			ig_buf_add(b, s, (size_t)(e - s + 1));
-			s = e;
-			continue;
-		}
-		v = jv_object_get(jv_copy(vars), jv_string_sized(s + 1, (int)(e - s - 1)));
-		if (jv_get_kind(v) == JV_KIND_STRING) {
-			ig_buf_adds(b, jv_string_value(v));
-		} else if (jv_get_kind(v) == JV_KIND_NUMBER) {
-			ig_json_write_number(b, jv_number_value(v));
-		} else {
-			snprintf(err, errlen, "%s: variable {%.*s} is not filled", what, (int)(e - s - 1), s + 1);
-			jv_free(v);
-			return -1;
-		}
-		jv_free(v);
-		s = e;
-	}
-	ig_buf_str(b);
-	return 0;
-}
-
-/* a record's prompts (borrowed), a string or a list of strings, each filled
- * and added */
-static int
-add_prompts(struct ig_buf *prompt, jv prompts, jv vars, const char *what,
-    char *err, size_t errlen)
-{
-	struct ig_buf piece = { 0 };
-	jv list = jv_get_kind(prompts) == JV_KIND_STRING ? JV_ARRAY(jv_copy(prompts)) :
-	    jv_copy(prompts);
-	int rc = 0;
-
-	if (jv_get_kind(list) == JV_KIND_NULL || jv_get_kind(list) == JV_KIND_INVALID) {
-		jv_free(list);
-		return 0;
-	}
-	if (jv_get_kind(list) != JV_KIND_ARRAY) {
-		snprintf(err, errlen, "%s: prompts must be a string or a list of strings", what);
-		jv_free(list);
-		return -1;
-	}
-	jv_array_foreach(list, i, s) {
-		if (!rc && jv_get_kind(s) != JV_KIND_STRING) {
-			snprintf(err, errlen, "%s: prompts must be a string or a list of strings", what);
-			rc = -1;
-		}
-		if (!rc && (rc = fill(&piece, jv_string_value(s), vars, 0, what, err, errlen)) == 0 &&
-		    strspn(piece.p, " \t\n") < piece.len) {
-			if (prompt->len)
-				ig_buf_add(prompt, ", ", 2);
-			ig_buf_add(prompt, piece.p, piece.len);
-		}
-		jv_free(s);
-	}
-	jv_free(list);
-	ig_buf_free(&piece);
-	return rc;
-}
-
-/* compatibility: a list of theme names; an empty list, or none, fits all */
-static int
-compatible(jv rec, const char *theme)
-{
-	jv c = ig_get(rec, "compatibility");
-	int ok = jv_get_kind(c) != JV_KIND_ARRAY || jv_array_length(jv_copy(c)) == 0;
-
-	if (!ok)
-		jv_array_foreach(c, i, t) {
-			ok |= jv_get_kind(t) == JV_KIND_STRING &&
-			    (strcmp(jv_string_value(t), theme) == 0 || strcmp(jv_string_value(t), "*") == 0);
-			jv_free(t);
-		}
-	jv_free(c);
-	return ok;
 }
 
 /* shallow merge: b's keys over a's */
@@ -425,9 +114,9 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 				goto out;
 			}
 			jv_free(c->theme);
-			c->theme = find_theme(p, jv_string_value(v));
+			c->theme = plan_find_theme(p, jv_string_value(v));
 			if (!jv_is_valid(c->theme)) {
-				known(p, L_THEMES, NULL, list, sizeof list);
+				plan_known(p, L_THEMES, NULL, list, sizeof list);
 				snprintf(err, errlen, "unknown theme '%s' (themes: %s)", jv_string_value(v), list);
 				jv_free(v);
 				goto out;
@@ -443,15 +132,15 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 			plan_vars = jv_object_set(plan_vars, jv_string(ax->names[i]), v);
 		}
 	}
-	theme_name = str(c->theme, "name");
-	theme_id = str(c->theme, "id");
+	theme_name = plan_str(c->theme, "name");
+	theme_id = plan_str(c->theme, "id");
 
 	v = ig_get(c->names, "variation");
 	if (jv_get_kind(v) == JV_KIND_STRING) {
 		jv_free(c->variation);
-		c->variation = find_variation(p, theme_id, jv_string_value(v));
+		c->variation = plan_find_variation(p, theme_id, jv_string_value(v));
 		if (!jv_is_valid(c->variation)) {
-			known(p, L_VARIATIONS, theme_id, list, sizeof list);
+			plan_known(p, L_VARIATIONS, theme_id, list, sizeof list);
 			snprintf(err, errlen, "unknown variation '%s' of theme '%s' (its variations: %s)",
 			    jv_string_value(v), theme_name, list);
 			jv_free(v);
@@ -462,14 +151,14 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 	v = ig_get(c->names, "preset");
 	if (jv_get_kind(v) == JV_KIND_STRING) {
 		jv_free(c->preset);
-		c->preset = find_preset(p, jv_string_value(v));
+		c->preset = plan_find_preset(p, jv_string_value(v));
 		if (!jv_is_valid(c->preset)) {
-			known(p, L_PRESETS, NULL, list, sizeof list);
+			plan_known(p, L_PRESETS, NULL, list, sizeof list);
 			snprintf(err, errlen, "unknown style preset '%s' (presets: %s)", jv_string_value(v), list);
 			jv_free(v);
 			goto out;
 		}
-		if (!compatible(c->preset, theme_name)) {
+		if (!plan_compatible(c->preset, theme_name)) {
 			if (!p->skip_incompatible) {
 				snprintf(err, errlen, "style preset '%s' is not compatible with theme '%s'",
 				    jv_string_value(v), theme_name);
@@ -495,9 +184,9 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 				jv_free(specs);
 				goto out;
 			}
-			el = find_element(p, jv_string_value(spec), &ambiguous);
+			el = plan_find_element(p, jv_string_value(spec), &ambiguous);
 			if (!jv_is_valid(el)) {
-				known(p, L_ELEMENTS, NULL, list, sizeof list);
+				plan_known(p, L_ELEMENTS, NULL, list, sizeof list);
 				snprintf(err, errlen, ambiguous ?
 				    "element '%s' is in more than one category: say category/name (elements: %s)" :
 				    "unknown element '%s' (elements: %s)", jv_string_value(spec), list);
@@ -505,7 +194,7 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 				jv_free(specs);
 				goto out;
 			}
-			if (!compatible(el, theme_name)) {
+			if (!plan_compatible(el, theme_name)) {
 				if (!p->skip_incompatible) {
 					snprintf(err, errlen, "element '%s' is not compatible with theme '%s'",
 					    jv_string_value(spec), theme_name);
@@ -537,7 +226,7 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 		struct ig_buf names = { 0 };
 
 		jv_array_foreach(c->elements, k, el) {
-			ig_buf_printf(&names, "%s%s", k ? "-" : "", str(el, "name"));
+			ig_buf_printf(&names, "%s%s", k ? "-" : "", plan_str(el, "name"));
 			jv_free(el);
 		}
 		vars = jv_object_set(vars, jv_string("element"), jv_string(ig_buf_str(&names)));
@@ -560,13 +249,13 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 
 	/* the prompt: subject, theme, variation, preset, elements */
 	v = ig_get(plan, "prompt");
-	if ((rc = add_prompts(&prompt, v, vars, "prompt", err, errlen)) == 0) {
+	if ((rc = plan_add_prompts(&prompt, v, vars, "prompt", err, errlen)) == 0) {
 		char what[128];
 
 		jv tp = ig_get(c->theme, "prompts");
 
 		snprintf(what, sizeof what, "theme '%s'", theme_name);
-		rc = add_prompts(&prompt, tp, vars, what, err, errlen);
+		rc = plan_add_prompts(&prompt, tp, vars, what, err, errlen);
 		jv_free(tp);
 	}
 	jv_free(v);
@@ -574,25 +263,25 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 		jv vp = ig_get(c->config, "prompts");
 		char what[128];
 
-		snprintf(what, sizeof what, "variation '%s'", str(c->variation, "name"));
-		rc = add_prompts(&prompt, vp, vars, what, err, errlen);
+		snprintf(what, sizeof what, "variation '%s'", plan_str(c->variation, "name"));
+		rc = plan_add_prompts(&prompt, vp, vars, what, err, errlen);
 		jv_free(vp);
 	}
 	if (!rc && jv_get_kind(c->preset) == JV_KIND_OBJECT) {
 		char what[128];
 		jv pp = ig_get(c->preset, "prompts");
 
-		snprintf(what, sizeof what, "style preset '%s'", str(c->preset, "name"));
-		rc = add_prompts(&prompt, pp, vars, what, err, errlen);
+		snprintf(what, sizeof what, "style preset '%s'", plan_str(c->preset, "name"));
+		rc = plan_add_prompts(&prompt, pp, vars, what, err, errlen);
 		jv_free(pp);
 	}
 	jv_array_foreach(c->elements, k, el) {
 		char what[128];
 		jv ep = ig_get(el, "prompts");
 
-		snprintf(what, sizeof what, "element '%s'", str(el, "name"));
+		snprintf(what, sizeof what, "element '%s'", plan_str(el, "name"));
 		if (!rc)
-			rc = add_prompts(&prompt, ep, vars, what, err, errlen);
+			rc = plan_add_prompts(&prompt, ep, vars, what, err, errlen);
 		jv_free(ep);
 		jv_free(el);
 	}
@@ -607,7 +296,7 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 	c->prompt = ig_strdup(prompt.p);
 
 	v = ig_get(plan, "output");
-	if (fill(b, jv_string_value(v), vars, 1, "output", err, errlen)) {
+	if (plan_fill(b, jv_string_value(v), vars, 1, "output", err, errlen)) {
 		jv_free(v);
 		goto out;
 	}
@@ -619,7 +308,7 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 	}
 	v = ig_get(plan, "placeholder");
 	if (jv_get_kind(v) == JV_KIND_STRING) {
-		if (fill(b, jv_string_value(v), vars, 1, "placeholder", err, errlen)) {
+		if (plan_fill(b, jv_string_value(v), vars, 1, "placeholder", err, errlen)) {
 			jv_free(v);
 			goto out;
 		}
@@ -673,72 +362,6 @@ mix(uint64_t x)
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
-}
-
-/* the template with {n} and {seed} filled */
-static void
-fill_job(struct ig_buf *b, const char *t, long n, long long seed)
-{
-	b->len = 0;
-	for (const char *s = t; *s; s++) {
-		if (s[0] == '{' && s[1] == 'n' && s[2] == '}') {
-			ig_buf_add_int(b, n);
-			s += 2;
-		} else if (s[0] == '{' && strncmp(s, "{seed}", 6) == 0) {
-			ig_buf_add_int(b, seed);
-			s += 5;
-		} else {
-			ig_buf_addc(b, *s);
-		}
-	}
-}
-
-static void
-put_str(struct ig_buf *b, const char *key, const char *s)
-{
-	ig_buf_add(b, ",\"", 2);
-	ig_buf_adds(b, key);
-	ig_buf_add(b, "\":", 2);
-	ig_json_write_string(b, s, strlen(s));
-}
-
-/* The stored record, as the store has it (caller frees), or NULL: a re-run
- * prints what happened, not what was planned. A read transaction of its
- * own, short, so a writer down the pipe is never held back; a store that
- * fails to answer stops the run. */
-static char *
-stored_record(struct ig_planner *p, const char *coll, const uint8_t id[16], size_t *len)
-{
-	struct ig_store *s = p->store;
-	const struct ig_collection *c;
-	char *copy = NULL;
-	MDB_txn *txn;
-	MDB_val val;
-	int rc;
-
-	if (!s || !s->opened || !(c = ig_model_find(s->m, coll)))
-		return NULL;
-	if ((rc = ig_store_begin(s, 1, &txn)))
-		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-	rc = ig_store_get(s, txn, c->index, id, &val);
-	if (rc == 0) {
-		copy = ig_malloc(val.mv_size + 1);
-		memcpy(copy, val.mv_data, val.mv_size);
-		copy[val.mv_size] = '\0';
-		*len = val.mv_size;
-	}
-	mdb_txn_abort(txn);
-	if (rc && rc != MDB_NOTFOUND)
-		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
-	return copy;
-}
-
-/* when a record was made, and so last changed */
-static void
-put_made(struct ig_buf *b, const struct ig_now *now)
-{
-	put_str(b, "created_at", now->text);
-	put_str(b, "updated_at", now->text);
 }
 
 static int
@@ -826,26 +449,14 @@ check_plan(jv plan, char *err, size_t errlen)
 	return 0;
 }
 
-/* a field of a record, or a default, as JSON */
-static void
-put_json(struct ig_buf *b, const char *key, jv rec, const char *field, jv fallback)
-{
-	jv v = jv_get_kind(rec) == JV_KIND_OBJECT ? ig_get(rec, field) : jv_invalid();
-
-	ig_buf_printf(b, ",\"%s\":", key);
-	ig_json_write(b, jv_is_valid(v) ? v : fallback);
-	jv_free(v);
-	jv_free(fallback);
-}
-
 /* the params after the seed: the same for every job of a combination */
 static void
 write_params_tail(struct ig_planner *p, struct ig_buf *b, jv plan, struct combo *c)
 {
-	put_json(b, "size", plan, "size", jv_string("1024x1024"));
-	put_json(b, "theme", c->theme, "name", jv_null());
-	put_json(b, "variation", c->variation, "name", jv_null());
-	put_json(b, "preset", c->preset, "name", jv_null());
+	plan_put_json(b, "size", plan, "size", jv_string("1024x1024"));
+	plan_put_json(b, "theme", c->theme, "name", jv_null());
+	plan_put_json(b, "variation", c->variation, "name", jv_null());
+	plan_put_json(b, "preset", c->preset, "name", jv_null());
 	ig_buf_adds(b, ",\"elements\":[");
 	jv_array_foreach(c->elements, i, el) {
 		jv name = ig_get(el, "name");
@@ -857,8 +468,8 @@ write_params_tail(struct ig_planner *p, struct ig_buf *b, jv plan, struct combo 
 		jv_free(el);
 	}
 	ig_buf_addc(b, ']');
-	put_json(b, "type", plan, "type", jv_copy(p->image_type));
-	put_json(b, "subtype", plan, "subtype", jv_copy(p->image_subtype));
+	plan_put_json(b, "type", plan, "type", jv_copy(p->image_type));
+	plan_put_json(b, "subtype", plan, "subtype", jv_copy(p->image_subtype));
 	ig_buf_adds(b, ",\"config\":");
 	ig_json_write(b, c->config);
 	ig_buf_addc(b, '}');
@@ -964,7 +575,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	int rc = -1;
 
 	ax.n = 0;
-	load_store_library(p);
+	plan_load_store_library(p);
 	if (check_plan(plan, err, errlen) || build_axes(plan, &ax, &combos, err, errlen))
 		goto out;
 	count_v = ig_get(plan, "count");
@@ -974,7 +585,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		snprintf(err, errlen, "the plan makes too many jobs");
 		goto out;
 	}
-	batch = str(plan, "batch");
+	batch = plan_str(plan, "batch");
 
 	/* first pass: every combination composes, or nothing is written */
 	do {
@@ -1016,7 +627,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		goto out;
 	}
 	jv_free(seen);
-	stored = stored_record(p, "batches", bid, &stored_len);
+	stored = plan_stored_record(p, "batches", bid, &stored_len);
 	if (stored) {
 		jv rec = ig_json_parse(stored, stored_len, NULL, 0);
 
@@ -1054,9 +665,9 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		ig_buf_adds(&line, "{\"collection\":\"batches\",\"id\":\"");
 		ig_buf_adds(&line, btext);
 		ig_buf_addc(&line, '"');
-		put_made(&line, &now);
-		put_str(&line, "name", batch);
-		put_str(&line, "status", jv_string_value(p->batch_status));
+		plan_put_made(&line, &now);
+		plan_put_str(&line, "name", batch);
+		plan_put_str(&line, "status", jv_string_value(p->batch_status));
 		ig_buf_adds(&line, ",\"jobs_json\":");
 		ig_buf_add(&line, text.p, text.len);
 		ig_buf_adds(&line, "}\n");
@@ -1087,7 +698,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 			continue;
 		}
 		/* what every job of the combination shares, serialized once */
-		put_str(&head, "batch_id", btext);
+		plan_put_str(&head, "batch_id", btext);
 		ig_buf_adds(&head, ",\"prompt\":");
 		ig_json_write_string(&head, c.prompt, strlen(c.prompt));
 		tail.len = 0;
@@ -1107,7 +718,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 				fwrite(line.p, 1, line.len, out);
 				line.len = 0;
 			}
-			if ((stored = stored_record(p, "generations", jid, &stored_len))) {
+			if ((stored = plan_stored_record(p, "generations", jid, &stored_len))) {
 				ig_buf_add(&line, stored, stored_len);
 				ig_buf_addc(&line, '\n');
 				free(stored);
@@ -1116,17 +727,17 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 			ig_buf_adds(&line, "{\"collection\":\"generations\",\"id\":\"");
 			ig_buf_adds(&line, jtext);
 			ig_buf_addc(&line, '"');
-			put_made(&line, &now);
+			plan_put_made(&line, &now);
 			ig_buf_add(&line, head.p, head.len);
-			fill_job(&path, c.output, n, seed);
+			plan_fill_job(&path, c.output, n, seed);
 			ig_buf_adds(&line, ",\"output_path\":");
 			ig_json_write_string(&line, path.p, path.len);
 			if (c.placeholder) {
-				fill_job(&path, c.placeholder, n, seed);
+				plan_fill_job(&path, c.placeholder, n, seed);
 				ig_buf_adds(&line, ",\"placeholder_path\":");
 				ig_json_write_string(&line, path.p, path.len);
 			}
-			put_str(&line, "status", jv_string_value(p->job_status));
+			plan_put_str(&line, "status", jv_string_value(p->job_status));
 			ig_buf_adds(&line, ",\"params\":{\"model\":");
 			ig_buf_add(&line, model_json.p, model_json.len);
 			ig_buf_adds(&line, ",\"seed\":");
