@@ -35,6 +35,15 @@ int ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *item, size_t i
     const char *line, size_t len, const struct ig_now *now, struct ig_members *scratch,
     struct ig_buf *result, enum ig_applied *outcome);
 
+/* Inside the record code (record.c, upkeep.c): the stored row of a record
+ * (MDB_NOTFOUND if none), and one record put from members under every rule
+ * (IG_REJECT with the reason in err, or an LMDB error). */
+int ig_record_load(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
+    const uint8_t id[16], jv **row);
+int ig_record_put(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
+    struct ig_members *in, const struct ig_now *now, struct ig_buf *out, char *err,
+    size_t errlen);
+
 /* Give back every record the model says is being worked on whose claim no
  * live process holds (claim.h): the store's own counterpart of LMDB's stale
  * reader check, run by writers as they open and close the store. Adds the

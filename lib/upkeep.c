@@ -1,0 +1,208 @@
+/* upkeep.c - the store's upkeep: records abandoned by a process that ended
+ * given back, soft-deleted records purged */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "claim.h"
+#include "clock.h"
+#include "err.h"
+#include "json.h"
+#include "record.h"
+#include "uuid.h"
+
+int
+ig_record_referenced(struct ig_store *s, MDB_txn *txn, int c, const uint8_t id[16], int *rc)
+{
+	*rc = 0;
+	for (int x = 0; x < s->m->ncolls; x++) {
+		const struct ig_collection *xc = &s->m->colls[x];
+
+		for (int i = 0; i < xc->nindexes; i++) {
+			const struct ig_index *ix = &xc->indexes[i];
+			MDB_cursor *cur;
+			MDB_val k = { 16, (void *)id }, d;
+			int r;
+
+			if (xc->fields[ix->fields[0]].ref != c)
+				continue;
+			if ((*rc = mdb_cursor_open(txn, s->indexes[x][i], &cur)))
+				return 0;
+			r = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+			mdb_cursor_close(cur);
+			if (r == 0 && k.mv_size >= 16 && memcmp(k.mv_data, id, 16) == 0 &&
+			    (k.mv_size == 16 || ((char *)k.mv_data)[16] == '\0'))
+				return 1;
+			if (r && r != MDB_NOTFOUND) {
+				*rc = r;
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kept)
+{
+	const struct ig_collection *col = &s->m->colls[c];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->colls[c], &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		uint8_t id[16];
+		jv *row;
+		int refd;
+
+		if (!ig_stored_deleted(&v))
+			continue;
+		memcpy(id, k.mv_data, 16);
+		refd = ig_record_referenced(s, txn, c, id, &rc);
+		if (rc)
+			break;
+		if (refd) {
+			(*kept)++;
+			continue;
+		}
+		if ((rc = ig_record_load(s, txn, col, id, &row)))
+			break;
+		for (int i = 0; i < col->nindexes && !rc; i++) {
+			uint8_t key[IG_KEY_MAX];
+			size_t len;
+			MDB_val ik, d = { 16, id };
+
+			if (ig_index_key(col, &col->indexes[i], row, key, &len))
+				continue;
+			ik.mv_size = len;
+			ik.mv_data = key;
+			rc = mdb_del(txn, s->indexes[c][i], &ik, col->indexes[i].unique ? NULL : &d);
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		}
+		ig_row_free(col, row);
+		if (rc || (rc = mdb_cursor_del(cur, 0)))
+			break;
+		(*purged)++;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* the ids of a collection's records whose field is value, through a
+ * one-field index on it */
+static int
+ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
+    const char *value, struct ig_buf *ids)
+{
+	MDB_cursor *cur;
+	MDB_val k = { strlen(value), (void *)value }, d;
+	int ix = -1, rc;
+
+	for (int i = 0; i < c->nindexes && ix < 0; i++)
+		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
+			ix = i;
+	if (ix < 0)
+		return MDB_NOTFOUND;
+	if ((rc = mdb_cursor_open(txn, s->indexes[c->index][ix], &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP))
+		if (d.mv_size == 16)
+			ig_buf_add(ids, d.mv_data, 16);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* a working record whose claim no live process holds goes back to ready */
+static int
+give_back(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const uint8_t id[16],
+    const struct ig_now *now, long *n)
+{
+	const struct ig_lifecycle *l = c->life;
+	char idtext[IG_UUID_TEXT], err[512];
+	uint8_t cid[16];
+	jv *row;
+	int rc, held;
+
+	if ((rc = ig_record_load(s, txn, c, id, &row)))
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	/* set working by hand (no holder named), or claimed on no id: nobody's */
+	held = ig_kind(row[l->holder]) != JV_KIND_STRING || ig_kind(row[l->claim]) != JV_KIND_STRING ||
+	    ig_uuid_parse(jv_string_value(row[l->claim]), cid) != 0 ? 1 : ig_claim_held(s->claims, cid);
+	ig_row_free(c, row);
+	if (held < 0)
+		return errno ? errno : EIO;
+	if (held)
+		return 0;
+	ig_uuid_format(id, idtext);
+	{
+		struct ig_member mv[4] = {
+			{ "id", 2, jv_invalid(), jv_string(idtext) },
+			{ c->fields[l->field].name, c->fields[l->field].namelen, jv_invalid(),
+			  jv_string(l->names[IG_STAGE_READY]) },
+			{ c->fields[l->holder].name, c->fields[l->holder].namelen, jv_invalid(), jv_null() },
+			{ l->reason >= 0 ? c->fields[l->reason].name : "", l->reason >= 0 ?
+			  c->fields[l->reason].namelen : 0, jv_invalid(),
+			  jv_string("abandoned: the process working on it ended without finishing it") },
+		};
+		struct ig_members in = { mv, l->reason >= 0 ? 4 : 3, 4 };
+		struct ig_buf out = { 0 };
+
+		rc = ig_record_put(s, txn, c, &in, now, &out, err, sizeof err);
+		if (l->reason < 0)
+			ig_jv_free(mv[3].value);
+		ig_members_clear(&in);
+		ig_buf_free(&out);
+	}
+	if (rc == IG_REJECT)
+		return 0;	/* the model does not let it go back: it stays as it is */
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
+int
+ig_record_recover(struct ig_store *s, MDB_txn *txn, const struct ig_now *now, long *n)
+{
+	int rc = 0;
+
+	*n = 0;
+	for (int ci = 0; ci < s->m->ncolls && !rc; ci++) {
+		const struct ig_collection *c = &s->m->colls[ci];
+		struct ig_buf ids = { 0 };
+
+		if (!c->life || c->life->claim < 0)
+			continue;
+		rc = ids_at(s, txn, c, c->life->field, c->life->names[IG_STAGE_WORKING], &ids);
+		for (size_t i = 0; !rc && i + 16 <= ids.len; i += 16)
+			rc = give_back(s, txn, c, (uint8_t *)ids.p + i, now, n);
+		ig_buf_free(&ids);
+	}
+	return rc;
+}
+
+int
+ig_record_recover_all(struct ig_store *s, long *n)
+{
+	struct ig_now now;
+	MDB_txn *txn;
+	int rc;
+
+	for (;;) {
+		ig_now_set(&now);
+		if ((rc = ig_store_begin(s, 0, &txn)))
+			return rc;
+		if ((rc = ig_record_recover(s, txn, &now, n)))
+			mdb_txn_abort(txn);
+		else if (*n == 0)
+			mdb_txn_abort(txn);	/* nothing written: no commit to sync */
+		else
+			rc = mdb_txn_commit(txn);
+		if (rc != MDB_MAP_FULL || (rc = ig_store_grow(s)))
+			return rc;
+	}
+}
