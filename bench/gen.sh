@@ -6,12 +6,16 @@
 # The answer is tests/mock_image_api.py's, served by bench/mockd.c: Python's
 # server took more than half of the two cores at 64 in flight, leaving the
 # clients the rest. MOCK=python serves it from the Python mock itself.
+# BEFORE=DIR also runs DIR/ig-gen (an earlier build) on the same jobs, in
+# the same run: the cost of a change, such as the grouped syncs and claims of
+# the pipeline's contract.
 set -eu
 n=${1:-256}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'kill $mock 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp"
+export IG_STORE=$tmp/store
 MOCK_KEY=bench MOCK_LATENCY=0.2 MOCK_IMAGE_BYTES=1500000 MOCK_SAVE_FIXED=fixed.json \
 	python3 "$top/tests/mock_image_api.py" port log &
 mock=$!
@@ -39,12 +43,17 @@ for p in 1 8 64; do
 	count=$n
 	[ $p -eq 1 ] && count=$((n / 8))
 	jobs_file $count >jobs.jsonl
-	rm -rf out
-	s=$(date +%s%N)
-	/usr/bin/time -f %M -o mem env GEMINI_API_KEY=bench "$top/bin/ig-gen" --backend gemini --endpoint "$url" \
-		--jobs $p jobs.jsonl >lines
-	ig=$(( $(date +%s%N) - s ))
-	done_n=$(grep -c '"collection":"generations".*"status":"done"' lines)
+	for bin in ${BEFORE:+"$BEFORE/ig-gen"} "$top/bin/ig-gen"; do
+		rm -rf out "$IG_STORE"
+		sync
+		s=$(date +%s%N)
+		/usr/bin/time -f %M -o mem env GEMINI_API_KEY=bench "$bin" --backend gemini --endpoint "$url" \
+			--jobs $p jobs.jsonl >lines
+		ig=$(( $(date +%s%N) - s ))
+		done_n=$(grep -c '"collection":"generations".*"status":"done"' lines)
+		[ -z "${BEFORE:-}" ] || awk -v b="$bin" -v p=$p -v c=$count -v d=$done_n -v ig=$ig -v mem="$(cat mem)" 'BEGIN {
+			printf "--jobs %2d: %s %6.1f jobs/s (%d done), peak %d MB\n", p, b, c / (ig / 1e9), d, mem / 1024 }'
+	done
 
 	# the same requests through curl, one process each, N at once
 	mkdir -p req res

@@ -262,3 +262,12 @@ ig-hash: recorded:2: $PWD/b.jpg: No such file or directory"
 	assert_output '{"checked":2,"failed":1}'
 	assert_regex "$stderr" "^ig-hash: $IG_STORE:[0-9a-f-]{36}: $PWD/a.png: content changed"
 }
+
+@test "ig-hash: an image on a long path is named by its base name, and ig-record takes it" {
+	d=$(printf 'd%.0s' $(seq 120))/$(printf 'e%.0s' $(seq 120))
+	mkdir -p "$d"
+	cp "$PNGSUITE/basn2c08.png" "$d/map.png"
+	echo "$d/map.png" | ig-hash | ig-record --strict >out
+	assert_equal "$(jq -r .name out)" map.png
+	assert_equal "$(jq -r .path out)" "$PWD/$d/map.png"
+}

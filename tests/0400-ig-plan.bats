@@ -291,3 +291,12 @@ ig-plan: in:4: unknown plan field 'colour'"
 	run -0 ig-plan "$LIB" plans
 	assert_equal "$(jq -r 'select(.collection == "generations") | .id' <<<"$output" | wc -l)" 12
 }
+
+@test "ig-plan: a store that cannot be read stops the run (exit 3), it does not plan as if empty" {
+	{ mini_library; plan '{}'; } >in
+	mkdir -p "$IG_STORE"
+	echo 'not an LMDB file' >"$IG_STORE/data.mdb"
+	run -3 --separate-stderr ig-plan in
+	assert_regex "$stderr" "^ig-plan: store $IG_STORE"
+	assert_output ""
+}

@@ -236,3 +236,16 @@ pipe_in_background() { # gen options...
 	assert_equal "$(ig-query list batches | jq -r .status)" error
 	run -0 "$CHECK"
 }
+
+@test "pipeline: a write that fails (a full disk, here a file size limit) leaves the jobs queued and exits 3" {
+	setup_pipeline 3
+	ig-record </dev/null
+	# SIGXFSZ ignored, so the write fails with EFBIG as a full disk's does with ENOSPC
+	run -3 --separate-stderr bash -c "ig-plan ../plan | jq -c 'if .params then .params.size = \"1024x1024\" else . end' |
+		(trap '' XFSZ; ulimit -f 4; exec ig-gen --out-dir '$IMAGES') | ig-record --strict >/dev/null; exit \${PIPESTATUS[2]}"
+	assert_regex "$stderr" "File too large \(it stays queued\)"
+	assert_equal "$(count queued) $(count error) $(count running)" "3 0 0"
+	run -0 "$CHECK"
+	ig-plan ../plan | jq -c 'if .params then .params.size = "1024x1024" else . end' | ig-gen --out-dir "$IMAGES" | ig-record --strict >/dev/null
+	assert_equal "$(count done)" 3
+}
