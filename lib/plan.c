@@ -673,6 +673,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 		ig_buf_adds(&line, "}\n");
 	}
 	free(stored);
+	stored = NULL;
 	fwrite(line.p, 1, line.len, out);
 	line.len = 0;
 
@@ -753,6 +754,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	jv_free(model);
 	rc = 0;
 out:
+	free(stored);
 	axes_free(&ax);
 	jv_free(specs);
 	jv_free(stored_jobs);

@@ -268,8 +268,10 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 		if (ig_kind(via) == JV_KIND_ARRAY)
 			jv_array_foreach(via, i, mid) {
 				if (jv_array_length(jv_copy(steps)) == 0 &&
-				    ig_model_transition_ok(pc, d->field, mid, target))
+				    ig_model_transition_ok(pc, d->field, mid, target)) {
+					ig_jv_free(steps);
 					steps = JV_ARRAY(jv_copy(mid), jv_copy(target));
+				}
 				ig_jv_free(mid);
 			}
 		ig_jv_free(via);
