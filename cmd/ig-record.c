@@ -66,8 +66,7 @@ recover(struct ig_store *s)
 	int rc = ig_record_recover_all(s, &n);
 
 	if (rc)
-		ig_die(IG_EXIT_SYSTEM, "store %s: giving back abandoned records: %s", s->path,
-		    rc > 0 && rc < 200 ? strerror(rc) : mdb_strerror(rc));
+		ig_die(IG_EXIT_SYSTEM, "store %s: giving back abandoned records: %s", s->path, mdb_strerror(rc));
 	if (n)
 		ig_warn("%ld record%s abandoned by a process that ended given back", n, n == 1 ? "" : "s");
 }

@@ -10,6 +10,7 @@
 #include "base64.h"
 #include "err.h"
 #include "gridrun.h"
+#include "url.h"
 #include "hash.h"
 #include "json.h"
 #include "lines.h"
@@ -454,6 +455,14 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(gid),
 	    jv_string("path"), jv_string(dst), jv_string("format"), jv_string("png"),
 	    jv_string("width"), jv_number(w), jv_string("height"), jv_number(h));
+	{
+		/* a public URL under IG_URL_BASE's root, else the model's file URI */
+		struct ig_buf url = { 0 };
+
+		if (ig_url_under(&url, ig_url_base(NULL), dst))
+			img = jv_object_set(img, jv_string("url"), jv_string(ig_buf_str(&url)));
+		ig_buf_free(&url);
+	}
 	img = jv_object_set(img, jv_string("size"), jv_number((double)f.size));
 	img = jv_object_set(img, jv_string("sha256"), jv_string(f.sha256));
 	img = jv_object_set(img, jv_string("xxh128"), jv_string(f.xxh128));

@@ -452,3 +452,15 @@ bad_job() { # prompt expected-reason
 	assert_regex "$stderr" "stopping, the remaining jobs stay queued"
 	[ ! -e out/2.png ]
 }
+
+@test "ig-gen: --url-base gives an image under its root the public url, and ig-record keeps it" {
+	job 1 a >in
+	ig-gen --url-base "$PWD/out=https://cdn.example.com/assets" in | ig-record --strict >rec
+	assert_equal "$(last_of "$ID1" images <rec | jq -r .url)" https://cdn.example.com/assets/1.png
+}
+
+@test "ig-gen: without a public base an image's url is its file URI" {
+	job 1 a >in
+	ig-gen in | ig-record --strict >rec
+	assert_equal "$(last_of "$ID1" images <rec | jq -r .url)" "file://$PWD/out/1.png"
+}

@@ -579,3 +579,9 @@ open("huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("
 	run -1 ig-grid < <(echo '{"collection":"images","path":"m.png","type":"map"}')
 	assert_output --partial "ig-grid: stdin:1: an images record to grid needs its id and path"
 }
+
+@test "ig-grid: under IG_URL_BASE the gridded copy's url is the public one" {
+	white m.png
+	map_line m.png | IG_URL_BASE="$PWD=https://cdn.example.com/maps/" ig-grid >out
+	assert_equal "$(jq -r 'select(.collection == "images" and .source_id) | .url' out)" https://cdn.example.com/maps/m.grid.png
+}
