@@ -723,6 +723,7 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 				ig_buf_add(&line, stored, stored_len);
 				ig_buf_addc(&line, '\n');
 				free(stored);
+				stored = NULL;
 				continue;
 			}
 			ig_buf_adds(&line, "{\"collection\":\"generations\",\"id\":\"");
