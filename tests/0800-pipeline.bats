@@ -58,6 +58,20 @@ done_prompts() {
 	ig-query list --where '.status == "done"' generations | jq -r .prompt
 }
 
+# After a faulted run: the store tells the truth, and a re-run (through
+# the plan, or the store's queued jobs) finishes every job without asking
+# again for one that was done.
+rerun_finishes() { # jobs plan|queued
+	assert_equal "$(count running)" 0
+	run -0 "$CHECK"
+	done_prompts >done.1
+	start_mock 2
+	if [ "$2" = plan ]; then ig-plan ../plan; else queued; fi | gen --jobs 4 | ig-record --strict >/dev/null
+	assert_equal "$(count done)" "$1"
+	run -0 "$CHECK"
+	assert_equal "$(paid_twice ../served.2 done.1)" ""
+}
+
 @test "pipeline: a clean run ends with every job done and the store telling the truth" {
 	setup_pipeline 6
 	start_mock 1
@@ -119,15 +133,8 @@ pipe_in_background() { # gen options...
 	assert_equal "$st" 143
 	wait "$REC_PID"
 	assert_equal "$(grep -c '^{"note":"after the jobs"}$' rec)" 1
-	assert_equal "$(count running)" 0
 	assert_equal "$(( $(count done) + $(count queued) ))" 12
-	run -0 "$CHECK"
-	done_prompts >done.1
-	start_mock 2
-	queued | gen --jobs 4 | ig-record --strict >/dev/null
-	assert_equal "$(count done)" 12
-	run -0 "$CHECK"
-	assert_equal "$(paid_twice ../served.2 done.1)" ""
+	rerun_finishes 12 queued
 }
 
 @test "pipeline: SIGKILL of ig-gen at a random moment leaves nothing running, and a re-run finishes" {
@@ -138,15 +145,8 @@ pipe_in_background() { # gen options...
 	kill -KILL "$GEN_PID"
 	wait "$GEN_PID" || true
 	wait "$REC_PID"
-	assert_equal "$(count running)" 0
-	run -0 "$CHECK"
-	done_prompts >done.1
-	start_mock 2
 	# jobs it never read are in no store: the plan names them all
-	ig-plan ../plan | gen --jobs 4 | ig-record --strict >/dev/null
-	assert_equal "$(count done)" 12
-	run -0 "$CHECK"
-	assert_equal "$(paid_twice ../served.2 done.1)" ""
+	rerun_finishes 12 plan
 }
 
 @test "pipeline: SIGKILL of ig-record at a random moment: ig-gen stops, puts the store right, and a re-run finishes" {
@@ -158,14 +158,7 @@ pipe_in_background() { # gen options...
 	wait "$REC_PID" || true
 	st=0; wait "$GEN_PID" || st=$?
 	assert_equal "$st" 3
-	assert_equal "$(count running)" 0
-	run -0 "$CHECK"
-	done_prompts >done.1
-	start_mock 2
-	ig-plan ../plan | gen --jobs 4 | ig-record --strict >/dev/null
-	assert_equal "$(count done)" 12
-	run -0 "$CHECK"
-	assert_equal "$(paid_twice ../served.2 done.1)" ""
+	rerun_finishes 12 plan
 }
 
 @test "pipeline: a 429 storm is waited out and every job ends done" {
