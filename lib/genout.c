@@ -74,7 +74,7 @@ linger(struct engine *e, struct ig_job *j)
 static int
 stored_stage(struct engine *e, MDB_txn *txn, const uint8_t id[16], MDB_val *val)
 {
-	char status[32];
+	char status[32], key[80];
 	const char *st;
 	int rc = ig_store_get(e->store, txn, e->jobs->index, id, val);
 
@@ -82,11 +82,13 @@ stored_stage(struct engine *e, MDB_txn *txn, const uint8_t id[16], MDB_val *val)
 		return -1;
 	if (rc)
 		die_store(e, rc);
-	/* the stored record's status, without parsing all of it */
-	st = memmem(val->mv_data, val->mv_size, "\"status\":\"", 10);
+	/* the stored record's status, without parsing all of it: the model
+	 * writes a field as "name":value, and a status is a string */
+	snprintf(key, sizeof key, "\"%s\":\"", e->jobs->fields[e->jobs->life->field].name);
+	st = memmem(val->mv_data, val->mv_size, key, strlen(key));
 	if (!st)
 		return -1;
-	st += 10;
+	st += strlen(key);
 	snprintf(status, sizeof status, "%.*s", (int)strcspn(st, "\""), st);
 	return ig_stage_of(e->jobs, status);
 }

@@ -105,25 +105,36 @@ now_text(void)
 	return jv_string(t);
 }
 
+/* the field a stage of the job's lifecycle stamps, by the model, or NULL */
+static const char *
+stamp_of(const struct ig_collection *c, enum ig_stage stage)
+{
+	jv st = jv_string(c->life->names[stage]);
+	int f = ig_model_stamp(c, c->life->field, st);
+
+	ig_jv_free(st);
+	return f >= 0 ? c->fields[f].name : NULL;
+}
+
 jv
 ig_job_at(struct ig_job *j, enum ig_stage stage)
 {
 	const struct ig_collection *c = ig_model_find(ig_model(), "generations");
+	const char *started = stamp_of(c, IG_STAGE_WORKING), *ended = stamp_of(c, stage);
 	jv now = now_text(), r;
 
 	r = jv_object_set(jv_copy(j->rec), jv_string(c->fields[c->life->field].name),
 	    jv_string(c->life->names[stage]));
-	if (stage == IG_STAGE_WORKING) {
+	/* the producer's own times: when it started, when it ended */
+	if (stage == IG_STAGE_WORKING)
 		snprintf(j->started_at, sizeof j->started_at, "%s", jv_string_value(now));
-		r = jv_object_set(r, jv_string("started_at"), jv_copy(now));
-	} else if (j->started_at[0]) {
-		r = jv_object_set(r, jv_string("started_at"), jv_string(j->started_at));
-	}
-	if (stage == IG_STAGE_SUCCEEDED || stage == IG_STAGE_FAILED)
-		r = jv_object_set(r, jv_string("finished_at"), jv_copy(now));
+	if (started && j->started_at[0])
+		r = jv_object_set(r, jv_string(started), jv_string(j->started_at));
+	if (ended && stage != IG_STAGE_WORKING)
+		r = jv_object_set(r, jv_string(ended), jv_copy(now));
 	r = jv_object_set(r, jv_string(c->fields[c->life->holder].name),
 	    stage == IG_STAGE_WORKING ? jv_string(ig_holder()) : jv_null());
-	return jv_object_set(r, jv_string("updated_at"), now);
+	return jv_object_set(r, jv_string(c->fields[c->f_updated].name), now);
 }
 
 jv
