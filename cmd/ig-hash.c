@@ -19,7 +19,7 @@
 
 const char *ig_prog = "ig-hash";
 
-enum kind { PASS, PATH, RECORD };
+enum kind { PASS, PATH, RECORD, NOT_UTF8 };
 
 struct job {
 	enum kind kind;
@@ -160,6 +160,10 @@ done(void *ctx, void *item)
 	(void)ctx;
 	if (j->kind == PASS) {
 		ig_put_line(j->line, strlen(j->line));
+	} else if (j->kind == NOT_UTF8) {
+		/* refused, never replaced: no record could name the file */
+		ig_err_at(j->where, j->lineno, "a path that is not valid UTF-8");
+		rejected++;
 	} else if (check) {
 		check_done(j);
 		if (j->line)
@@ -208,7 +212,7 @@ job_from_line(const char *where, long lineno, const char *line, size_t len)
 		/* not a JSON object: the line is a path */
 		jv_free(j->obj);
 		j->obj = jv_invalid();
-		j->kind = check ? PASS : PATH;
+		j->kind = check ? PASS : ig_utf8_valid(line, len) ? PATH : NOT_UTF8;
 		j->path = absolute(line);
 		return j;
 	}
@@ -235,7 +239,7 @@ hash_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 {
 	struct job *j = job_from_line(name, lineno, line, n);
 
-	ig_pool_submit(ctx, j, j->kind != PASS);
+	ig_pool_submit(ctx, j, j->kind != PASS && j->kind != NOT_UTF8);
 }
 
 /* the stored images, a few hundred at a time so no read stays open long */
@@ -276,7 +280,7 @@ check_stored(struct ig_pool *pool, const char *dir)
 			/* the store is checked, not printed */
 			free(j->line);
 			j->line = NULL;
-			ig_pool_submit(pool, j, j->kind != PASS);
+			ig_pool_submit(pool, j, j->kind != PASS && j->kind != NOT_UTF8);
 		}
 		if (rc && rc != MDB_NOTFOUND)
 			ig_die(IG_EXIT_SYSTEM, "store %s: %s", dir, mdb_strerror(rc));

@@ -112,6 +112,7 @@ void gen_abort_inflight(struct engine *e);
 /* the pool's work on an answer, and its end on the main thread */
 void gen_answer_work(void *ctx, void *item, int worker);
 void gen_answer_done(void *ctx, void *item);
+int gen_model_name_ok(const char *name);
 void gen_wait_for_work(struct engine *e, struct ig_lines *r, int eof, int window_max);
 
 #endif

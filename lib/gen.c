@@ -144,6 +144,10 @@ start_jobs(struct engine *e)
 				gen_fail_job(e, j, "output_path leaves the output root (absolute, or ..)");
 				continue;
 			}
+			if (o->backend == IG_GEMINI && !gen_model_name_ok(j->model)) {
+				gen_fail_job(e, j, "params.model is not a model name (letters, digits, '.', '-', '_')");
+				continue;
+			}
 			if (o->placeholders) {
 				gen_make_placeholder(e, j);
 				continue;

@@ -337,3 +337,13 @@ gen_wait_for_work(struct engine *e, struct ig_lines *r, int eof, int window_max)
 		}
 	}
 }
+
+/* A model's name goes into Gemini's URL path: only a model id's characters
+ * may, so that no name can turn the request into another (../, ?, #). */
+int
+gen_model_name_ok(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+
+	return n > 0 && name[n] == '\0' && strstr(name, "..") == NULL;
+}

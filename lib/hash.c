@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "hash.h"
+#include "path.h"
 
 /* small enough that both hashes read it from L2 (64 KiB measured best) */
 #define READ_SIZE (64 * 1024)
@@ -124,20 +125,10 @@ ig_hash_file(struct ig_hasher *h, const char *path, struct ig_facts *f)
 	ssize_t n;
 
 	ig_hash_begin(h, f);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(f->err, sizeof f->err, "%s", strerror(errno));
+	if ((fd = ig_open_regular(path, f->err, sizeof f->err)) < 0)
 		return -1;
-	}
 	if (fstat(fd, &st) != 0) {
 		snprintf(f->err, sizeof f->err, "%s", strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(f->err, sizeof f->err, "is a directory");
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(f->err, sizeof f->err, "not a regular file");
 		goto out;
 	}
 	/* one pass: every byte feeds both hashes and the header reader. The

@@ -73,6 +73,29 @@ ig_path_base(const char *path)
 }
 
 int
+ig_open_regular(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), flags;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || (flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		snprintf(err, errlen, "%s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		snprintf(err, errlen, "is a directory");
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errlen, "not a regular file");
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+int
 ig_path_mkdirs(const char *dir)
 {
 	char *p = ig_strdup(dir), *q = p;

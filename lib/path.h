@@ -14,6 +14,11 @@ int ig_path_absolute(const char *path, char **out);
 /* the last segment of a path */
 const char *ig_path_base(const char *path);
 
+/* A file opened for reading only if it is a regular file: opened without
+ * blocking, so that a FIFO or a device is refused at once instead of
+ * hanging the open. An fd, or -1 with the reason in err. */
+int ig_open_regular(const char *path, char *err, size_t errlen);
+
 /* mkdir -p: dir and every parent it needs; 0, or an errno */
 int ig_path_mkdirs(const char *dir);
 

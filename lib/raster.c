@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jpeglib.h>
 #include <png.h>
 #include <zlib.h>
@@ -14,6 +15,7 @@
 #include "imagehdr.h"
 #include "json.h"
 #include "pngw.h"
+#include "path.h"
 #include "raster.h"
 
 struct jpeg_state {
@@ -284,9 +286,16 @@ ig_raster_open(struct ig_raster *r, const char *path, int want_color, char *err,
 	r->errlen = errlen;
 	r->want_color = want_color;
 	err[0] = '\0';
-	if (!(r->f = fopen(path, "rb"))) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
+	{
+		int fd = ig_open_regular(path, err, errlen);
+
+		if (fd < 0)
+			return -1;
+		if (!(r->f = fdopen(fd, "rb"))) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			close(fd);
+			return -1;
+		}
 	}
 	n = fread(magic, 1, sizeof magic, r->f);
 	rewind(r->f);

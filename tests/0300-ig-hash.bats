@@ -271,3 +271,18 @@ ig-hash: recorded:2: $PWD/b.jpg: No such file or directory"
 	assert_equal "$(jq -r .name out)" map.png
 	assert_equal "$(jq -r .path out)" "$PWD/$d/map.png"
 }
+
+@test "ig-hash: a FIFO is refused at once, not waited on (issue 12.5)" {
+	cp "$PNGSUITE/basn2c08.png" a.png
+	mkfifo fifo.png
+	run -1 --separate-stderr timeout 10 ig-hash <<<$'fifo.png\na.png'
+	assert_equal "$stderr" "ig-hash: stdin:1: fifo.png: not a regular file"
+	assert_equal "$(jq -r .path <<<"$output")" "$PWD/a.png"
+}
+
+@test "ig-hash: a path line that is not valid UTF-8 is refused, never replaced (issue 12.8)" {
+	cp "$PNGSUITE/basn2c08.png" a.png
+	run -1 --separate-stderr ig-hash < <(printf 'a.png\n\xff\xfe.png\n')
+	assert_equal "$stderr" "ig-hash: stdin:2: a path that is not valid UTF-8"
+	assert_equal "$(grep -c . <<<"$output")" 1
+}

@@ -464,3 +464,13 @@ bad_job() { # prompt expected-reason
 	ig-gen in | ig-record --strict >rec
 	assert_equal "$(last_of "$ID1" images <rec | jq -r .url)" "file://$PWD/out/1.png"
 }
+
+@test "ig-gen gemini: a model name that would change the URL is refused before anything is sent (issue 12.6)" {
+	start_mock
+	job 1 a "" ',"model":"../../../v1/evil?x="' >in
+	run -1 --separate-stderr gemini in
+	assert_equal "$(last_of "$ID1" generations <<<"$output" | jq -r .status)" error
+	assert_regex "$stderr" "params.model is not a model name"
+	[ ! -s mock.log ]
+	ig-record --strict <<<"$output" >/dev/null
+}

@@ -585,3 +585,9 @@ open("huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("
 	map_line m.png | IG_URL_BASE="$PWD=https://cdn.example.com/maps/" ig-grid >out
 	assert_equal "$(jq -r 'select(.collection == "images" and .source_id) | .url' out)" https://cdn.example.com/maps/m.grid.png
 }
+
+@test "ig-grid: a map whose path is a FIFO is refused at once (issue 12.5)" {
+	mkfifo m.png
+	run -1 --separate-stderr timeout 10 ig-grid < <(map_line m.png)
+	assert_regex "$stderr" "m.png: not a regular file$"
+}
