@@ -70,27 +70,41 @@ linger(struct engine *e, struct ig_job *j)
 	memcpy(e->linger[e->nlinger++], j->uid, 16);
 }
 
-/* the stage the store holds a job at, or -1 if it holds none */
+/* a stored record's field (a new reference), or jv_invalid() if the store
+ * holds no such record: read by the record code's own loader, as stored */
+static jv
+stored_field(struct engine *e, MDB_txn *txn, const struct ig_collection *c, const uint8_t id[16],
+    int field)
+{
+	jv *row, v;
+	int rc = ig_record_load(e->store, txn, c, id, &row);
+
+	if (rc == MDB_NOTFOUND)
+		return jv_invalid();
+	if (rc)
+		die_store(e, rc);
+	v = jv_copy(row[field]);
+	ig_row_free(c, row);
+	return v;
+}
+
+/* the stage the store holds a job at, or -1 if it holds none; its stored
+ * record in val */
 static int
 stored_stage(struct engine *e, MDB_txn *txn, const uint8_t id[16], MDB_val *val)
 {
-	char status[32], key[80];
-	const char *st;
-	int rc = ig_store_get(e->store, txn, e->jobs->index, id, val);
+	int rc = ig_store_get(e->store, txn, e->jobs->index, id, val), st = -1;
+	jv status;
 
 	if (rc == MDB_NOTFOUND)
 		return -1;
 	if (rc)
 		die_store(e, rc);
-	/* the stored record's status, without parsing all of it: the model
-	 * writes a field as "name":value, and a status is a string */
-	snprintf(key, sizeof key, "\"%s\":\"", e->jobs->fields[e->jobs->life->field].name);
-	st = memmem(val->mv_data, val->mv_size, key, strlen(key));
-	if (!st)
-		return -1;
-	st += strlen(key);
-	snprintf(status, sizeof status, "%.*s", (int)strcspn(st, "\""), st);
-	return ig_stage_of(e->jobs, status);
+	status = stored_field(e, txn, e->jobs, id, e->jobs->life->field);
+	if (ig_kind(status) == JV_KIND_STRING)
+		st = ig_stage_of(e->jobs, jv_string_value(status));
+	ig_jv_free(status);
+	return st;
 }
 
 /* claims the store shows settled are let go */
@@ -175,7 +189,8 @@ gen_durable_flush(struct engine *e)
 			gen_finish(e, j);
 		} else {
 			e->transient = 1;
-			e->done--;
+			if (j->started)
+				e->done--;	/* counted when its file was made */
 			gen_give_back(e, j, why);
 		}
 	}
@@ -235,16 +250,14 @@ gen_claim(struct engine *e, struct ig_job *j)
 	if (j->claimed && (st < 0 || st == IG_STAGE_READY || st == IG_STAGE_WORKING)) {
 		/* attempts go on from what earlier runs made */
 		const struct ig_collection *tc = ig_model_find(e->store->m, "generation_tasks");
-		MDB_val tv;
-		const char *a;
+		jv attempts;
 
 		ig_uuid_v5_text(ig_ns_tasks, j->id, strlen(j->id), task_id);
 		ig_uuid_parse(task_id, tid);
-		rc = ig_store_get(e->store, txn, tc->index, tid, &tv);
-		if (rc && rc != MDB_NOTFOUND)
-			die_store(e, rc);
-		if (rc == 0 && (a = memmem(tv.mv_data, tv.mv_size, "\"attempts\":", 11)))
-			j->attempts = atoi(a + 11);
+		attempts = stored_field(e, txn, tc, tid, ig_field_find(tc, "attempts"));
+		if (ig_kind(attempts) == JV_KIND_NUMBER)
+			j->attempts = (int)jv_number_value(attempts);
+		ig_jv_free(attempts);
 		mdb_txn_abort(txn);
 		return 1;
 	}
