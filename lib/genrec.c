@@ -9,12 +9,12 @@
 #include "imagehdr.h"
 #include "json.h"
 #include "path.h"
+#include "plan.h"
 #include "pngw.h"
 #include "url.h"
 
 #define PROVENANCE_KEY "ig_metadata"
 #define XMP_PREFIX "http://ns.adobe.com/xap/1.0/"
-#define DEFAULT_MODEL "gemini-2.5-flash-image"
 
 /* IPTC's label for how an image was made (trained models, or plain
  * algorithms) and, in ig's own namespace, the metadata record: an XMP
@@ -51,7 +51,7 @@ ig_job_new(jv rec, const char *file, long lineno)
 	j->prompt = ig_str(rec, "prompt");
 	j->output = ig_str(rec, "output_path");
 	j->placeholder = ig_str(rec, "placeholder_path");
-	j->model = ig_str(j->params, "model") ? ig_str(j->params, "model") : DEFAULT_MODEL;
+	j->model = ig_str(j->params, "model") ? ig_str(j->params, "model") : IG_DEFAULT_MODEL;
 	v = ig_get(j->params, "seed");
 	if ((j->has_seed = jv_get_kind(v) == JV_KIND_NUMBER))
 		j->seed = (long long)jv_number_value(v);

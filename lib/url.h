@@ -14,7 +14,7 @@ void ig_file_uri(struct ig_buf *b, const char *abspath);
  */
 int ig_url_under(struct ig_buf *b, const char *map, const char *abspath);
 
-/* $IG_URL_BASE, else opt (which wins when given): NULL when neither */
+/* the option opt when given, else $IG_URL_BASE; NULL when neither */
 const char *ig_url_base(const char *opt);
 
 #endif
