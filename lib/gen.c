@@ -236,7 +236,9 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 				}
 				eof = 0;
 			}
-			/* block on input only when nothing else is going on */
+			/* block on input only when nothing else is going on: a
+			 * stopped run with nothing left in flight reads on, blocking,
+			 * to pass the rest of its input on */
 			if (!ig_lines_buffered(&r)) {
 				fflush(stdout);
 				if (!ig_lines_wait(&r, e.inflight || e.nwindow || gen_stopping(&e) ? 0 : 200) &&
