@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "err.h"
 #include "json.h"
 #include "lines.h"
@@ -20,7 +21,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: ig-plan [-s store] [--skip-incompatible] [file ...]\n");
+	    "usage: ig-plan [-s store] [--skip-incompatible] [--max-combinations n] [file ...]\n");
 	exit(code);
 }
 
@@ -67,11 +68,14 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "skip-incompatible", no_argument, NULL, 'k' },
+		{ "max-combinations", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store_opt = NULL;
 	int skip = 0, c, have_store = 0;
+	long max_combinations = IG_PLAN_COMBINATIONS;
+	char *end;
 	struct ig_store store;
 	struct ig_planner *p;
 
@@ -79,13 +83,19 @@ main(int argc, char **argv)
 		switch (c) {
 		case 's': store_opt = optarg; break;
 		case 'k': skip = 1; break;
+		case 'm':
+			errno = 0;
+			max_combinations = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || max_combinations < 1)
+				ig_die(IG_EXIT_USAGE, "--max-combinations is a whole number of 1 or more, not %s", optarg);
+			break;
 		case 'h': usage(0); break;
 		default: usage(IG_EXIT_USAGE);
 		}
 	signal(SIGPIPE, SIG_IGN);
 	/* the store is optional: a plan can bring its library in the stream */
 	have_store = ig_store_open_optional(&store, store_opt);
-	p = ig_planner_new(have_store ? &store : NULL, skip);
+	p = ig_planner_new(have_store ? &store : NULL, skip, max_combinations);
 	rejected += ig_lines_each(argv + optind, argc - optind, plan_line, p);
 	ig_planner_free(p);
 	if (have_store)

@@ -97,6 +97,11 @@ record_file(struct ig_writer *w, const char *path)
 			break;
 		if (n == -2)
 			ig_die(IG_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+		if (n == -3) {
+			ig_lines_too_long(&r, strcmp(path, "-") == 0 ? "stdin" : path);
+			w->rejected++;
+			continue;
+		}
 		ig_writer_add(w, file, r.lineno, line, (size_t)n);
 		if (!w->strict && ig_now_us() - w->pending_since_us >= COMMIT_US)
 			ig_writer_flush(w);

@@ -16,9 +16,9 @@
 #include "genrec.h"
 #include "hash.h"
 #include "lines.h"
+#include "path.h"
 #include "pool.h"
 
-#define MAX_ANSWER (256u << 20)	/* an answer larger than this is refused */
 #define DURABLE_BATCH 64	/* finished files per sync, at most */
 #define LINGER_MAX 4096		/* claims kept for jobs the store has not settled */
 #define LINGER_WAIT_MS 3000	/* at the end, for the recorder to commit */
@@ -28,8 +28,7 @@ struct engine {
 	struct ig_task_run run;
 	struct ig_store *store;
 	const struct ig_collection *jobs;	/* generations, and its lifecycle */
-	char *root;			/* the output root, absolute */
-	int root_fd;
+	struct ig_root root;		/* the output root */
 	struct ig_pool *pool;		/* answers are decoded, written, hashed here */
 	struct ig_hasher **hashers;	/* one per pool thread */
 	int threads, finishing;		/* answers in the pool */
@@ -101,6 +100,11 @@ void gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, co
     struct written *w);
 void gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder);
 int gen_resume(struct engine *e, struct ig_job *j);
+/* 1 if the job's paths are ones its record may hold; 0 with err */
+int gen_job_paths_ok(const struct engine *e, const struct ig_job *j, char *err, size_t errlen);
+/* 1 if they stay in the output root and the image records they would make
+ * are ones the model takes: checked before anything is written; 0 with err */
+int gen_paths_ok(const struct engine *e, const struct ig_job *j, char *err, size_t errlen);
 void gen_run_placeholder(struct engine *e, struct ig_job *j);
 void gen_make_placeholder(struct engine *e, struct ig_job *j);
 void gen_open_root(struct engine *e);

@@ -116,6 +116,14 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 		ig_job_free(j);
 		return;
 	}
+	/* a record the store would refuse is not run: nothing could name it */
+	if (!gen_job_paths_ok(e, j, err, sizeof err)) {
+		ig_err_at(file, lineno, "job %s: %s", j->id, err);
+		e->refused++;
+		gen_emit(e, jv_copy(j->rec));
+		ig_job_free(j);
+		return;
+	}
 	e->total++;
 	gen_window_add(e, j);
 }
@@ -127,6 +135,7 @@ start_jobs(struct engine *e)
 	const struct ig_gen_options *o = e->o;
 	double now = mono();
 	struct ig_job *j;
+	char err[512];
 
 	while (!gen_stopping(e) && (o->backend == IG_PLACEHOLDER || o->placeholders ||
 	    e->inflight < o->jobs)) {
@@ -139,9 +148,9 @@ start_jobs(struct engine *e)
 				ig_job_free(j);
 				continue;
 			}
-			if (ig_path_leaves_root(j->output)) {
+			if (!gen_paths_ok(e, j, err, sizeof err)) {
 				/* refused before it starts: queued -> error */
-				gen_fail_job(e, j, "output_path leaves the output root (absolute, or ..)");
+				gen_fail_job(e, j, err);
 				continue;
 			}
 			if (o->backend == IG_GEMINI && !gen_model_name_ok(j->model)) {
@@ -252,6 +261,11 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 			}
 			if (n == -2)
 				ig_die(IG_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
+			if (n == -3) {
+				ig_lines_too_long(&r, name);
+				e.refused++;
+				continue;
+			}
 			if (strspn(line, " \t\r") < (size_t)n)
 				take_line(&e, name, r.lineno, line, (size_t)n);
 		}
@@ -298,8 +312,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	free(e.flying);
 	free(e.durable);
 	free(e.linger);
-	close(e.root_fd);
-	free(e.root);
+	ig_root_close(&e.root);
 	ig_store_close(&store);
 	status = ig_gen_signal == SIGINT ? 130 : ig_gen_signal == SIGTERM ? 143 :
 	    e.transient || e.quota || e.reader_gone ? IG_EXIT_SYSTEM :

@@ -11,36 +11,76 @@
 #include "json.h"
 #include "path.h"
 #include "placeholder.h"
+#include "url.h"
 
 /* where a job's file goes: under the root, named absolutely */
 char *
 gen_out_path(const struct engine *e, const char *rel)
 {
-	size_t n = strlen(e->root) + strlen(rel) + 2;
+	size_t n = strlen(e->root.path) + strlen(rel) + 2;
 	char *p = ig_malloc(n), *abs;
 
-	snprintf(p, n, "%s/%s", e->root, rel);
+	snprintf(p, n, "%s/%s", e->root.path, rel);
 	if (ig_path_absolute(p, &abs) != 0)
 		ig_die(IG_EXIT_SYSTEM, "%s: %s", p, strerror(errno));
 	free(p);
 	return abs;
 }
 
-/* the whole file at once, atomically (path.h) */
-static int
-write_atomically(const char *path, const void *p, size_t n, char *err, size_t errlen)
+int
+gen_job_paths_ok(const struct engine *e, const struct ig_job *j, char *err, size_t errlen)
 {
-	char tmp[IG_TMP_PATH];
-	int fd = ig_tmpfile_open(path, tmp, sizeof tmp, err, errlen);
+	jv paths = JV_OBJECT(jv_string("output_path"), jv_string(j->output));
+	int ok;
 
-	if (fd < 0)
+	if (j->placeholder)
+		paths = jv_object_set(paths, jv_string("placeholder_path"), jv_string(j->placeholder));
+	ok = !ig_model_check_some(e->jobs, paths, err, errlen);
+	jv_free(paths);
+	return ok;
+}
+
+int
+gen_paths_ok(const struct engine *e, const struct ig_job *j, char *err, size_t errlen)
+{
+	const char *rels[] = { j->output, j->placeholder };
+	int ok = 1;
+
+	for (int i = 0; ok && i < 2; i++) {
+		char *abs;
+
+		if (!rels[i])
+			continue;
+		if (ig_path_leaves_root(rels[i])) {
+			snprintf(err, errlen, "%s leaves the output root (absolute, or ..)",
+			    i ? "placeholder_path" : "output_path");
+			return 0;
+		}
+		abs = gen_out_path(e, rels[i]);
+		ok = ig_image_place_ok(abs, e->o->url_base, err, errlen);
+		free(abs);
+	}
+	return ok;
+}
+
+/* the whole file at once, atomically, beneath the output root (path.h) */
+static int
+write_atomically(const struct engine *e, const char *path, const void *p, size_t n,
+    char *err, size_t errlen)
+{
+	struct ig_tmpfile t;
+
+	if (ig_tmpfile_open(&t, &e->root, path, err, errlen) != 0)
 		return -1;
-	if (ig_write_all(fd, p, n) != 0) {
-		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
-		ig_tmpfile_abandon(fd, tmp);
+	if (ig_write_all(t.fd, p, n) != 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%.400s: %s", t.tmp, strerror(errno));
+		ig_tmpfile_abandon(&t);
+		errno = saved;
 		return -1;
 	}
-	return ig_tmpfile_commit(fd, tmp, path, err, errlen);
+	return ig_tmpfile_commit(&t, err, errlen);
 }
 
 static jv
@@ -67,8 +107,9 @@ gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const u
 	if (ig_job_provenance(&file, j, p, n, mime, model, w->meta, origin_placeholder, w->err,
 	    sizeof w->err) != 0) {
 		/* the answer's fault */
-	} else if (write_atomically(w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
-		w->transient = 1;
+	} else if (write_atomically(e, w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
+		/* a full disk is the machine's; a link out of the root is the path's */
+		w->transient = ig_errno_is_system(errno);
 	} else {
 		/* the facts of the bytes written, as ig-hash would read them */
 		ig_hash_begin(h, &w->f);
@@ -171,7 +212,7 @@ gen_make_placeholder(struct engine *e, struct ig_job *j)
 	path = gen_out_path(e, j->placeholder);
 	if (access(path, F_OK) != 0 &&
 	    (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0 ||
-	    write_atomically(path, png.p, png.len, err, sizeof err) != 0)) {
+	    write_atomically(e, path, png.p, png.len, err, sizeof err) != 0)) {
 		ig_err_at(j->file, j->lineno, "job %s: %s", j->id, err);
 		e->refused++;
 	} else if (ig_hash_file(e->hasher, path, &f) == 0 && !f.img.err[0]) {
@@ -189,10 +230,6 @@ gen_open_root(struct engine *e)
 {
 	int rc;
 
-	if (ig_path_absolute(e->o->out_dir, &e->root) != 0)
-		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->o->out_dir, strerror(errno));
-	if ((rc = ig_path_mkdirs(e->root)))
-		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->root, strerror(rc));
-	if ((e->root_fd = open(e->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->root, strerror(errno));
+	if ((rc = ig_root_open(&e->root, e->o->out_dir)) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", e->o->out_dir, strerror(rc));
 }

@@ -20,7 +20,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct ig_job *j = arg;
 
-	if (j->answer.len + size * n > MAX_ANSWER)
+	if (j->answer.len + size * n > IG_ANSWER_MAX)
 		return 0;	/* curl reports a write error */
 	if (j->answer.len == 0) {
 		curl_off_t total = -1;
@@ -28,7 +28,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		/* room for the whole answer at once: growing by doubling
 		 * copies a 2 MB answer twice over */
 		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
-		if (total > 0 && total <= (curl_off_t)MAX_ANSWER)
+		if (total > 0 && total <= (curl_off_t)IG_ANSWER_MAX)
 			ig_buf_grow(&j->answer, (size_t)total + 1);
 	}
 	ig_buf_add(&j->answer, p, size * n);

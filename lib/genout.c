@@ -178,8 +178,8 @@ gen_durable_flush(struct engine *e)
 
 	if (!e->ndurable)
 		return;
-	rc = syncfs(e->root_fd);
-	snprintf(why, sizeof why, "syncing %s: %s", e->root, strerror(errno));
+	rc = syncfs(e->root.fd);
+	snprintf(why, sizeof why, "syncing %s: %s", e->root.path, strerror(errno));
 	for (int i = 0; i < e->ndurable; i++) {
 		struct ig_job *j = e->durable[i];
 

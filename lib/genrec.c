@@ -188,16 +188,12 @@ ig_job_image(const struct ig_job *j, const char *path, const char *placeholder_p
 	char img_id[IG_UUID_TEXT];
 	const char *type = ig_str(j->params, "type"), *subtype = ig_str(j->params, "subtype");
 	const char *theme = ig_str(j->params, "theme");
-	struct ig_buf url = { 0 };
 	jv img, src = jv_null();
 
 	ig_uuid_v5_text(ig_ns_images, path, strlen(path), img_id);
-	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(img_id),
-	    jv_string("path"), jv_string(path), jv_string("format"), jv_string(f->img.format));
-	/* without a public base the model's default holds: the file URI */
-	if (ig_url_under(&url, url_base, path))
-		img = jv_object_set(img, jv_string("url"), jv_string(ig_buf_str(&url)));
-	ig_buf_free(&url);
+	img = jv_object_merge(JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"),
+	    jv_string(img_id)), ig_image_place(path, url_base));
+	img = jv_object_set(img, jv_string("format"), jv_string(f->img.format));
 	img = jv_object_set(img, jv_string("width"), jv_number(f->img.width));
 	img = jv_object_set(img, jv_string("height"), jv_number(f->img.height));
 	img = jv_object_set(img, jv_string("size"), jv_number((double)f->size));

@@ -27,6 +27,7 @@ struct run {
 	struct ig_buf line;
 	int rejected;
 	int system;		/* a failure of the machine's, not the input's */
+	struct ig_root root;	/* --out-dir, or none */
 };
 
 /* one image's grid, as its map_grids record and the options say */
@@ -151,8 +152,9 @@ settings_of(struct run *r, const char *image_id, struct settings *st, char *err,
  * root, at the source's path from the working directory when it is under
  * it, else at its whole absolute path (as cp --parents would) */
 static char *
-gridded_path(const struct ig_grid_options *o, const char *src, char *err, size_t errlen)
+gridded_path(const struct run *r, const char *src, char *err, size_t errlen)
 {
+	const struct ig_grid_options *o = r->o;
 	struct ig_buf b = { 0 };
 	char *abs = NULL, *cwd = NULL, *out;
 	const char *rel, *base, *dot;
@@ -173,7 +175,7 @@ gridded_path(const struct ig_grid_options *o, const char *src, char *err, size_t
 	if (o->out_dir) {
 		if (strncmp(abs, cwd, cl) == 0 && abs[cl] == '/')
 			rel = abs + cl + 1;
-		ig_buf_adds(&b, o->out_dir);
+		ig_buf_adds(&b, r->root.path);
 		ig_buf_addc(&b, '/');
 	}
 	base = strrchr(rel, '/');
@@ -252,27 +254,30 @@ current(const char *dst, const char *desc)
 	return same;
 }
 
-/* decode, blend, encode: the gridded PNG under a temporary name, renamed
- * when whole, its facts (f) taken from the bytes as they are written. A file
- * made from the same source (by its sha256) with the same settings is
- * current, and left as it is; its facts are read from it. */
+/* decode, blend, encode: the gridded PNG under a temporary name (t, left
+ * for the caller to commit), its facts (f) taken from the bytes as they are
+ * written. A file made from the same source (by its sha256) with the same
+ * settings is current, and left as it is (t->fd is -1); its facts are read
+ * from it. */
 static int
 render(struct run *r, const struct settings *st, const char *src, const char *src_sha256,
-    const char *dst, uint32_t *w, uint32_t *h, struct ig_facts *f, char *err, size_t errlen)
+    const char *dst, struct ig_tmpfile *t, uint32_t *w, uint32_t *h, struct ig_facts *f,
+    char *err, size_t errlen)
 {
 	const struct ig_grid_options *o = r->o;
 	const struct ig_grid *g = &st->g;
 	int grey = pen_grey(&g->line) && (!g->every || pen_grey(&g->major));
-	char tmp[IG_TMP_PATH], why[400];
+	char why[400];
 	struct ig_raster rs;
 	struct ig_pngenc *enc = NULL;
 	struct ig_grid_raster *gr = NULL;
 	unsigned char *row = NULL;
 	struct ig_buf json = { 0 }, ascii = { 0 };
-	int fd = -1, rc = -1;
+	int rc = -1;
 	jv desc;
 
 	memset(f, 0, sizeof *f);
+	t->fd = -1;
 	if (ig_raster_open(&rs, src, !grey, why, sizeof why) != 0) {
 		snprintf(err, errlen, "%.300s: %s", src, why);
 		goto out;
@@ -300,9 +305,11 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 		goto out;
 	}
 	ig_png_text_chunk(&rs.head, "ig-grid", ascii.p, ascii.len, 0, NULL, NULL);
-	if ((fd = ig_tmpfile_open(dst, tmp, sizeof tmp, err, errlen)) < 0)
+	if (ig_tmpfile_open(t, &r->root, dst, err, errlen) != 0) {
+		r->system |= ig_errno_is_system(errno);
 		goto out;
-	enc = ig_pngenc_new(fd, rs.width, rs.height, rs.channels, rs.depth, o->level, o->strategy,
+	}
+	enc = ig_pngenc_new(t->fd, rs.width, rs.height, rs.channels, rs.depth, o->level, o->strategy,
 	    o->filter, o->threads, &rs.head);
 	ig_hash_begin(r->hasher, f);
 	ig_pngenc_hash(enc, r->hasher, f);
@@ -322,15 +329,16 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 		goto out;
 	}
 	if (ig_pngenc_finish(enc, &rs.tail, why, sizeof why) != 0) {
-		snprintf(err, errlen, "%.300s: %s", tmp, why);
+		/* only writes fail here: the machine's failure */
+		snprintf(err, errlen, "%.300s: %s", t->tmp, why);
+		r->system = 1;
 		goto out;
 	}
 	ig_hash_end(r->hasher, f);
-	rc = ig_tmpfile_commit(fd, tmp, dst, err, errlen);
-	fd = -1;
+	rc = 0;
 out:
-	if (fd >= 0)
-		ig_tmpfile_abandon(fd, tmp);
+	if (rc != 0 && t->fd >= 0)
+		ig_tmpfile_abandon(t);
 	ig_imghdr_free(&f->img);	/* a run cut short leaves the reader open */
 	ig_pngenc_free(enc);
 	ig_grid_raster_free(gr);
@@ -342,25 +350,30 @@ out:
 }
 
 /* A Universal VTT file: the gridded map with its pixels per cell, so a
- * tabletop imports it to scale. Its image is base64 streamed from the PNG. */
+ * tabletop imports it to scale. Its image is base64 streamed from the PNG
+ * read at src; it goes beside dst, under a temporary name (t) the caller
+ * commits. */
 static int
-write_uvtt(const struct settings *st, const char *png, uint32_t w, uint32_t h, char *err, size_t errlen)
+write_uvtt(struct run *r, const struct settings *st, const char *src, const char *dst,
+    struct ig_tmpfile *t, uint32_t w, uint32_t h, char *err, size_t errlen)
 {
 	const struct ig_grid *g = &st->g;
-	size_t n = strlen(png);
-	char *path = ig_malloc(n + 2), tmp[IG_TMP_PATH];
+	size_t n = strlen(dst);
+	char *path = ig_malloc(n + 2);
 	unsigned char in[3 * 16384];
 	struct ig_buf b = { 0 };
 	FILE *f = NULL;
-	int fd, rc = -1;
+	int rc = -1;
 	size_t got;
 
-	snprintf(path, n + 2, "%.*s.uvtt", (int)(n - 4), png);
-	if ((fd = ig_tmpfile_open(path, tmp, sizeof tmp, err, errlen)) < 0)
+	snprintf(path, n + 2, "%.*s.uvtt", (int)(n - 4), dst);
+	if (ig_tmpfile_open(t, &r->root, path, err, errlen) != 0) {
+		r->system |= ig_errno_is_system(errno);
 		goto out;
-	if (!(f = fopen(png, "rb"))) {
-		snprintf(err, errlen, "%.300s: %s", png, strerror(errno));
-		ig_tmpfile_abandon(fd, tmp);
+	}
+	if (!(f = fopen(src, "rb"))) {
+		snprintf(err, errlen, "%.300s: %s", src, strerror(errno));
+		r->system = 1;
 		goto out;
 	}
 	ig_buf_printf(&b, "{\"format\":0.3,\"resolution\":{\"map_origin\":{\"x\":0,\"y\":0},"
@@ -376,24 +389,50 @@ write_uvtt(const struct settings *st, const char *png, uint32_t w, uint32_t h, c
 		ig_base64_encode(&b, in, got);
 		if (got < sizeof in)
 			ig_buf_adds(&b, "\"}\n");
-		if (ig_write_all(fd, b.p, b.len) != 0) {
-			snprintf(err, errlen, "%.300s: %s", tmp, strerror(errno));
-			ig_tmpfile_abandon(fd, tmp);
+		if (ig_write_all(t->fd, b.p, b.len) != 0) {
+			snprintf(err, errlen, "%.300s: %s", t->tmp, strerror(errno));
+			r->system = 1;
 			goto out;
 		}
 		b.len = 0;
 	} while (got == sizeof in);
 	if (ferror(f)) {
-		snprintf(err, errlen, "%.300s: %s", png, strerror(errno));
-		ig_tmpfile_abandon(fd, tmp);
+		snprintf(err, errlen, "%.300s: %s", src, strerror(errno));
+		r->system = 1;
 		goto out;
 	}
-	rc = ig_tmpfile_commit(fd, tmp, path, err, errlen);
+	rc = 0;
 out:
+	if (rc != 0 && t->fd >= 0)
+		ig_tmpfile_abandon(t);
 	if (f)
 		fclose(f);
 	ig_buf_free(&b);
 	free(path);
+	return rc;
+}
+
+/* the gridded PNG and its .uvtt, each whole, into place: the side file
+ * first, so that no map is under its name while its sidecar could still
+ * fail; a PNG that cannot follow takes the side file back out */
+static int
+commit_files(struct run *r, struct ig_tmpfile *png, struct ig_tmpfile *uvtt, char *err, size_t errlen)
+{
+	char *side = uvtt->fd >= 0 ? ig_strdup(uvtt->path) : NULL;
+	int rc = 0;
+
+	if (uvtt->fd >= 0 && ig_tmpfile_commit(uvtt, err, errlen) != 0)
+		rc = -1;
+	if (rc != 0 && png->fd >= 0)
+		ig_tmpfile_abandon(png);
+	else if (png->fd >= 0 && ig_tmpfile_commit(png, err, errlen) != 0) {
+		rc = -1;
+		if (side)
+			unlink(side);
+	}
+	if (rc != 0)
+		r->system = 1;
+	free(side);
 	return rc;
 }
 
@@ -405,6 +444,7 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	char err[1024], gid[IG_UUID_TEXT], oid[IG_UUID_TEXT], name[IG_UUID_TEXT + 8];
 	struct settings st;
 	struct ig_facts f;
+	struct ig_tmpfile png, uvtt;
 	char *dst = NULL;
 	uint32_t w = 0, h = 0;
 	uint8_t u[16];
@@ -422,17 +462,25 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	}
 	if (!st.enabled)
 		return;	/* the image passed on untouched */
-	if (!(dst = gridded_path(o, src, err, sizeof err)) ||
-	    render(r, &st, src, ig_str(rec, "sha256"), dst, &w, &h, &f, err, sizeof err) != 0 ||
-	    (o->uvtt && write_uvtt(&st, dst, w, h, err, sizeof err) != 0)) {
+	png.fd = uvtt.fd = -1;
+	if (!(dst = gridded_path(r, src, err, sizeof err)) || !ig_image_place_ok(dst, ig_url_base(NULL), err, sizeof err) ||
+	    render(r, &st, src, ig_str(rec, "sha256"), dst, &png, &w, &h, &f, err, sizeof err) != 0 ||
+	    (o->uvtt && write_uvtt(r, &st, png.fd >= 0 ? png.tmp : dst, dst, &uvtt, w, h, err, sizeof err) != 0) ||
+	    (!f.err[0] && !f.img.err[0] && commit_files(r, &png, &uvtt, err, sizeof err) != 0)) {
 		ig_err_at(file, lineno, "image %s: %s", id, err);
 		r->rejected++;
+		if (png.fd >= 0)
+			ig_tmpfile_abandon(&png);
 		free(dst);
 		return;
 	}
 	if (f.err[0] || f.img.err[0]) {
 		ig_err_at(file, lineno, "image %s: %.300s: %s", id, dst, f.err[0] ? f.err : f.img.err);
 		r->rejected++;
+		if (png.fd >= 0)
+			ig_tmpfile_abandon(&png);
+		if (uvtt.fd >= 0)
+			ig_tmpfile_abandon(&uvtt);
 		free(dst);
 		return;
 	}
@@ -452,17 +500,11 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	    jv_string("opacity"), jv_number(st.g.line.opacity)));
 	/* the gridded copy: the original's kind and story, its own facts */
 	ig_uuid_v5_text(ig_ns_images, dst, strlen(dst), gid);
-	img = JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"), jv_string(gid),
-	    jv_string("path"), jv_string(dst), jv_string("format"), jv_string("png"),
-	    jv_string("width"), jv_number(w), jv_string("height"), jv_number(h));
-	{
-		/* a public URL under IG_URL_BASE's root, else the model's file URI */
-		struct ig_buf url = { 0 };
-
-		if (ig_url_under(&url, ig_url_base(NULL), dst))
-			img = jv_object_set(img, jv_string("url"), jv_string(ig_buf_str(&url)));
-		ig_buf_free(&url);
-	}
+	img = jv_object_merge(JV_OBJECT(jv_string("collection"), jv_string("images"), jv_string("id"),
+	    jv_string(gid)), ig_image_place(dst, ig_url_base(NULL)));
+	img = jv_object_set(img, jv_string("format"), jv_string("png"));
+	img = jv_object_set(img, jv_string("width"), jv_number(w));
+	img = jv_object_set(img, jv_string("height"), jv_number(h));
 	img = jv_object_set(img, jv_string("size"), jv_number((double)f.size));
 	img = jv_object_set(img, jv_string("sha256"), jv_string(f.sha256));
 	img = jv_object_set(img, jv_string("xxh128"), jv_string(f.xxh128));
@@ -525,9 +567,15 @@ take_line(void *ctx, const char *file, long lineno, char *line, size_t n)
 int
 ig_grid_run(const struct ig_grid_options *o, char **files, int nfiles)
 {
-	struct run r = { o, jv_object(), ig_hasher_new(), { 0 }, 0, 0 };
+	struct run r = { o, jv_object(), ig_hasher_new(), { 0 }, 0, 0, { -1, NULL } };
+	int rc;
 
+	if (o->out_dir && (rc = ig_root_open(&r.root, o->out_dir)) != 0) {
+		ig_warn("%s: %s", o->out_dir, strerror(rc));
+		return IG_EXIT_SYSTEM;
+	}
 	r.rejected += ig_lines_each(files, nfiles, take_line, &r);
+	ig_root_close(&r.root);
 	jv_free(r.grids);
 	ig_hasher_free(r.hasher);
 	ig_buf_free(&r.line);

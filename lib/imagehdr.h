@@ -10,8 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* more pixels than this is refused: 16384 x 16384 */
-#define IG_MAX_PIXELS ((uint64_t)1 << 28)
+#include "bounds.h"
 
 struct ig_imghdr {
 	const char *format;	/* png, jpeg, gif, webp, or unknown */

@@ -1,4 +1,5 @@
 /* json.c - strict JSON parsing into jv, compact serialization from jv */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,10 +8,8 @@
 
 #include "err.h"
 #include "json.h"
+#include "bounds.h"
 
-/* deep enough for any record, shallow enough that hostile input cannot
- * exhaust the stack */
-#define MAX_DEPTH 256
 
 struct parser {
 	const char *s, *p, *end;
@@ -179,9 +178,10 @@ init_string_stop(void)
 		string_stop[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
-/* ps->p is just past the opening quote */
+/* ps->p is just past the opening quote; a key is always a string, however
+ * long, since jq's objects take nothing else as a key */
 static jv
-parse_string(struct parser *ps)
+parse_string(struct parser *ps, int is_key)
 {
 	const char *start = ps->p;
 	int escaped = 0;
@@ -225,7 +225,7 @@ parse_string(struct parser *ps)
 	}
 	if (!escaped) {
 		size_t n = (size_t)(ps->p - start);
-		jv s = ps->big && n >= ps->big ?
+		jv s = ps->big && !is_key && n >= ps->big ?
 		    JV_OBJECT(jv_string("ig_offset"), jv_number((double)(start - ps->s)),
 		    jv_string("ig_length"), jv_number((double)n)) : jv_string_sized(start, (int)n);
 
@@ -291,12 +291,26 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* 1 if the integer literal [s, e) is exactly the double d: past 2^53 most
+ * are not, and the digits of d itself are the test */
+static int
+integer_is_exact(const char *s, const char *e, double d)
+{
+	char digits[400];
+	int n = snprintf(digits, sizeof digits, "%.0f", fabs(d));
+
+	if (*s == '-')
+		s++;
+	return n > 0 && (size_t)n == (size_t)(e - s) && memcmp(digits, s, (size_t)n) == 0;
+}
+
 static jv
 parse_number(struct parser *ps)
 {
 	const char *start = ps->p;
 	char *endp;
 	double d;
+	int is_float = 0;
 
 	if (ps->p < ps->end && *ps->p == '-')
 		ps->p++;
@@ -308,6 +322,7 @@ parse_number(struct parser *ps)
 		while (ps->p < ps->end && is_digit(*ps->p))
 			ps->p++;
 	if (ps->p < ps->end && *ps->p == '.') {
+		is_float = 1;
 		ps->p++;
 		if (ps->p >= ps->end || !is_digit(*ps->p))
 			return fail(ps, "bad number");
@@ -315,6 +330,7 @@ parse_number(struct parser *ps)
 			ps->p++;
 	}
 	if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
+		is_float = 1;
 		ps->p++;
 		if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
 			ps->p++;
@@ -325,12 +341,19 @@ parse_number(struct parser *ps)
 	}
 	/* strtod stops where the grammar above stopped: the byte after a
 	 * number is never part of one, and the input ends in NUL */
+	errno = 0;
 	d = strtod(start, &endp);
 	if (endp != ps->p)
 		return fail(ps, "bad number");
-	if (isinf(d)) {
+	/* a double too large or too small to hold it would be a silent
+	 * infinity or zero */
+	if (errno == ERANGE || isinf(d)) {
 		ps->p = start;
-		return fail(ps, "number out of range");
+		return fail(ps, "number out of range of a double");
+	}
+	if (!is_float && fabs(d) >= IG_JSON_INT_EXACT && !integer_is_exact(start, ps->p, d)) {
+		ps->p = start;
+		return fail(ps, "integer beyond 2^53, which a double cannot hold exactly");
 	}
 	return jv_number(d);
 }
@@ -399,7 +422,7 @@ parse_object(struct parser *ps, int depth)
 			return fail(ps, "expected a string key");
 		}
 		ps->p++;
-		k = parse_string(ps);
+		k = parse_string(ps, 1);
 		if (!ig_valid(k)) {
 			ig_jv_free(o);
 			return k;
@@ -435,7 +458,7 @@ parse_object(struct parser *ps, int depth)
 static jv
 parse_value(struct parser *ps, int depth)
 {
-	if (depth > MAX_DEPTH)
+	if (depth > IG_JSON_DEPTH_MAX)
 		return fail(ps, "nested too deeply");
 	skip_ws(ps);
 	if (ps->p >= ps->end)
@@ -447,7 +470,7 @@ parse_value(struct parser *ps, int depth)
 		return parse_array(ps, depth);
 	case '"':
 		ps->p++;
-		return parse_string(ps);
+		return parse_string(ps, 0);
 	case 't':
 		if (literal(ps, "true", 4))
 			return jv_true();
@@ -546,7 +569,7 @@ ig_json_parse_members(const char *s, size_t len, struct ig_members *m,
 		} else {
 			/* escapes or UTF-8 in the key: the full string parser */
 			ps.p = key;
-			keyv = parse_string(&ps);
+			keyv = parse_string(&ps, 1);
 			if (!ig_valid(keyv))
 				goto out;
 			key = jv_string_value(keyv);
@@ -691,9 +714,9 @@ ig_json_write_number(struct ig_buf *b, double d)
 
 	/* integers exactly, the rest in the shortest form that reads back */
 	if (d == floor(d) && fabs(d) < 1e17) {
-		if (d == 0 && signbit(d))
-			ig_buf_addc(b, '-');
-		ig_buf_add_int(b, (long long)d);
+		/* a negative zero is written 0: no integer is negative zero,
+		 * and readers (jq too) compare the two equal */
+		ig_buf_add_int(b, d == 0 ? 0 : (long long)d);
 		return;
 	}
 	for (int prec = 15; prec <= 17; prec++) {

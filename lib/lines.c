@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "err.h"
 #include "lines.h"
 
@@ -62,6 +63,13 @@ ig_lines_next(struct ig_lines *r, char **line)
 		char *nl = r->end > scanned ? memchr(r->buf + scanned, '\n', r->end - scanned) : NULL;
 		ssize_t n;
 
+		if (nl && (r->skipping || (size_t)(nl - (r->buf + r->start)) > IG_LINE_MAX)) {
+			/* the end of a line too long to keep */
+			r->start = (size_t)(nl - r->buf) + 1;
+			r->skipping = 0;
+			r->lineno++;
+			return -3;
+		}
 		if (nl) {
 			size_t len = (size_t)(nl - (r->buf + r->start));
 
@@ -70,6 +78,12 @@ ig_lines_next(struct ig_lines *r, char **line)
 			r->start += len + 1;
 			r->lineno++;
 			return (ssize_t)len;
+		}
+		if (r->eof && r->skipping) {
+			r->start = r->end;
+			r->skipping = 0;
+			r->lineno++;
+			return -3;
 		}
 		if (r->eof) {
 			size_t len = r->end - r->start;
@@ -84,6 +98,11 @@ ig_lines_next(struct ig_lines *r, char **line)
 			return (ssize_t)len;
 		}
 		scanned = r->end;
+		if (r->skipping || r->end - r->start > IG_LINE_MAX) {
+			/* no newline within the longest line: let the bytes go */
+			r->skipping = 1;
+			r->start = r->end = scanned = 0;
+		}
 		if (r->start > 0) {
 			memmove(r->buf, r->buf + r->start, r->end - r->start);
 			scanned -= r->start;
@@ -103,6 +122,13 @@ ig_lines_next(struct ig_lines *r, char **line)
 			r->eof = 1;
 		r->end += (size_t)n;
 	}
+}
+
+void
+ig_lines_too_long(const struct ig_lines *r, const char *name)
+{
+	ig_err_at(name, r->lineno, "line longer than %zu MiB, the longest line (see ig(7), RESOURCE LIMITS)",
+	    IG_LINE_MAX >> 20);
 }
 
 int
@@ -126,9 +152,13 @@ ig_lines_each(char **files, int nfiles, ig_line_fn *fn, void *ctx)
 			failed++;
 			continue;
 		}
-		while ((n = ig_lines_next(&r, &line)) >= 0)
-			if (strspn(line, " \t\r") < (size_t)n)
+		while ((n = ig_lines_next(&r, &line)) >= 0 || n == -3)
+			if (n == -3) {
+				ig_lines_too_long(&r, name);
+				failed++;
+			} else if (strspn(line, " \t\r") < (size_t)n) {
 				fn(ctx, name, r.lineno, line, (size_t)n);
+			}
 		if (n == -2)
 			ig_die(IG_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
 		ig_lines_close(&r);

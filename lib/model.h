@@ -140,6 +140,11 @@ int ig_row_equal(const struct ig_collection *c, const jv *a, const jv *b);
  * reason is in err. */
 int ig_model_check(const struct ig_collection *c, const jv *row, const jv *old,
     int64_t now_us, char *err, size_t errlen);
+/* Check the fields obj (borrowed) has, and the defaults derived from them,
+ * as a record would be checked, before anything they name exists: for a
+ * producer to refuse what ig-record would. Required fields and files that
+ * must exist are not checked. 0, or -1 with the reason in err. */
+int ig_model_check_some(const struct ig_collection *c, jv obj, char *err, size_t errlen);
 /* fill defaults for absent fields (a new record) */
 void ig_model_defaults(const struct ig_collection *c, jv *row);
 /* a transition of field f from one value to another, allowed by the model? */

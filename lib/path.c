@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 
 #include "err.h"
 
@@ -113,58 +115,196 @@ ig_path_mkdirs(const char *dir)
 	return rc;
 }
 
-/* the directories a file goes in */
+/* one directory step, made if missing and opened: beneath the root's fd
+ * when the kernel can say so (prefix is the path from the root), else
+ * without following a link (dirfd is the step's parent) */
 static int
-mkparents(const char *path)
+open_step(int rootfd, const char *prefix, int dirfd, const char *name)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int rc;
+	static int no_openat2;
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	int fd;
 
-	if (!slash || slash == path)
-		return 0;
-	dir = strndup(path, (size_t)(slash - path));
-	rc = ig_path_mkdirs(dir);
-	free(dir);
-	return rc;
+	if (mkdirat(dirfd, name, 0777) != 0 && errno != EEXIST)
+		return -1;
+	if (rootfd >= 0 && !__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		fd = (int)syscall(SYS_openat2, rootfd, prefix, &how, sizeof how);
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (rootfd >= 0 ? O_NOFOLLOW : 0));
 }
 
-int
-ig_tmpfile_open(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
+/* the directory dir (relative to base, "" for base itself) opened, each
+ * step made as needed: an fd, or -1 with errno */
+static int
+open_dirs(int basefd, int rootfd, const char *dir)
 {
-	static unsigned long serial;
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
+	char *p = ig_strdup(dir);
+	int fd = fcntl(basefd, F_DUPFD_CLOEXEC, 0), saved;
 
-	if ((rc = mkparents(path)) != 0) {
-		snprintf(err, errlen, "%.400s: %s", path, strerror(rc));
-		return -1;
+	for (char *q = p; fd >= 0 && *q; ) {
+		char *slash = strchr(q, '/');
+		int next;
+
+		if (slash)
+			*slash = '\0';
+		next = open_step(rootfd, p, fd, q);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		fd = next;
+		if (!slash)
+			break;
+		*slash = '/';
+		q = slash + 1;
 	}
-	snprintf(tmp, tmplen, "%.*s.%s.tmp.%ld.%lu", slash ? (int)(slash - path + 1) : 0, path,
-	    slash ? slash + 1 : path, (long)getpid(), __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
-		snprintf(err, errlen, "%.400s: %s", tmp, strerror(errno));
+	saved = errno;
+	free(p);
+	errno = saved;
 	return fd;
 }
 
 int
-ig_tmpfile_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen)
+ig_root_open(struct ig_root *root, const char *dir)
 {
-	/* writeback starts now, unwaited: see path.h */
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
-		unlink(tmp);
+	int rc;
+
+	root->fd = -1;
+	if ((rc = ig_path_absolute(dir, &root->path)) != 0)
+		return rc;
+	if ((rc = ig_path_mkdirs(root->path)) != 0)
+		return rc;
+	if ((root->fd = open(root->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno;
+	return 0;
+}
+
+void
+ig_root_close(struct ig_root *root)
+{
+	if (root->fd >= 0)
+		close(root->fd);
+	root->fd = -1;
+	free(root->path);
+	root->path = NULL;
+}
+
+int
+ig_root_holds(const struct ig_root *root, const char *path)
+{
+	size_t n;
+
+	if (!root || root->fd < 0)
+		return 1;
+	n = strlen(root->path);
+	if (n == 1)	/* the root is / */
+		return path[0] == '/';
+	return strncmp(path, root->path, n) == 0 && path[n] == '/' && path[n + 1];
+}
+
+static void
+tmpfile_done(struct ig_tmpfile *t)
+{
+	if (t->dirfd >= 0)
+		close(t->dirfd);
+	t->dirfd = t->fd = -1;
+	free(t->path);
+	t->path = NULL;
+}
+
+int
+ig_tmpfile_open(struct ig_tmpfile *t, const struct ig_root *root, const char *path,
+    char *err, size_t errlen)
+{
+	static unsigned long serial;
+	int under = root && root->fd >= 0;
+	const char *slash = strrchr(path, '/'), *rel;
+	char *dir;
+
+	t->fd = t->dirfd = -1;
+	t->path = ig_strdup(path);
+	if (!slash || !slash[1] || !ig_root_holds(root, path)) {
+		snprintf(err, errlen, "%.400s: not a file under the output root", path);
+		tmpfile_done(t);
+		errno = EINVAL;
+		return -1;
+	}
+	/* the directories from the root, or from / */
+	rel = under ? path + strlen(root->path) + (strlen(root->path) > 1) : path + 1;
+	dir = strndup(rel, (size_t)(slash > rel ? slash - rel : 0));
+	if (under) {
+		t->dirfd = open_dirs(root->fd, root->fd, dir);
+	} else {
+		int top = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		t->dirfd = top < 0 ? -1 : open_dirs(top, -1, dir);
+		if (top >= 0)
+			close(top);
+	}
+	free(dir);
+	if (t->dirfd < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%.400s: %s", path, errno == EXDEV || errno == ELOOP ?
+		    "a symbolic link on the way leads out of the output root" : strerror(errno));
+		tmpfile_done(t);
+		errno = saved;
+		return -1;
+	}
+	snprintf(t->tmp, sizeof t->tmp, "%.*s.%s.tmp.%ld.%lu", (int)(slash - path + 1), path, slash + 1,
+	    (long)getpid(), __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+	t->tmpname = t->tmp + (slash - path + 1);
+	if ((t->fd = openat(t->dirfd, t->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0666)) < 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%.400s: %s", t->tmp, strerror(errno));
+		tmpfile_done(t);
+		errno = saved;
 		return -1;
 	}
 	return 0;
 }
 
-void
-ig_tmpfile_abandon(int fd, const char *tmp)
+int
+ig_tmpfile_commit(struct ig_tmpfile *t, char *err, size_t errlen)
 {
-	close(fd);
-	unlink(tmp);
+	int fd = t->fd;
+
+	/* writeback starts now, unwaited: see path.h */
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	t->fd = -1;
+	if (close(fd) != 0 || renameat(t->dirfd, t->tmpname, t->dirfd, ig_path_base(t->path)) != 0) {
+		int saved = errno;
+
+		snprintf(err, errlen, "%.400s: %s", t->path, strerror(errno));
+		unlinkat(t->dirfd, t->tmpname, 0);
+		tmpfile_done(t);
+		errno = saved;
+		return -1;
+	}
+	tmpfile_done(t);
+	return 0;
+}
+
+int
+ig_errno_is_system(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || e == EROFS || e == ENOMEM ||
+	    e == EMFILE || e == ENFILE || e == EACCES || e == EPERM;
+}
+
+void
+ig_tmpfile_abandon(struct ig_tmpfile *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->dirfd >= 0)
+		unlinkat(t->dirfd, t->tmpname, 0);
+	tmpfile_done(t);
 }
 
 int

@@ -33,12 +33,43 @@ int ig_path_mkdirs(const char *dir);
 #define IG_TMP_PATH 4200
 /* all n bytes to fd, through short writes and signals; 0, or -1 with errno */
 int ig_write_all(int fd, const void *p, size_t n);
-/* creates the parent directories and the temporary file: an fd, or -1 */
-int ig_tmpfile_open(const char *path, char tmp[], size_t tmplen, char *err, size_t errlen);
-/* closes the file and renames it to path; on failure removes it */
-int ig_tmpfile_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen);
+
+/*
+ * An output root: a directory opened once, under which files are made
+ * relative to it, so that no symbolic link inside leads a write out of it.
+ * Each directory on the way is resolved beneath the root (openat2 with
+ * RESOLVE_BENEATH, so a link that stays inside is followed), or, on a
+ * kernel without openat2, opened with O_NOFOLLOW (no link is followed).
+ */
+struct ig_root {
+	int fd;			/* -1: no root, files go where their path says */
+	char *path;		/* absolute, normalized */
+};
+/* dir made (mkdir -p) and opened as a root; 0, or an errno */
+int ig_root_open(struct ig_root *root, const char *dir);
+void ig_root_close(struct ig_root *root);
+/* 1 if the absolute, normalized path is inside the root (or there is none) */
+int ig_root_holds(const struct ig_root *root, const char *path);
+
+/* a file being written under a temporary name in the directory it goes in */
+struct ig_tmpfile {
+	int fd, dirfd;
+	char tmp[IG_TMP_PATH];	/* the whole temporary path, for messages */
+	const char *tmpname;	/* its last segment, in tmp */
+	char *path;		/* where it goes */
+};
+/* the temporary file for path (absolute, normalized), its directories
+ * made; under root, path must be inside it and is reached beneath it.
+ * 0, or -1 with the reason in err (errno kept). */
+int ig_tmpfile_open(struct ig_tmpfile *t, const struct ig_root *root, const char *path,
+    char *err, size_t errlen);
+/* closes the file and renames it into place; on failure removes it */
+int ig_tmpfile_commit(struct ig_tmpfile *t, char *err, size_t errlen);
 /* closes and removes it */
-void ig_tmpfile_abandon(int fd, const char *tmp);
+void ig_tmpfile_abandon(struct ig_tmpfile *t);
+/* 1 if a write failed for the machine's sake (space, quota, the disk,
+ * permissions), not the input's: exit 3, and the work stays to do */
+int ig_errno_is_system(int e);
 /* the file system path is on, written to disk; 0, or -1 with errno */
 int ig_path_syncfs(const char *path);
 

@@ -16,13 +16,14 @@ static const char *plan_keys[] = { "batch", "theme", "variation", "preset", "ele
 	"type", "subtype", NULL };
 
 struct ig_planner *
-ig_planner_new(struct ig_store *store, int skip_incompatible)
+ig_planner_new(struct ig_store *store, int skip_incompatible, long max_combinations)
 {
 	struct ig_planner *p = ig_malloc(sizeof *p);
 
 	memset(p, 0, sizeof *p);
 	p->store = store;
 	p->skip_incompatible = skip_incompatible;
+	p->max_combinations = max_combinations;
 	for (int i = 0; i < L_N; i++)
 		p->lib[i] = jv_object();
 	p->seen = jv_object();
@@ -405,9 +406,13 @@ check_plan(jv plan, char *err, size_t errlen)
 	}
 	v = ig_get(plan, "count");
 	ok = !jv_is_valid(v) || (jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 1 &&
-	    jv_number_value(v) == floor(jv_number_value(v)) && jv_number_value(v) < MAX_JOBS);
+	    jv_number_value(v) == floor(jv_number_value(v)));
 	if (!ok)
 		snprintf(err, errlen, "'count' must be a whole number of 1 or more");
+	else if (jv_is_valid(v) && jv_number_value(v) >= IG_PLAN_JOBS_MAX)
+		snprintf(err, errlen, "'count' %.17g is more than the most jobs a plan makes, %.0f",
+		    jv_number_value(v), IG_PLAN_JOBS_MAX - 1);
+	ok = ok && (!jv_is_valid(v) || jv_number_value(v) < IG_PLAN_JOBS_MAX);
 	jv_free(v);
 	if (!ok)
 		return -1;
@@ -509,7 +514,7 @@ axes_free(struct axes *ax)
 }
 
 static int
-build_axes(jv plan, struct axes *ax, double *combos, char *err, size_t errlen)
+build_axes(jv plan, struct axes *ax, long max, double *combos, char *err, size_t errlen)
 {
 	static const char *named[] = { "theme", "variation", "preset", "element" };
 	jv vars = ig_get(plan, "vars"), seed = ig_get(plan, "seed");
@@ -548,8 +553,10 @@ build_axes(jv plan, struct axes *ax, double *combos, char *err, size_t errlen)
 		}
 		*combos *= len;
 	}
-	if (*combos >= MAX_JOBS) {
-		snprintf(err, errlen, "the plan has too many combinations");
+	/* refused before any is composed: the batch lists every one */
+	if (*combos > (double)max) {
+		snprintf(err, errlen, "the plan has %.0f combinations, more than --max-combinations %ld",
+		    *combos, max);
 		return -1;
 	}
 	return 0;
@@ -576,12 +583,12 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 
 	ax.n = 0;
 	plan_load_store_library(p);
-	if (check_plan(plan, err, errlen) || build_axes(plan, &ax, &combos, err, errlen))
+	if (check_plan(plan, err, errlen) || build_axes(plan, &ax, p->max_combinations, &combos, err, errlen))
 		goto out;
 	count_v = ig_get(plan, "count");
 	count = jv_is_valid(count_v) ? (long)jv_number_value(count_v) : 1;
 	jv_free(count_v);
-	if (combos * (double)count >= MAX_JOBS) {
+	if (combos * (double)count >= IG_PLAN_JOBS_MAX) {
 		snprintf(err, errlen, "the plan makes too many jobs");
 		goto out;
 	}
@@ -620,6 +627,11 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 	ig_uuid_format(bid, btext);
 	ig_json_write(&text, specs);
 	ig_buf_str(&text);
+	if (text.len > IG_LINE_MAX - 4096) {
+		snprintf(err, errlen, "batch '%s' would be a record of %zu MiB, longer than the longest line (%zu MiB): "
+		    "split the plan", batch, text.len >> 20, IG_LINE_MAX >> 20);
+		goto out;
+	}
 	seen = jv_object_get(jv_copy(p->seen), jv_string(batch));
 	if (jv_is_valid(seen) && strcmp(jv_string_value(seen), ig_buf_str(&text)) != 0) {
 		snprintf(err, errlen, "batch '%s' is planned twice with different content", batch);

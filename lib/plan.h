@@ -18,8 +18,9 @@ struct ig_planner;
 /* the model a plan asks for when it names none */
 #define IG_DEFAULT_MODEL "gemini-2.5-flash-image"
 
-/* store may be NULL: then names are looked up only in the input */
-struct ig_planner *ig_planner_new(struct ig_store *store, int skip_incompatible);
+/* store may be NULL: then names are looked up only in the input; a plan
+ * with more than max_combinations combinations is refused */
+struct ig_planner *ig_planner_new(struct ig_store *store, int skip_incompatible, long max_combinations);
 void ig_planner_free(struct ig_planner *p);
 /* a theme-library record from the input (consumed): kept for lookups */
 void ig_planner_library(struct ig_planner *p, jv rec);

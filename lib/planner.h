@@ -12,10 +12,9 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "bounds.h"
 #include "plan.h"
 
-/* more combinations than this is surely a mistake in the plan */
-#define MAX_JOBS ((double)(1LL << 40))
 
 extern const char *const plan_library_colls[];
 enum { L_THEMES, L_VARIATIONS, L_PRESETS, L_ELEMENTS, L_N };
@@ -23,6 +22,7 @@ enum { L_THEMES, L_VARIATIONS, L_PRESETS, L_ELEMENTS, L_N };
 struct ig_planner {
 	struct ig_store *store;	/* or NULL */
 	int skip_incompatible;
+	long max_combinations;
 	jv lib[L_N];		/* key -> record, from the input */
 	jv seen;		/* batch name -> its jobs_json, this run */
 	int loaded;		/* the store's library is in lib */

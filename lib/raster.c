@@ -34,6 +34,40 @@ png_fail(png_structp png, png_const_charp msg)
 	png_longjmp(png, 1);
 }
 
+/* libpng's reads, watched: a chunk whose length is past IG_CHUNK_MAX is
+ * refused from its header, before libpng allocates for it (it takes a
+ * chunk past its own limit as a warning, and allocates anyway). IDAT is
+ * read in pieces, never whole, so its length is not held against it. */
+static void
+png_read_watched(png_structp png, png_bytep out, size_t n)
+{
+	struct ig_raster *r = png_get_io_ptr(png);
+
+	if (fread(out, 1, n, r->f) != n)
+		png_error(png, ferror(r->f) ? strerror(errno) : "the file ends early");
+	for (uint64_t end = r->at + n; r->at < end; ) {
+		uint64_t in_head;
+
+		if (r->at < r->next_chunk) {
+			r->at = end < r->next_chunk ? end : r->next_chunk;
+			continue;
+		}
+		in_head = r->at - r->next_chunk;
+		r->chunk_head[in_head] = out[n - (end - r->at)];
+		r->at++;
+		if (in_head == 7) {
+			uint32_t len = ig_be32(r->chunk_head);
+
+			if (len > IG_CHUNK_MAX && memcmp(r->chunk_head + 4, "IDAT", 4) != 0) {
+				snprintf(r->err, r->errlen, "PNG: a chunk of %" PRIu32 " bytes is more than "
+				    "the largest chunk, %zu MiB", len, IG_CHUNK_MAX >> 20);
+				png_longjmp(png, 1);
+			}
+			r->next_chunk += 12 + (uint64_t)len;
+		}
+	}
+}
+
 static void
 keep_texts(png_structp png, png_infop info, struct ig_buf *out)
 {
@@ -130,7 +164,11 @@ png_open(struct ig_raster *r)
 	r->info = info;
 	if (setjmp(png_jmpbuf(png)))
 		return -1;
-	png_init_io(png, r->f);
+	/* a chunk's length is a claim: past this, nothing is allocated for it */
+	png_set_chunk_malloc_max(png, IG_CHUNK_MAX);
+	r->at = 0;
+	r->next_chunk = 8;	/* past the signature */
+	png_set_read_fn(png, r, png_read_watched);
 	png_read_info(png, info);
 	r->width = png_get_image_width(png, info);
 	r->height = png_get_image_height(png, info);

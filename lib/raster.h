@@ -14,8 +14,8 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "bounds.h"
 
-#define IG_RASTER_BUFFER_MAX ((size_t)256 << 20)
 
 struct ig_raster {
 	const char *format;	/* "png" or "jpeg" */
@@ -27,6 +27,8 @@ struct ig_raster {
 	/* state */
 	FILE *f;
 	void *png, *info, *jpeg;
+	uint64_t at, next_chunk;	/* PNG: bytes read, and where the next chunk starts */
+	unsigned char chunk_head[8];
 	unsigned char *whole;	/* an interlaced image */
 	uint32_t y;
 	int want_color;

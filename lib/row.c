@@ -10,12 +10,12 @@
 #include "color.h"
 #include "err.h"
 #include "json.h"
+#include "bounds.h"
 #include "model.h"
 #include "path.h"
 #include "url.h"
 #include "uuid.h"
 
-#define MAX_SAFE_INTEGER 9007199254740992.0	/* 2^53: doubles stay exact below */
 
 static const char *
 type_name(enum ig_type t)
@@ -158,8 +158,26 @@ ig_row_equal(const struct ig_collection *c, const jv *a, const jv *b)
 	return 1;
 }
 
-static int check_value(const struct ig_field *f, const char *path, jv v, jv old,
+static int check_value(const struct ig_field *f, const char *path, jv v,
     int64_t now_us, char *err, size_t errlen);
+
+/* a path that must name a file, checked when it is new or changed */
+static int
+check_exists(const struct ig_field *f, const char *path, jv v, jv old, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!f->exists || ig_kind(v) != JV_KIND_STRING)
+		return 0;
+	if (ig_valid(old) && ig_kind(old) == JV_KIND_STRING &&
+	    strcmp(jv_string_value(old), jv_string_value(v)) == 0)
+		return 0;
+	if (stat(jv_string_value(v), &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%s': no such file: %.200s", path, jv_string_value(v));
+		return -1;
+	}
+	return 0;
+}
 
 static int
 check_row(const struct ig_field *fields, int nfields, const char *parent,
@@ -184,15 +202,16 @@ check_row(const struct ig_field *fields, int nfields, const char *parent,
 			snprintf(err, errlen, "missing required field '%s'", p);
 			return -1;
 		}
-		if (check_value(f, p, row[i], old ? old[i] : jv_invalid(), now_us, err, errlen))
+		if (check_value(f, p, row[i], now_us, err, errlen) ||
+		    check_exists(f, p, row[i], old ? old[i] : jv_invalid(), err, errlen))
 			return -1;
 	}
 	return 0;
 }
 
-/* v and old are borrowed */
+/* v is borrowed */
 static int
-check_value(const struct ig_field *f, const char *path, jv v, jv old,
+check_value(const struct ig_field *f, const char *path, jv v,
     int64_t now_us, char *err, size_t errlen)
 {
 	jv_kind k = ig_kind(v);
@@ -207,7 +226,7 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 		break;
 	case IG_T_INTEGER:
 		ok = k == JV_KIND_NUMBER && jv_number_value(v) == floor(jv_number_value(v));
-		if (ok && fabs(jv_number_value(v)) > MAX_SAFE_INTEGER) {
+		if (ok && fabs(jv_number_value(v)) > IG_JSON_INT_EXACT) {
 			snprintf(err, errlen, "'%s' is beyond 2^53, which JSON numbers cannot hold exactly", path);
 			return -1;
 		}
@@ -267,16 +286,6 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 			snprintf(err, errlen, "'%s' %s", path, why);
 			return -1;
 		}
-		if (f->exists) {
-			struct stat st;
-			int changed = !ig_valid(old) || ig_kind(old) != JV_KIND_STRING ||
-			    strcmp(jv_string_value(old), s) != 0;
-
-			if (changed && (stat(s, &st) != 0 || !S_ISREG(st.st_mode))) {
-				snprintf(err, errlen, "'%s': no such file: %.200s", path, s);
-				return -1;
-			}
-		}
 	}
 	if (k == JV_KIND_NUMBER) {
 		double d = jv_number_value(v);
@@ -315,7 +324,7 @@ check_value(const struct ig_field *f, const char *path, jv v, jv old,
 			int bad;
 
 			snprintf(sub, sizeof sub, "%s[%d]", path, i);
-			bad = check_value(f->items, sub, e, jv_invalid(), now_us, err, errlen);
+			bad = check_value(f->items, sub, e, now_us, err, errlen);
 			ig_jv_free(e);
 			if (bad)
 				return -1;
@@ -343,6 +352,33 @@ ig_model_check(const struct ig_collection *c, const jv *row, const jv *old,
     int64_t now_us, char *err, size_t errlen)
 {
 	return check_row(c->fields, c->nfields, NULL, row, old, now_us, err, errlen);
+}
+
+static jv derived_as(enum ig_derived_as as, jv from);
+
+int
+ig_model_check_some(const struct ig_collection *c, jv obj, char *err, size_t errlen)
+{
+	jv *row = ig_row_new(c);
+	int64_t now_us = ig_now_us();
+	int rc = 0;
+
+	for (int i = 0; i < c->nfields; i++) {
+		row[i] = jv_object_get(jv_copy(obj), jv_string(c->fields[i].name));
+		if (!ig_valid(row[i]))
+			row[i] = jv_invalid();
+	}
+	for (int i = 0; i < c->nfields; i++) {
+		const struct ig_field *f = &c->fields[i];
+
+		if (!ig_valid(row[i]) && f->default_from >= 0 && ig_valid(row[f->default_from]))
+			row[i] = derived_as(f->as, row[f->default_from]);
+	}
+	for (int i = 0; i < c->nfields && !rc; i++)
+		if (ig_valid(row[i]))
+			rc = check_value(&c->fields[i], c->fields[i].name, row[i], now_us, err, errlen);
+	ig_row_free(c, row);
+	return rc;
 }
 
 /* a default made from another field's value */

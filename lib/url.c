@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "url.h"
 
 /* RFC 3986's unreserved characters, and the slash that separates segments */
@@ -58,4 +59,26 @@ ig_url_base(const char *opt)
 	const char *env = getenv("IG_URL_BASE");
 
 	return opt ? opt : env && *env ? env : NULL;
+}
+
+jv
+ig_image_place(const char *abspath, const char *url_base)
+{
+	jv place = JV_OBJECT(jv_string("path"), jv_string(abspath));
+	struct ig_buf url = { 0 };
+
+	if (ig_url_under(&url, url_base, abspath))
+		place = jv_object_set(place, jv_string("url"), jv_string(ig_buf_str(&url)));
+	ig_buf_free(&url);
+	return place;
+}
+
+int
+ig_image_place_ok(const char *abspath, const char *url_base, char *err, size_t errlen)
+{
+	jv place = ig_image_place(abspath, url_base);
+	int bad = ig_model_check_some(ig_model_find(ig_model(), "images"), place, err, errlen);
+
+	jv_free(place);
+	return !bad;
 }

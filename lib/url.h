@@ -1,6 +1,9 @@
 /* url.h - what a file is called outside this machine: file URIs and public bases */
 #ifndef IG_URL_H
 #define IG_URL_H
+#include <stddef.h>
+#include <jv.h>
+
 #include "buf.h"
 
 /* RFC 8089's file URI of an absolute path, percent-encoded (RFC 3986) */
@@ -16,5 +19,13 @@ int ig_url_under(struct ig_buf *b, const char *map, const char *abspath);
 
 /* the option opt when given, else $IG_URL_BASE; NULL when neither */
 const char *ig_url_base(const char *opt);
+
+/* where an image is, as its record says: {"path":...} and, under the
+ * public base, {"url":...} (else the model's default, the file URI) */
+jv ig_image_place(const char *abspath, const char *url_base);
+/* 1 if an images record could name abspath: its path, the name and url
+ * made from it, checked by the model's rules before the file is written;
+ * 0 with the reason in err */
+int ig_image_place_ok(const char *abspath, const char *url_base, char *err, size_t errlen);
 
 #endif

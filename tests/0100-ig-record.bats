@@ -225,7 +225,7 @@ reject() { # expected-message line...
 @test "ig-record: rejects an integer beyond 2^53" {
 	batch_line | ig-record >/dev/null
 	gen_line "$GEN" | ig-record >/dev/null
-	reject "'seed' is beyond 2^53, which JSON numbers cannot hold exactly" "$(meta_line '"seed":13911860366432393')"
+	reject "invalid JSON at byte 173: integer beyond 2^53, which a double cannot hold exactly" "$(meta_line '"seed":13911860366432393')"
 }
 
 # Behaviour: bad input lines, the good ones around them still stored
@@ -591,4 +591,44 @@ themes() {
 	IG_STORE=copy ig-record export.jsonl >/dev/null
 	IG_STORE=copy ig-query export | cmp - export.jsonl
 	diff <(mdb_dump -a -p "$IG_STORE") <(mdb_dump -a -p copy)
+}
+
+# Numbers hold what they say, or the line is refused (issue 12.9)
+
+task_with_priority() { # number
+	echo '{"collection":"generation_tasks","id":"01900000-0000-7000-8000-0000000000f1","type":"image","params":{},"priority":'"$1"'}'
+}
+
+@test "ig-record: an integer a double cannot hold exactly is refused, and the lines around it stored" {
+	{ theme_line a; task_with_priority 9007199254740993; theme_line b; } >in
+	run -1 --separate-stderr ig-record in
+	assert_equal "$stderr" "ig-record: in:2: invalid JSON at byte 116: integer beyond 2^53, which a double cannot hold exactly"
+	assert_equal "$(ig-query list themes | jq -r .name | sort | tr '\n' ' ')" "a b "
+}
+
+@test "ig-record: 2^53 itself is held exactly, and an exact integer past it is refused as beyond 2^53" {
+	run -0 ig-record <<<"$(task_with_priority 9007199254740992)"
+	assert_equal "$(ig-query get 01900000-0000-7000-8000-0000000000f1 | jq -r .priority)" 9007199254740992
+	run -1 --separate-stderr ig-record <<<"$(task_with_priority 1152921504606846976)"
+	assert_equal "$stderr" "ig-record: stdin:1: 'priority' is beyond 2^53, which JSON numbers cannot hold exactly"
+}
+
+@test "ig-record: a number too small for a double is refused, not stored as zero" {
+	run -1 --separate-stderr ig-record <<<"$(task_with_priority -1e-400)"
+	assert_equal "$stderr" "ig-record: stdin:1: invalid JSON at byte 116: number out of range of a double"
+	run -0 ig-query list generation_tasks
+	assert_output ""
+}
+
+@test "ig-record: an integer field given -0 stores 0" {
+	ig-record <<<"$(task_with_priority -0)" >out
+	grep -q '"priority":0[,}]' out
+	ig-query get 01900000-0000-7000-8000-0000000000f1 | grep -q '"priority":0[,}]'
+}
+
+@test "ig-record: a line past the longest line (64 MiB) is refused without being held, and the next line stored (issue 12)" {
+	{ theme_line a; head -c 70000000 /dev/zero | tr '\0' x; echo; theme_line b; } >in
+	run -1 --separate-stderr ig-record in
+	assert_equal "$stderr" "ig-record: in:2: line longer than 64 MiB, the longest line (see ig(7), RESOURCE LIMITS)"
+	assert_equal "$(ig-query list themes | jq -r .name | sort | tr '\n' ' ')" "a b "
 }

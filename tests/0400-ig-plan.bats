@@ -300,3 +300,37 @@ ig-plan: in:4: unknown plan field 'colour'"
 	assert_regex "$stderr" "^ig-plan: store $IG_STORE"
 	assert_output ""
 }
+
+# Limits (issue 12.10)
+
+vars_plan() { # variables values-each
+	jq -cn --argjson n "$1" --argjson k "$2" \
+		'{"batch":"big","theme":"fantasy","prompt":"a keep","output":"out/{n}.png",
+		  "vars":([range($n)] | map({key: "v\(.)", value: [range($k)]}) | from_entries)}'
+}
+
+@test "ig-plan: a plan of a billion combinations is refused at once, naming the limit, and the next plan expands" {
+	{ mini_library; vars_plan 9 10; plan; } >in
+	run -1 --separate-stderr ig-plan in
+	assert_equal "$stderr" "ig-plan: in:9: the plan has 1000000000 combinations, more than --max-combinations 100000"
+	assert_equal "$(jq -r 'select(.collection == "generations") | .batch_id' <<<"$output" | sort -u | wc -l)" 1
+}
+
+@test "ig-plan: --max-combinations sets the limit" {
+	{ mini_library; vars_plan 2 10; } >in
+	run -1 --separate-stderr ig-plan --max-combinations 99 in
+	assert_equal "$stderr" "ig-plan: in:9: the plan has 100 combinations, more than --max-combinations 99"
+	run -0 ig-plan --max-combinations 100 in
+	assert_equal "$(jq -r 'select(.collection == "generations") | .id' <<<"$output" | wc -l)" 100
+}
+
+@test "ig-plan: --max-combinations takes only a whole number of 1 or more" {
+	run -2 --separate-stderr ig-plan --max-combinations 0 </dev/null
+	assert_equal "$stderr" "ig-plan: --max-combinations is a whole number of 1 or more, not 0"
+}
+
+@test "ig-plan: a count past the most jobs a plan makes says so, not that it is not whole" {
+	{ mini_library; plan '{"count":1000000000000000.0}'; } >in
+	run -1 --separate-stderr ig-plan in
+	assert_equal "$stderr" "ig-plan: in:9: 'count' 1000000000000000 is more than the most jobs a plan makes, 1099511627775"
+}

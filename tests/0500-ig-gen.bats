@@ -292,6 +292,10 @@ bad_job() { # prompt expected-reason
 	bad_job "junk [bad-base64] [big]" "the answer's image is not base64"
 }
 
+@test "ig-gen gemini: an answer with a key of 70,000 bytes ends in error, not in an abort (issue 12.1)" {
+	bad_job "long [big-key]" "no image in the answer"
+}
+
 @test "ig-gen gemini: text without an image ends in error" {
 	bad_job "talk [text-only]" "no image, only text: I would rather describe it."
 }
@@ -473,4 +477,61 @@ bad_job() { # prompt expected-reason
 	assert_regex "$stderr" "params.model is not a model name"
 	[ ! -s mock.log ]
 	ig-record --strict <<<"$output" >/dev/null
+}
+
+@test "ig-gen: a line past the longest line is refused by number, and the jobs around it run (issue 12)" {
+	{ job 1 "a keep"; head -c 70000000 /dev/zero | tr '\0' x; echo; job 2 "a hall"; } >in
+	run -1 --separate-stderr ig-gen in
+	assert_equal "$stderr" "ig-gen: in:2: line longer than 64 MiB, the longest line (see ig(7), RESOURCE LIMITS)"
+	assert_equal "$(jq -r 'select(.collection == "generations" and .status == "done") | .id' <<<"$output" | wc -l)" 2
+}
+
+# The output root holds (issue 12.3, 12.7)
+
+path_job() { # n output_path (JSON-escaped)
+	printf '{"collection":"generations","id":"01960000-0000-7000-8000-%012d","status":"queued","prompt":"p","output_path":"%s","params":{"seed":1,"size":"64x48"}}\n' "$1" "$2"
+}
+
+@test "ig-gen: a symbolic link in the output root that leads out of it is not followed; the job ends in error" {
+	mkdir -p root outside
+	ln -s ../outside root/link
+	path_job 1 link/sub/d.png >in
+	run -1 --separate-stderr ig-gen --out-dir root in
+	assert_equal "$stderr" "ig-gen: in:1: job $ID1: $PWD/root/link/sub/d.png: a symbolic link on the way leads out of the output root"
+	assert_equal "$(last_of "$ID1" generations <<<"$output" | jq -r .status)" error
+	assert_equal "$(find outside | wc -l)" 1
+}
+
+@test "ig-gen: a symbolic link that stays inside the output root is followed" {
+	mkdir -p root/real
+	ln -s real root/alias
+	path_job 1 alias/x.png >in
+	run -0 ig-gen --out-dir root in
+	assert_equal "$(identify -format %m root/real/x.png)" PNG
+	assert_equal "$(last_of "$ID1" images <<<"$output" | jq -r .path)" "$PWD/root/alias/x.png"
+}
+
+@test "ig-gen: a job whose output path no record could hold (a newline, a trailing /) is refused by line, not run" {
+	{ path_job 1 'a\nb.png'; path_job 2 'f.png/'; path_job 3 ok.png; } >in
+	run -1 --separate-stderr ig-gen --out-dir root in
+	assert_equal "$(grep -c "'output_path' must be a valid path" <<<"$stderr")" 2
+	assert_equal "$(ls root)" ok.png
+	# the refused jobs pass on as they came, for ig-record to refuse too
+	assert_equal "$(jq -c 'select(.collection == "generations" and .status == "queued") | .output_path' <<<"$output")" \
+		"$(printf '"a\\nb.png"\n"f.png/"')"
+}
+
+@test "ig-gen: a path that leaves the root or makes no image record ends the job in error, and the store takes every line printed" {
+	{ path_job 1 "$(printf 'n%.0s' {1..252}).png"; path_job 2 ok.png; } >in
+	ig-record in >/dev/null
+	ig-gen --out-dir root in >out 2>err && false
+	ig-record --strict out >/dev/null
+	assert_equal "$(ig-query list generations | jq -r .status | sort | tr '\n' ' ')" "done error "
+}
+
+@test "ig-gen: a file name longer than an image's name may be is refused before it is written" {
+	path_job 1 "$(printf 'n%.0s' {1..252}).png" >in
+	run -1 --separate-stderr ig-gen --out-dir root in
+	assert_regex "$stderr" "'name' is longer than 255 characters$"
+	[ -z "$(ls root)" ]
 }

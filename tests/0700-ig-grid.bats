@@ -591,3 +591,30 @@ open("huge.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("
 	run -1 --separate-stderr timeout 10 ig-grid < <(map_line m.png)
 	assert_regex "$stderr" "m.png: not a regular file$"
 }
+
+@test "ig-grid: a chunk whose length says 2 GB is refused from its header, in a few MB (issue 12.2)" {
+	cp "$BATS_TEST_DIRNAME/fixtures/text-length-lie.png" lie.png
+	white ok.png
+	{ map_line "$PWD/lie.png"; map_line "$PWD/ok.png"; } >in
+	/usr/bin/time -f %M -o rss ig-grid --all <in >out 2>err && false
+	assert_equal "$(cat err)" "ig-grid: stdin:1: image $IMG: $PWD/lie.png: PNG: a chunk of 2013265919 bytes is more than the largest chunk, 16 MiB"
+	[ "$(tail -1 rss)" -lt 65536 ]
+	[ -s ok.grid.png ]
+	[ ! -e lie.grid.png ]
+}
+
+@test "ig-grid: a symbolic link in --out-dir that leads out of it is not followed (issue 12.3)" {
+	mkdir -p out outside sub
+	white sub/m.png
+	ln -s ../outside out/sub
+	run -1 --separate-stderr ig-grid --out-dir out < <(map_line sub/m.png)
+	assert_equal "$stderr" "ig-grid: stdin:1: image $IMG: $PWD/out/sub/m.grid.png: a symbolic link on the way leads out of the output root"
+	assert_equal "$(find outside | wc -l)" 1
+}
+
+@test "ig-grid: a --suffix that makes a path no record could name is refused, nothing written (issue 12.7)" {
+	white m.png
+	run -1 --separate-stderr ig-grid --suffix $'.\nnl' < <(map_line "$PWD/m.png")
+	assert_equal "$stderr" "ig-grid: stdin:1: image $IMG: 'path' must be a valid path (not empty, at most 4096 bytes, no control characters, not ending in /)"
+	[ "$(find . -maxdepth 1 -name 'm.*' | wc -l)" -eq 1 ]
+}

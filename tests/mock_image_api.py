@@ -139,6 +139,8 @@ class Handler(BaseHTTPRequestHandler):
         if "[bad-base64]" in prompt:  # small, or past ig-gen's 64 KB big-string mark
             data = "*" * (100000 if "[big]" in prompt else 100)
             return self.answer(200, {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": data}}]}}]})
+        if "[big-key]" in prompt:  # a key past the big-string mark (issue 12.1)
+            return self.answer(200, {"candidates": [], "k" * 70000: 1})
         if "[text-only]" in prompt:
             return self.answer(200, {"candidates": [{"content": {"parts": [{"text": "I would rather describe it."}]}, "finishReason": "STOP"}]})
         if "[jpeg]" not in prompt and "[fixed]" in prompt:
