@@ -54,7 +54,7 @@ purge(struct ig_store *s)
 	}
 	free(order);
 	if (rc)
-		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, mdb_strerror(rc));
+		ig_die(IG_EXIT_SYSTEM, "store %s: %s", s->path, ig_store_strerror(s, rc));
 	printf("{\"purged\":%ld,\"kept\":%ld}\n", purged, kept);
 }
 
@@ -66,7 +66,7 @@ recover(struct ig_store *s)
 	int rc = ig_record_recover_all(s, &n);
 
 	if (rc)
-		ig_die(IG_EXIT_SYSTEM, "store %s: giving back abandoned records: %s", s->path, mdb_strerror(rc));
+		ig_die(IG_EXIT_SYSTEM, "store %s: giving back abandoned records: %s", s->path, ig_store_strerror(s, rc));
 	if (n)
 		ig_warn("%ld record%s abandoned by a process that ended given back", n, n == 1 ? "" : "s");
 }

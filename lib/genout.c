@@ -46,7 +46,7 @@ gen_hold(struct ig_job *j, jv v)
 static void
 die_store(struct engine *e, int rc)
 {
-	ig_die(IG_EXIT_SYSTEM, "store %s: %s", e->store->path, mdb_strerror(rc));
+	ig_die(IG_EXIT_SYSTEM, "store %s: %s", e->store->path, ig_store_strerror(e->store, rc));
 }
 
 /* A job's claim is kept after its records leave, until the store shows it

@@ -388,7 +388,11 @@ ig_pngenc_finish(struct ig_pngenc *e, const struct ig_buf *tail, char *err, size
 	ig_pool_free(e->pool);
 	e->pool = NULL;
 	if (e->y != e->height) {
-		snprintf(err, errlen, "PNG: %u of %u rows written", e->y, e->height);
+		/* rows stop coming when a write fails: that is the reason */
+		if (e->err)
+			snprintf(err, errlen, "%s", strerror(e->err));
+		else
+			snprintf(err, errlen, "PNG: %u of %u rows written", e->y, e->height);
 		return -1;
 	}
 	if (tail && tail->len)

@@ -1,9 +1,11 @@
 /* store.c - LMDB environment, databases and map growth */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <unistd.h>
 
@@ -16,6 +18,8 @@
 
 /* sparse on 64-bit systems: costs nothing until written */
 #define DEFAULT_MAPSIZE ((size_t)1 << 30)
+/* what LMDB makes of it for its default 126 readers */
+#define LOCK_FILE_SIZE 8192
 
 const char *
 ig_store_default(const char *opt)
@@ -46,6 +50,38 @@ mapsize_setting(void)
 		return DEFAULT_MAPSIZE;
 	v = strtoull(e, &end, 10);
 	return *end || v < 4096 ? DEFAULT_MAPSIZE : (size_t)v;
+}
+
+/* LMDB maps its lock file shared and writable: were its pages a hole in
+ * a file on a full disk, the first touch would be SIGBUS, not an error.
+ * Its blocks are taken first, so that a full disk is ENOSPC here. (The
+ * data file is written with pwrite, no WRITEMAP, for the same reason.) */
+static int
+back_lock_file(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		return errno;
+	if (fstat(fd, &st) != 0)
+		rc = errno;
+	else if (st.st_size < LOCK_FILE_SIZE)
+		rc = posix_fallocate(fd, 0, LOCK_FILE_SIZE);
+	close(fd);
+	return rc;
+}
+
+const char *
+ig_store_strerror(const struct ig_store *s, int rc)
+{
+	struct statvfs fs;
+
+	if (rc == EIO && statvfs(s->path, &fs) == 0 && fs.f_bavail == 0)
+		return "No space left on device (a short write)";
+	return mdb_strerror(rc);
 }
 
 static int
@@ -103,11 +139,16 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 		ig_store_close(s);
 		return rc;
 	}
+	if (!rdonly && (rc = back_lock_file(dir))) {
+		snprintf(err, errlen, "store %s: lock.mdb: %s", dir, strerror(rc));
+		ig_store_close(s);
+		return rc;
+	}
 	if ((rc = mdb_env_create(&s->env)) ||
 	    (rc = mdb_env_set_maxdbs(s->env, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 1))) ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize_setting())))
 		goto fail;
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : MDB_WRITEMAP), 0666)))
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0666)))
 		goto fail;
 	/* a filter killed mid-read leaves its reader slot behind */
 	if ((rc = mdb_reader_check(s->env, &dead)))

@@ -37,6 +37,9 @@ void ig_store_close(struct ig_store *s);
 int ig_store_begin(struct ig_store *s, int rdonly, MDB_txn **txn);
 /* doubles the map; no transaction of this process may be open */
 int ig_store_grow(struct ig_store *s);
+/* what a store error means: LMDB's words, but a short write on a full
+ * file system (LMDB's EIO) is said to be that */
+const char *ig_store_strerror(const struct ig_store *s, int rc);
 
 /* the stored JSON of a record, or MDB_NOTFOUND */
 int ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], MDB_val *val);

@@ -135,7 +135,7 @@ prepare_work(void *ctx, void *chunk, int worker)
 static void __attribute__((noreturn))
 store_failed(struct ig_store *s, const char *doing, int rc)
 {
-	ig_die(IG_EXIT_SYSTEM, "store %s: %s%s", s->path, doing, mdb_strerror(rc));
+	ig_die(IG_EXIT_SYSTEM, "store %s: %s%s", s->path, doing, ig_store_strerror(s, rc));
 }
 
 /* a prepared chunk's lines, in the open transaction; their results go to out */
