@@ -46,14 +46,34 @@ lib/model_data.c: $(MODEL) Makefile
 	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; \
 	  done; echo '"]";'; } >$@.tmp && mv $@.tmp $@
 
-test: all
+# Fuzz harnesses (tests/fuzz/fuzz-*.c), linked two ways: with a plain
+# driver (FUZZ_MAIN) under the build's own compiler, so that the suite runs
+# every seed and finding through them; and by `make fuzz` with clang's
+# libFuzzer, under ASan and UBSan, for FUZZ_TIME seconds each.
+FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_MAIN = $(BUILD)/tests/fuzz/driver.o
+FUZZ_TIME ?= 60
+
+fuzz-drivers: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(FUZZ_MAIN) $(BUILD)/libig.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz:
+	$(MAKE) CC=clang BUILD=build/libfuzzer FUZZ_MAIN= \
+		SANITIZE="-fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		fuzz-drivers
+	tests/fuzz/run build/libfuzzer/fuzz $(FUZZ_TIME) $(FUZZERS)
+
+test: all fuzz-drivers
 	tests/run
 
 # the whole suite again under AddressSanitizer and UBSan, in a build of its own
 check-asan:
 	$(MAKE) BUILD=build/asan BIN=build/asan/bin \
-		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
-	IG_BIN=$(CURDIR)/build/asan/bin ASAN_OPTIONS=detect_leaks=1 tests/run
+		SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all fuzz-drivers
+	IG_BIN=$(CURDIR)/build/asan/bin IG_FUZZ_BIN=$(CURDIR)/build/asan/fuzz ASAN_OPTIONS=detect_leaks=1 tests/run
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
@@ -67,5 +87,6 @@ install: all
 clean:
 	rm -rf $(BUILD) $(BIN) lib/model_data.c
 
-.PHONY: all test check-asan lint-man install clean
+.PHONY: all test check-asan lint-man install clean fuzz fuzz-drivers
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.SECONDARY:

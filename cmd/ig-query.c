@@ -17,7 +17,7 @@ static struct ig_store store;
 static MDB_txn *txn;
 static struct ig_filter *where;
 static int show_deleted;
-static long errors;
+static long errors, where_failed;
 
 static void
 usage(int code)
@@ -46,10 +46,10 @@ emit(const MDB_val *val, int all)
 		jv rec = ig_json_parse(val->mv_data, val->mv_size, err, sizeof err);
 		int r = ig_filter_test(where, rec, err, sizeof err);
 
-		if (r < 0) {
+		/* the first failure is told; an expression that fails on one
+		 * record mostly fails on all, and the rest are counted */
+		if (r < 0 && where_failed++ == 0)
 			ig_warn("--where: %s", err);
-			errors++;
-		}
 		if (r <= 0)
 			return;
 	}
@@ -229,6 +229,9 @@ main(int argc, char **argv)
 	mdb_txn_abort(txn);
 	ig_store_close(&store);
 	ig_filter_free(where);
+	if (where_failed > 1)
+		ig_warn("--where: failed on %ld records in all, each left out", where_failed);
+	errors += where_failed;
 	ig_close_stdout();
 	return errors ? IG_EXIT_REJECT : IG_EXIT_OK;
 }

@@ -10,13 +10,28 @@
 /* generated from db/model by the Makefile */
 extern const char ig_model_json[];
 
-/* the process's model: loaded on first use, by the thread that runs main */
-static struct ig_model model;
+/* refs and default_from name other things: resolved after loading */
+struct pending {
+	struct ig_field *f;
+	struct ig_collection *c;
+	char *ref, *from;
+};
+/* what loading carries: the names to resolve, and the first error, after
+ * which every step returns at once and the caller frees what was made */
+struct loader {
+	struct pending *pend;
+	int npend;
+	char *err;
+	size_t errlen;
+	int bad;
+};
 
-static void __attribute__((noreturn))
-bad_model(const char *where, const char *what)
+static void
+bad_model(struct loader *ld, const char *where, const char *what)
 {
-	ig_die(IG_EXIT_SYSTEM, "db/model: %s: %s", where, what);
+	if (!ld->bad)
+		snprintf(ld->err, ld->errlen, "%s: %s", where, what);
+	ld->bad = 1;
 }
 
 static int
@@ -30,7 +45,7 @@ obj_bool(jv o, const char *k)
 }
 
 static enum ig_type
-parse_type(const char *where, const char *s)
+parse_type(struct loader *ld, const char *where, const char *s)
 {
 	static const char *names[] = { "string", "integer", "number", "boolean",
 	    "uuid", "timestamp", "object", "array", "json" };
@@ -38,33 +53,26 @@ parse_type(const char *where, const char *s)
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum ig_type)i;
-	bad_model(where, "unknown type");
+	bad_model(ld, where, "unknown type");
+	return IG_T_JSON;
 }
 
 static enum ig_syntax
-parse_syntax(const char *where, const char *s)
+parse_syntax(struct loader *ld, const char *where, const char *s)
 {
 	static const char *names[] = { "", "path", "color", "sha256", "xxh128" };
 
 	for (size_t i = 1; i < sizeof names / sizeof *names; i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum ig_syntax)i;
-	bad_model(where, "unknown syntax");
+	bad_model(ld, where, "unknown syntax");
+	return IG_S_NONE;
 }
-
-/* refs and default_from name other things: resolved after loading */
-struct pending {
-	struct ig_field *f;
-	struct ig_collection *c;
-	char *ref, *from;
-};
-struct loader {
-	struct pending *pend;
-	int npend;
-};
 
 static void load_fields(struct loader *ld, struct ig_collection *c, jv spec,
     struct ig_field **out, int *n);
+static void load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f,
+    const char *name, jv spec);
 
 /* a name field f gives of another thing (ref, default_from), resolved
  * after loading */
@@ -81,6 +89,71 @@ pending(struct loader *ld, struct ig_collection *c, struct ig_field *f)
 	return p;
 }
 
+/* one attribute of a field's spec */
+static void
+field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const char *name,
+    const char *key, jv v, int *typed)
+{
+	jv_kind kind = ig_kind(v);
+
+	if (strcmp(key, "type") == 0) {
+		if (kind != JV_KIND_STRING)
+			bad_model(ld, name, "field has no type");
+		else
+			f->type = parse_type(ld, name, jv_string_value(v));
+		*typed = 1;
+	} else if (strcmp(key, "required") == 0) {
+		f->required = kind == JV_KIND_TRUE;
+	} else if (strcmp(key, "nonempty") == 0) {
+		f->nonempty = kind == JV_KIND_TRUE;
+	} else if (strcmp(key, "not_future") == 0) {
+		f->not_future = kind == JV_KIND_TRUE;
+	} else if (strcmp(key, "exists") == 0) {
+		f->exists = kind == JV_KIND_TRUE;
+	} else if (strcmp(key, "open") == 0) {
+		f->open = kind == JV_KIND_TRUE;
+	} else if (strcmp(key, "absolute") == 0) {
+		f->absolute = kind == JV_KIND_TRUE;
+	} else if (strcmp(key, "as") == 0 && kind == JV_KIND_STRING) {
+		const char *as = jv_string_value(v);
+
+		if (strcmp(as, "basename") == 0)
+			f->as = IG_AS_BASENAME;
+		else if (strcmp(as, "file_uri") == 0)
+			f->as = IG_AS_FILE_URI;
+		else
+			bad_model(ld, name, "'as' is basename or file_uri");
+	} else if (strcmp(key, "max_length") == 0 && kind == JV_KIND_NUMBER) {
+		f->max_length = jv_number_value(v) >= 0 && jv_number_value(v) < 1e9 ?
+		    (long)jv_number_value(v) : 0;
+	} else if (strcmp(key, "min") == 0 && kind == JV_KIND_NUMBER) {
+		f->has_min = 1;
+		f->min = jv_number_value(v);
+	} else if (strcmp(key, "max") == 0 && kind == JV_KIND_NUMBER) {
+		f->has_max = 1;
+		f->max = jv_number_value(v);
+	} else if (strcmp(key, "syntax") == 0 && kind == JV_KIND_STRING) {
+		f->syntax = parse_syntax(ld, name, jv_string_value(v));
+	} else if (strcmp(key, "enum") == 0 && kind == JV_KIND_ARRAY) {
+		ig_jv_free(f->enumv);
+		f->enumv = jv_copy(v);
+	} else if (strcmp(key, "default") == 0) {
+		ig_jv_free(f->defval);
+		f->defval = jv_copy(v);
+	} else if (strcmp(key, "items") == 0 && kind == JV_KIND_OBJECT && !f->items) {
+		f->items = ig_malloc(sizeof *f->items);
+		load_field(ld, c, f->items, name, jv_copy(v));
+	} else if (strcmp(key, "fields") == 0 && kind == JV_KIND_OBJECT && !f->fields) {
+		load_fields(ld, c, jv_copy(v), &f->fields, &f->nfields);
+	} else if (strcmp(key, "ref") == 0 && kind == JV_KIND_STRING) {
+		pending(ld, c, f)->ref = ig_strdup(jv_string_value(v));
+	} else if (strcmp(key, "default_from") == 0 && kind == JV_KIND_STRING) {
+		pending(ld, c, f)->from = ig_strdup(jv_string_value(v));
+	} else if (strcmp(key, "doc") != 0) {
+		bad_model(ld, name, "unknown field attribute");
+	}
+}
+
 static void
 load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const char *name,
     jv spec)
@@ -92,70 +165,20 @@ load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 	f->namelen = strlen(name);
 	f->ref = f->default_from = -1;
 	f->enumv = f->defval = f->edges = f->stamps = jv_invalid();
-	if (ig_kind(spec) != JV_KIND_OBJECT)
-		bad_model(name, "field spec is not an object");
+	if (ig_kind(spec) != JV_KIND_OBJECT) {
+		bad_model(ld, name, "field spec is not an object");
+		ig_jv_free(spec);
+		return;
+	}
 	/* one pass over the spec's keys: every process loads the model */
 	jv_object_foreach(spec, k, v) {
-		const char *key = jv_string_value(k);
-		jv_kind kind = ig_kind(v);
-
-		if (strcmp(key, "type") == 0) {
-			if (kind != JV_KIND_STRING)
-				bad_model(name, "field has no type");
-			f->type = parse_type(name, jv_string_value(v));
-			typed = 1;
-		} else if (strcmp(key, "required") == 0) {
-			f->required = kind == JV_KIND_TRUE;
-		} else if (strcmp(key, "nonempty") == 0) {
-			f->nonempty = kind == JV_KIND_TRUE;
-		} else if (strcmp(key, "not_future") == 0) {
-			f->not_future = kind == JV_KIND_TRUE;
-		} else if (strcmp(key, "exists") == 0) {
-			f->exists = kind == JV_KIND_TRUE;
-		} else if (strcmp(key, "open") == 0) {
-			f->open = kind == JV_KIND_TRUE;
-		} else if (strcmp(key, "absolute") == 0) {
-			f->absolute = kind == JV_KIND_TRUE;
-		} else if (strcmp(key, "as") == 0 && kind == JV_KIND_STRING) {
-			const char *as = jv_string_value(v);
-
-			if (strcmp(as, "basename") == 0)
-				f->as = IG_AS_BASENAME;
-			else if (strcmp(as, "file_uri") == 0)
-				f->as = IG_AS_FILE_URI;
-			else
-				bad_model(name, "'as' is basename or file_uri");
-		} else if (strcmp(key, "max_length") == 0 && kind == JV_KIND_NUMBER) {
-			f->max_length = (long)jv_number_value(v);
-		} else if (strcmp(key, "min") == 0 && kind == JV_KIND_NUMBER) {
-			f->has_min = 1;
-			f->min = jv_number_value(v);
-		} else if (strcmp(key, "max") == 0 && kind == JV_KIND_NUMBER) {
-			f->has_max = 1;
-			f->max = jv_number_value(v);
-		} else if (strcmp(key, "syntax") == 0 && kind == JV_KIND_STRING) {
-			f->syntax = parse_syntax(name, jv_string_value(v));
-		} else if (strcmp(key, "enum") == 0 && kind == JV_KIND_ARRAY) {
-			f->enumv = jv_copy(v);
-		} else if (strcmp(key, "default") == 0) {
-			f->defval = jv_copy(v);
-		} else if (strcmp(key, "items") == 0 && kind == JV_KIND_OBJECT) {
-			f->items = ig_malloc(sizeof *f->items);
-			load_field(ld, c, f->items, name, jv_copy(v));
-		} else if (strcmp(key, "fields") == 0 && kind == JV_KIND_OBJECT) {
-			load_fields(ld, c, jv_copy(v), &f->fields, &f->nfields);
-		} else if (strcmp(key, "ref") == 0 && kind == JV_KIND_STRING) {
-			pending(ld, c, f)->ref = ig_strdup(jv_string_value(v));
-		} else if (strcmp(key, "default_from") == 0 && kind == JV_KIND_STRING) {
-			pending(ld, c, f)->from = ig_strdup(jv_string_value(v));
-		} else if (strcmp(key, "doc") != 0) {
-			bad_model(name, "unknown field attribute");
-		}
+		if (!ld->bad)
+			field_attr(ld, c, f, name, jv_string_value(k), v, &typed);
 		ig_jv_free(k);
 		ig_jv_free(v);
 	}
 	if (!typed)
-		bad_model(name, "field has no type");
+		bad_model(ld, name, "field has no type");
 	ig_jv_free(spec);
 }
 
@@ -164,39 +187,54 @@ load_fields(struct loader *ld, struct ig_collection *c, jv spec, struct ig_field
 {
 	int i = 0;
 
-	*n = jv_object_length(jv_copy(spec));
-	*out = ig_malloc((size_t)*n * sizeof **out);
+	/* n counts the fields loaded, so that a model that fails half way is
+	 * freed as it stands */
+	*out = ig_malloc((size_t)jv_object_length(jv_copy(spec)) * sizeof **out + 1);
+	*n = 0;
 	jv_object_foreach(spec, k, v) {
-		load_field(ld, c, &(*out)[i++], jv_string_value(k), v);
+		if (!ld->bad) {
+			load_field(ld, c, &(*out)[i++], jv_string_value(k), v);
+			*n = i;
+		} else {
+			ig_jv_free(v);
+		}
 		ig_jv_free(k);
 	}
 	ig_jv_free(spec);
 }
 
 static void
-add_index(struct ig_collection *c, jv fields, int unique)
+add_index(struct loader *ld, struct ig_collection *c, jv fields, int unique)
 {
 	struct ig_index *ix;
 	struct ig_buf name = { 0 };
-	int n = jv_array_length(jv_copy(fields));
+	int n = ig_kind(fields) == JV_KIND_ARRAY ? jv_array_length(jv_copy(fields)) : 0;
 
-	if (n < 1 || n > IG_INDEX_MAX)
-		bad_model(c->name, "an index needs 1 to 4 fields");
+	if (n < 1 || n > IG_INDEX_MAX) {
+		bad_model(ld, c->name, "an index needs 1 to 4 fields");
+		ig_jv_free(fields);
+		return;
+	}
+	ig_buf_printf(&name, "%s:%s", c->name, unique ? "unique:" : "");
 	c->indexes = ig_realloc(c->indexes, (size_t)(c->nindexes + 1) * sizeof *c->indexes);
-	ix = &c->indexes[c->nindexes++];
+	ix = &c->indexes[c->nindexes];
+	memset(ix, 0, sizeof *ix);
 	ix->nfields = n;
 	ix->unique = unique;
-	ig_buf_printf(&name, "%s:%s", c->name, unique ? "unique:" : "");
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !ld->bad; i++) {
 		jv f = jv_array_get(jv_copy(fields), i);
 
 		if (ig_kind(f) != JV_KIND_STRING ||
 		    (ix->fields[i] = ig_field_find(c, jv_string_value(f))) < 0)
-			bad_model(c->name, "an index names an unknown field");
-		ig_buf_printf(&name, "%s%s", i ? "," : "", jv_string_value(f));
+			bad_model(ld, c->name, "an index names an unknown field");
+		else
+			ig_buf_printf(&name, "%s%s", i ? "," : "", jv_string_value(f));
 		ig_jv_free(f);
 	}
-	ix->name = ig_strdup(ig_buf_str(&name));
+	if (!ld->bad) {
+		ix->name = ig_strdup(ig_buf_str(&name));
+		c->nindexes++;
+	}
 	ig_buf_free(&name);
 	ig_jv_free(fields);
 }
@@ -215,132 +253,302 @@ find_index(const struct ig_collection *c, int nf, const int *fields, int prefix)
 }
 
 static void
-add_indexes(struct ig_collection *c, jv spec, const char *key, int unique)
+add_indexes(struct loader *ld, struct ig_collection *c, jv spec, const char *key, int unique)
 {
 	jv list = ig_get(spec, key);
 
 	if (ig_kind(list) == JV_KIND_ARRAY)
-		jv_array_foreach(list, i, fields)
-			add_index(c, fields, unique);
+		jv_array_foreach(list, i, fields) {
+			if (!ld->bad)
+				add_index(ld, c, fields, unique);
+			else
+				ig_jv_free(fields);
+		}
 	ig_jv_free(list);
 }
 
+/* a derive's rules (borrowed): which children's states make the field what */
 static void
-load_derive(const struct ig_model *m, struct ig_collection *c, jv spec)
+load_rules(struct loader *ld, struct ig_collection *c, struct ig_derive *dv, jv rules)
+{
+	jv_array_foreach(rules, i, r) {
+		jv any = ig_get(r, "any"), all = ig_get(r, "all"), then = ig_get(r, "then");
+		int is_all = ig_kind(all) == JV_KIND_ARRAY;
+		jv states = is_all ? all : any;
+
+		ig_jv_free(is_all ? any : all);
+		if (ld->bad || ig_kind(states) != JV_KIND_ARRAY || ig_kind(then) != JV_KIND_STRING) {
+			bad_model(ld, c->name, "a derive rule needs any or all, and then");
+			ig_jv_free(states);
+			ig_jv_free(then);
+		} else {
+			dv->rules = ig_realloc(dv->rules, (size_t)(dv->nrules + 1) * sizeof *dv->rules);
+			dv->rules[dv->nrules++] = (struct ig_derive_rule){ is_all, states, then };
+		}
+		ig_jv_free(r);
+	}
+}
+
+static void
+load_one_derive(struct loader *ld, const struct ig_model *m, struct ig_collection *c,
+    const char *name, jv d)
+{
+	jv from = ig_get(d, "from"), by = ig_get(d, "by"), field = ig_get(d, "field");
+	jv rules = ig_get(d, "rules"), planned = ig_get(d, "planned");
+	const struct ig_collection *child = NULL;
+	struct ig_derive *dv;
+	int pair[2];
+
+	c->derives = ig_realloc(c->derives, (size_t)(c->nderives + 1) * sizeof *c->derives);
+	dv = &c->derives[c->nderives++];
+	memset(dv, 0, sizeof *dv);
+	dv->fallback = jv_invalid();
+	dv->planned = -1;
+	if ((dv->field = ig_field_find(c, name)) < 0 ||
+	    ig_kind(from) != JV_KIND_STRING ||
+	    !(child = ig_model_find(m, jv_string_value(from))) ||
+	    ig_kind(by) != JV_KIND_STRING || ig_kind(field) != JV_KIND_STRING ||
+	    (dv->child_by = ig_field_find(child, jv_string_value(by))) < 0 ||
+	    (dv->child_field = ig_field_find(child, jv_string_value(field))) < 0 ||
+	    ig_kind(rules) != JV_KIND_ARRAY) {
+		bad_model(ld, c->name, "bad derive");
+		goto out;
+	}
+	dv->child = child->index;
+	pair[0] = dv->child_by;
+	pair[1] = dv->child_field;
+	if ((dv->child_index = find_index(child, 2, pair, 0)) < 0) {
+		bad_model(ld, c->name, "a derive needs an index on its child's (by, field)");
+		goto out;
+	}
+	dv->fallback = jv_copy(c->fields[dv->field].defval);
+	if (ig_kind(planned) == JV_KIND_STRING &&
+	    ((dv->planned = ig_field_find(c, jv_string_value(planned))) < 0 ||
+	    c->fields[dv->planned].type != IG_T_ARRAY)) {
+		bad_model(ld, c->name, "a derive's planned names no array field");
+		goto out;
+	}
+	load_rules(ld, c, dv, rules);
+out:
+	ig_jv_free(planned);
+	ig_jv_free(from);
+	ig_jv_free(by);
+	ig_jv_free(field);
+	ig_jv_free(rules);
+	ig_jv_free(d);
+}
+
+static void
+load_derive(struct loader *ld, const struct ig_model *m, struct ig_collection *c, jv spec)
 {
 	jv_object_foreach(spec, k, d) {
-		struct ig_derive *dv;
-		jv from = ig_get(d, "from"), by = ig_get(d, "by"), field = ig_get(d, "field");
-		jv rules = ig_get(d, "rules");
-		const struct ig_collection *child;
-		int pair[2];
-
-		c->derives = ig_realloc(c->derives, (size_t)(c->nderives + 1) * sizeof *c->derives);
-		dv = &c->derives[c->nderives++];
-		memset(dv, 0, sizeof *dv);
-		if ((dv->field = ig_field_find(c, jv_string_value(k))) < 0 ||
-		    ig_kind(from) != JV_KIND_STRING ||
-		    !(child = ig_model_find(m, jv_string_value(from))) ||
-		    ig_kind(by) != JV_KIND_STRING || ig_kind(field) != JV_KIND_STRING ||
-		    (dv->child_by = ig_field_find(child, jv_string_value(by))) < 0 ||
-		    (dv->child_field = ig_field_find(child, jv_string_value(field))) < 0 ||
-		    ig_kind(rules) != JV_KIND_ARRAY)
-			bad_model(c->name, "bad derive");
-		dv->child = child->index;
-		pair[0] = dv->child_by;
-		pair[1] = dv->child_field;
-		if ((dv->child_index = find_index(child, 2, pair, 0)) < 0)
-			bad_model(c->name, "a derive needs an index on its child's (by, field)");
-		dv->fallback = jv_copy(c->fields[dv->field].defval);
-		dv->planned = -1;
-		{
-			jv planned = ig_get(d, "planned");
-
-			if (ig_kind(planned) == JV_KIND_STRING &&
-			    ((dv->planned = ig_field_find(c, jv_string_value(planned))) < 0 ||
-			    c->fields[dv->planned].type != IG_T_ARRAY))
-				bad_model(c->name, "a derive's planned names no array field");
-			ig_jv_free(planned);
-		}
-		jv_array_foreach(rules, i, r) {
-			jv any = ig_get(r, "any"), all = ig_get(r, "all");
-			struct ig_derive_rule *dr;
-
-			dv->rules = ig_realloc(dv->rules, (size_t)(dv->nrules + 1) * sizeof *dv->rules);
-			dr = &dv->rules[dv->nrules++];
-			dr->all = ig_kind(all) == JV_KIND_ARRAY;
-			dr->states = dr->all ? all : any;
-			ig_jv_free(dr->all ? any : all);
-			dr->then = ig_get(r, "then");
-			if (ig_kind(dr->states) != JV_KIND_ARRAY ||
-			    ig_kind(dr->then) != JV_KIND_STRING)
-				bad_model(c->name, "a derive rule needs any or all, and then");
-			ig_jv_free(r);
-		}
-		ig_jv_free(from);
-		ig_jv_free(by);
-		ig_jv_free(field);
-		ig_jv_free(rules);
+		if (!ld->bad)
+			load_one_derive(ld, m, c, jv_string_value(k), d);
+		else
+			ig_jv_free(d);
 		ig_jv_free(k);
-		ig_jv_free(d);
 	}
 	ig_jv_free(spec);
+}
+
+/* a field a lifecycle names, or -1 (and the model is bad if it must be) */
+static int
+life_field(const struct ig_collection *c, jv name)
+{
+	return ig_kind(name) == JV_KIND_STRING ? ig_field_find(c, jv_string_value(name)) : -1;
 }
 
 /* a lifecycle's stages, each a value of its field's enum */
 static void
-load_lifecycle(struct ig_collection *c, jv spec)
+load_lifecycle(struct loader *ld, struct ig_collection *c, jv spec)
 {
 	static const char *stages[IG_NSTAGES] = { "ready", "working", "succeeded", "failed" };
 	struct ig_lifecycle *l = ig_malloc(sizeof *l);
-	jv field = ig_get(spec, "field"), claim = ig_get(spec, "claim"), reason = ig_get(spec, "reason");
-	jv holder = ig_get(spec, "holder");
+	jv claim = ig_get(spec, "claim"), reason = ig_get(spec, "reason");
+	jv holder = ig_get(spec, "holder"), field = ig_get(spec, "field");
 
 	memset(l, 0, sizeof *l);
+	c->life = l;
 	l->claim = l->reason = l->holder = -1;
-	if (ig_kind(field) != JV_KIND_STRING || (l->field = ig_field_find(c, jv_string_value(field))) < 0)
-		bad_model(c->name, "a lifecycle names no field");
-	for (int i = 0; i < IG_NSTAGES; i++) {
+	if ((l->field = life_field(c, field)) < 0) {
+		bad_model(ld, c->name, "a lifecycle names no field");
+		goto out;
+	}
+	for (int i = 0; i < IG_NSTAGES && !ld->bad; i++) {
 		jv name = ig_get(spec, stages[i]), allowed = c->fields[l->field].enumv;
 		int ok = 0;
 
-		if (ig_kind(name) != JV_KIND_STRING)
-			bad_model(c->name, "a lifecycle names every stage");
-		jv_array_foreach(allowed, k, v)
-			ok |= jv_equal(v, jv_copy(name));
-		if (!ok)
-			bad_model(c->name, "a lifecycle stage is not a value of its field");
-		l->names[i] = ig_strdup(jv_string_value(name));
+		if (ig_kind(name) != JV_KIND_STRING) {
+			bad_model(ld, c->name, "a lifecycle names every stage");
+		} else {
+			if (ig_kind(allowed) == JV_KIND_ARRAY)
+				jv_array_foreach(allowed, k, v)
+					ok |= jv_equal(v, jv_copy(name));
+			if (!ok)
+				bad_model(ld, c->name, "a lifecycle stage is not a value of its field");
+			else
+				l->names[i] = ig_strdup(jv_string_value(name));
+		}
 		ig_jv_free(name);
 	}
+	if (ld->bad)
+		goto out;
 	if (ig_kind(claim) == JV_KIND_STRING &&
-	    ((l->claim = ig_field_find(c, jv_string_value(claim))) < 0 || c->fields[l->claim].type != IG_T_UUID))
-		bad_model(c->name, "a lifecycle's claim names no uuid field");
-	if (ig_kind(reason) == JV_KIND_STRING && (l->reason = ig_field_find(c, jv_string_value(reason))) < 0)
-		bad_model(c->name, "a lifecycle's reason names no field");
-	if (l->claim >= 0 && (ig_kind(holder) != JV_KIND_STRING ||
-	    (l->holder = ig_field_find(c, jv_string_value(holder))) < 0))
-		bad_model(c->name, "a claimed lifecycle names its holder field");
+	    ((l->claim = life_field(c, claim)) < 0 || c->fields[l->claim].type != IG_T_UUID))
+		bad_model(ld, c->name, "a lifecycle's claim names no uuid field");
+	else if (ig_kind(reason) == JV_KIND_STRING && (l->reason = life_field(c, reason)) < 0)
+		bad_model(ld, c->name, "a lifecycle's reason names no field");
+	else if (l->claim >= 0 && (l->holder = life_field(c, holder)) < 0)
+		bad_model(ld, c->name, "a claimed lifecycle names its holder field");
+	else if (l->claim >= 0 && find_index(c, 1, &l->field, 1) < 0)
+		bad_model(ld, c->name, "a claimed lifecycle needs an index on its field");
+out:
 	ig_jv_free(holder);
-	if (l->claim >= 0 && find_index(c, 1, &l->field, 1) < 0)
-		bad_model(c->name, "a claimed lifecycle needs an index on its field");
 	ig_jv_free(field);
 	ig_jv_free(claim);
 	ig_jv_free(reason);
 	ig_jv_free(spec);
-	c->life = l;
 }
 
+/* each collection's fields: the base fields, then its own (specs borrowed) */
 static void
-load(struct ig_model *m)
+load_collections(struct loader *ld, struct ig_model *m, jv base, jv specs)
 {
-	struct loader ld = { NULL, 0 };
-	char err[256];
-	jv all = ig_json_parse(ig_model_json, strlen(ig_model_json), err, sizeof err);
-	jv base = jv_invalid(), specs = jv_array();
+	jv_array_foreach(specs, i, spec) {
+		struct ig_collection *c = &m->colls[i];
+		jv name = ig_get(spec, "collection"), fields = ig_get(base, "fields");
+		jv own = ig_get(spec, "fields");
 
-	if (!ig_valid(all))
-		bad_model("model", err);
+		c->index = i;
+		c->stamps = jv_invalid();
+		if (ld->bad) {
+			/* nothing */
+		} else if (ig_kind(name) != JV_KIND_STRING) {
+			bad_model(ld, "model", "a file has no collection name");
+		} else if (ig_model_find(m, jv_string_value(name))) {
+			bad_model(ld, jv_string_value(name), "two files name the collection");
+		} else if (ig_kind(own) != JV_KIND_OBJECT || ig_kind(fields) != JV_KIND_OBJECT) {
+			bad_model(ld, jv_string_value(name), "no fields");
+		} else {
+			c->name = ig_strdup(jv_string_value(name));
+			m->ncolls = i + 1;
+			/* one object, base fields first, so the array never moves
+			 * after pending names point into it */
+			jv_object_foreach(own, k, v)
+				fields = jv_object_set(fields, k, v);
+			load_fields(ld, c, jv_copy(fields), &c->fields, &c->nfields);
+		}
+		ig_jv_free(own);
+		ig_jv_free(fields);
+		ig_jv_free(name);
+		ig_jv_free(spec);
+	}
+}
+
+/* refs and default_from, now that every field array is final */
+static void
+resolve_names(struct loader *ld, struct ig_model *m)
+{
+	for (int i = 0; i < ld->npend; i++) {
+		struct pending *p = &ld->pend[i];
+		const struct ig_collection *to = NULL;
+
+		if (ld->bad) {
+			/* nothing */
+		} else if (p->ref && !(to = ig_model_find(m, p->ref))) {
+			bad_model(ld, p->c->name, "ref names an unknown collection");
+		} else {
+			if (p->ref)
+				p->f->ref = to->index;
+			if (p->from && (p->f->default_from = ig_field_find(p->c, p->from)) < 0)
+				bad_model(ld, p->c->name, "default_from names an unknown field");
+		}
+		free(p->ref);
+		free(p->from);
+	}
+	free(ld->pend);
+	ld->pend = NULL;
+}
+
+/* a collection's indexes, its base fields, its transitions and stamps */
+static void
+load_shape(struct loader *ld, struct ig_collection *c, jv base, jv spec)
+{
+	jv transitions;
+
+	add_indexes(ld, c, base, "indexes", 0);
+	add_indexes(ld, c, spec, "indexes", 0);
+	add_indexes(ld, c, spec, "unique", 1);
+	/* a foreign key is followed through any index that starts with it */
+	for (int f = 0; f < c->nfields && !ld->bad; f++)
+		if (c->fields[f].ref >= 0 && find_index(c, 1, &f, 1) < 0)
+			add_index(ld, c, JV_ARRAY(jv_string(c->fields[f].name)), 0);
+	if ((c->f_id = ig_field_find(c, "id")) < 0 ||
+	    (c->f_created = ig_field_find(c, "created_at")) < 0 ||
+	    (c->f_updated = ig_field_find(c, "updated_at")) < 0 ||
+	    (c->f_deleted_at = ig_field_find(c, "deleted_at")) < 0 ||
+	    (c->f_is_deleted = ig_field_find(c, "is_deleted")) < 0) {
+		bad_model(ld, "base.json", "id, created_at, updated_at, deleted_at and is_deleted are required");
+		return;
+	}
+	c->stamps = ig_get(spec, "stamps");
+	/* looked up once here, not by name on every write */
+	transitions = ig_get(spec, "transitions");
+	for (int f = 0; f < c->nfields; f++) {
+		c->fields[f].edges = ig_get(transitions, c->fields[f].name);
+		c->fields[f].stamps = ig_get(c->stamps, c->fields[f].name);
+	}
+	ig_jv_free(transitions);
+}
+
+/* collections in an order where each comes after those it refers to */
+static void
+order_collections(struct loader *ld, struct ig_model *m)
+{
+	int *placed = ig_malloc((size_t)m->ncolls * sizeof *placed + 1), n = 0;
+
+	memset(placed, 0, (size_t)m->ncolls * sizeof *placed);
+	m->order = ig_malloc((size_t)m->ncolls * sizeof *m->order + 1);
+	while (n < m->ncolls) {
+		int progress = 0;
+
+		for (int i = 0; i < m->ncolls; i++) {
+			const struct ig_collection *c = &m->colls[i];
+			int ready = !placed[i];
+
+			for (int f = 0; ready && f < c->nfields; f++)
+				if (c->fields[f].ref >= 0 && c->fields[f].ref != i &&
+				    !placed[c->fields[f].ref])
+					ready = 0;
+			if (ready) {
+				placed[i] = 1;
+				m->order[n++] = i;
+				progress = 1;
+			}
+		}
+		if (!progress) {
+			bad_model(ld, "model", "foreign keys form a cycle");
+			break;
+		}
+	}
+	free(placed);
+}
+
+static int
+load(struct ig_model *m, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct loader ld = { NULL, 0, err, errlen, 0 };
+	char perr[256];
+	jv all = ig_json_parse(text, len, perr, sizeof perr);
+	jv base = jv_invalid(), specs = jv_array();
+	int n;
+
+	if (ig_kind(all) != JV_KIND_ARRAY) {
+		bad_model(&ld, "model", ig_valid(all) ? "not an array of collections" : perr);
+		ig_jv_free(all);
+		ig_jv_free(specs);
+		return -1;
+	}
 	jv_array_foreach(all, i, spec) {
 		if (obj_bool(spec, "base")) {
 			ig_jv_free(base);
@@ -351,117 +559,77 @@ load(struct ig_model *m)
 	}
 	ig_jv_free(all);
 	if (!ig_valid(base))
-		bad_model("base.json", "missing");
-	m->ncolls = jv_array_length(jv_copy(specs));
-	m->colls = ig_malloc((size_t)m->ncolls * sizeof *m->colls);
-	memset(m->colls, 0, (size_t)m->ncolls * sizeof *m->colls);
+		bad_model(&ld, "base.json", "missing");
+	n = jv_array_length(jv_copy(specs));
+	m->colls = ig_malloc((size_t)n * sizeof *m->colls + 1);
+	memset(m->colls, 0, (size_t)n * sizeof *m->colls);
+	load_collections(&ld, m, base, specs);
+	resolve_names(&ld, m);
 	jv_array_foreach(specs, i, spec) {
-		struct ig_collection *c = &m->colls[i];
-		jv name = ig_get(spec, "collection");
-
-		if (ig_kind(name) != JV_KIND_STRING)
-			bad_model("model", "a file has no collection name");
-		c->name = ig_strdup(jv_string_value(name));
-		c->index = i;
-		ig_jv_free(name);
-		{
-			/* one object, base fields first, so the array never moves
-			 * after pending names point into it */
-			jv fields = ig_get(base, "fields"), own = ig_get(spec, "fields");
-
-			if (ig_kind(own) != JV_KIND_OBJECT)
-				bad_model(c->name, "no fields");
-			jv_object_foreach(own, k, v)
-				fields = jv_object_set(fields, k, v);
-			ig_jv_free(own);
-			load_fields(&ld, c, fields, &c->fields, &c->nfields);
+		if (!ld.bad) {
+			load_shape(&ld, &m->colls[i], base, spec);
+			m->nindexes += m->colls[i].nindexes;
 		}
-		ig_jv_free(spec);
-	}
-	/* the field arrays are final now: resolve names */
-	for (int i = 0; i < ld.npend; i++) {
-		struct pending *p = &ld.pend[i];
-		const struct ig_collection *to;
-
-		if (p->ref) {
-			if (!(to = ig_model_find(m, p->ref)))
-				bad_model(p->c->name, "ref names an unknown collection");
-			p->f->ref = to->index;
-		}
-		if (p->from && (p->f->default_from = ig_field_find(p->c, p->from)) < 0)
-			bad_model(p->c->name, "default_from names an unknown field");
-		free(p->ref);
-		free(p->from);
-	}
-	free(ld.pend);
-	jv_array_foreach(specs, i, spec) {
-		struct ig_collection *c = &m->colls[i];
-
-		add_indexes(c, base, "indexes", 0);
-		add_indexes(c, spec, "indexes", 0);
-		add_indexes(c, spec, "unique", 1);
-		/* a foreign key is followed through any index that starts with it */
-		for (int f = 0; f < c->nfields; f++) {
-			if (c->fields[f].ref >= 0 && find_index(c, 1, &f, 1) < 0) {
-				jv one = JV_ARRAY(jv_string(c->fields[f].name));
-
-				add_index(c, one, 0);
-			}
-		}
-		if ((c->f_id = ig_field_find(c, "id")) < 0 ||
-		    (c->f_created = ig_field_find(c, "created_at")) < 0 ||
-		    (c->f_updated = ig_field_find(c, "updated_at")) < 0 ||
-		    (c->f_deleted_at = ig_field_find(c, "deleted_at")) < 0 ||
-		    (c->f_is_deleted = ig_field_find(c, "is_deleted")) < 0)
-			bad_model("base.json", "id, created_at, updated_at, deleted_at and is_deleted are required");
-		c->stamps = ig_get(spec, "stamps");
-		/* looked up once here, not by name on every write */
-		{
-			jv transitions = ig_get(spec, "transitions");
-
-			for (int f = 0; f < c->nfields; f++) {
-				c->fields[f].edges = ig_get(transitions, c->fields[f].name);
-				c->fields[f].stamps = ig_get(c->stamps, c->fields[f].name);
-			}
-			ig_jv_free(transitions);
-		}
-		m->nindexes += c->nindexes;
 		ig_jv_free(spec);
 	}
 	jv_array_foreach(specs, i, spec) {
 		jv d = ig_get(spec, "derive"), life = ig_get(spec, "lifecycle");
 
-		if (ig_kind(life) == JV_KIND_OBJECT)
-			load_lifecycle(&m->colls[i], life);
+		if (!ld.bad && ig_kind(life) == JV_KIND_OBJECT)
+			load_lifecycle(&ld, &m->colls[i], life);
 		else
 			ig_jv_free(life);
-
-		if (ig_kind(d) == JV_KIND_OBJECT)
-			load_derive(m, &m->colls[i], d);
+		if (!ld.bad && ig_kind(d) == JV_KIND_OBJECT)
+			load_derive(&ld, m, &m->colls[i], d);
 		else
 			ig_jv_free(d);
 		ig_jv_free(spec);
 	}
+	if (!ld.bad)
+		order_collections(&ld, m);
 	ig_jv_free(specs);
 	ig_jv_free(base);
+	return ld.bad ? -1 : 0;
+}
+
+struct ig_model *
+ig_model_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct ig_model *m = ig_malloc(sizeof *m);
+
+	memset(m, 0, sizeof *m);
+	if (load(m, text, len, err, errlen) != 0) {
+		ig_model_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static struct ig_model *
+embedded(void)
+{
+	char err[512];
+	struct ig_model *m = ig_model_parse(ig_model_json, strlen(ig_model_json), err, sizeof err);
+
+	if (!m)
+		ig_die(IG_EXIT_SYSTEM, "db/model: %s", err);
+	return m;
 }
 
 const struct ig_model *
 ig_model(void)
 {
-	if (!model.colls)
-		load(&model);
-	return &model;
+	static struct ig_model *model;
+
+	if (!model)
+		model = embedded();
+	return model;
 }
 
 struct ig_model *
 ig_model_new(void)
 {
-	struct ig_model *m = ig_malloc(sizeof *m);
-
-	memset(m, 0, sizeof *m);
-	load(m);
-	return m;
+	return embedded();
 }
 
 static void
@@ -513,6 +681,7 @@ ig_model_free(struct ig_model *m)
 		}
 	}
 	free(m->colls);
+	free(m->order);
 	free(m);
 }
 
@@ -573,28 +742,5 @@ ig_model_default(const char *collection, const char *field)
 void
 ig_model_order(const struct ig_model *m, int *order)
 {
-	int *placed = ig_malloc((size_t)m->ncolls * sizeof *placed), n = 0;
-
-	memset(placed, 0, (size_t)m->ncolls * sizeof *placed);
-	while (n < m->ncolls) {
-		int progress = 0;
-
-		for (int i = 0; i < m->ncolls; i++) {
-			const struct ig_collection *c = &m->colls[i];
-			int ready = !placed[i];
-
-			for (int f = 0; ready && f < c->nfields; f++)
-				if (c->fields[f].ref >= 0 && c->fields[f].ref != i &&
-				    !placed[c->fields[f].ref])
-					ready = 0;
-			if (ready) {
-				placed[i] = 1;
-				order[n++] = i;
-				progress = 1;
-			}
-		}
-		if (!progress)
-			bad_model("model", "foreign keys form a cycle");
-	}
-	free(placed);
+	memcpy(order, m->order, (size_t)m->ncolls * sizeof *order);
 }

@@ -104,6 +104,7 @@ struct ig_model {
 	struct ig_collection *colls;
 	int ncolls;
 	int nindexes;		/* over all collections */
+	int *order;		/* ig_model_order's */
 };
 
 /* the model compiled into this program; dies on a malformed model */
@@ -111,6 +112,9 @@ const struct ig_model *ig_model(void);
 /* A copy of its own for a thread: jv reference counts are not atomic, so a
  * jv, the model's included, is only ever touched by one thread. */
 struct ig_model *ig_model_new(void);
+/* a model from its text (a JSON array of db/model's files): NULL with the
+ * reason in err when it is malformed */
+struct ig_model *ig_model_parse(const char *text, size_t len, char *err, size_t errlen);
 void ig_model_free(struct ig_model *m);
 const struct ig_collection *ig_model_find(const struct ig_model *m, const char *name);
 int ig_field_find(const struct ig_collection *c, const char *name);

@@ -43,6 +43,9 @@ png_read_watched(png_structp png, png_bytep out, size_t n)
 {
 	struct ig_raster *r = png_get_io_ptr(png);
 
+	/* a file refused stays refused: libpng may read on after the jump */
+	if (r->next_chunk == UINT64_MAX)
+		png_longjmp(png, 1);
 	if (fread(out, 1, n, r->f) != n)
 		png_error(png, ferror(r->f) ? strerror(errno) : "the file ends early");
 	for (uint64_t end = r->at + n; r->at < end; ) {
@@ -61,6 +64,7 @@ png_read_watched(png_structp png, png_bytep out, size_t n)
 			if (len > IG_CHUNK_MAX && memcmp(r->chunk_head + 4, "IDAT", 4) != 0) {
 				snprintf(r->err, r->errlen, "PNG: a chunk of %" PRIu32 " bytes is more than "
 				    "the largest chunk, %zu MiB", len, IG_CHUNK_MAX >> 20);
+				r->next_chunk = UINT64_MAX;
 				png_longjmp(png, 1);
 			}
 			r->next_chunk += 12 + (uint64_t)len;
