@@ -63,7 +63,7 @@ prepare_transfer(struct engine *e, struct ig_job *j)
 
 	if (o->backend == IG_GEMINI) {
 		/* a placeholder on disk goes with the prompt */
-		if (j->placeholder && !ig_path_leaves_root(j->placeholder)) {
+		if (j->placeholder) {
 			char *pp = gen_out_path(e, j->placeholder);
 			FILE *f = fopen(pp, "rb");
 

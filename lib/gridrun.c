@@ -463,7 +463,8 @@ grid_image(struct run *r, jv rec, const char *file, long lineno)
 	if (!st.enabled)
 		return;	/* the image passed on untouched */
 	png.fd = uvtt.fd = -1;
-	if (!(dst = gridded_path(r, src, err, sizeof err)) || !ig_image_place_ok(dst, ig_url_base(NULL), err, sizeof err) ||
+	if (!(dst = gridded_path(r, src, err, sizeof err)) ||
+	    !ig_image_place_ok(dst, ig_url_base(NULL), err, sizeof err) ||
 	    render(r, &st, src, ig_str(rec, "sha256"), dst, &png, &w, &h, &f, err, sizeof err) != 0 ||
 	    (o->uvtt && write_uvtt(r, &st, png.fd >= 0 ? png.tmp : dst, dst, &uvtt, w, h, err, sizeof err) != 0) ||
 	    (!f.err[0] && !f.img.err[0] && commit_files(r, &png, &uvtt, err, sizeof err) != 0)) {

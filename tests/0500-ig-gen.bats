@@ -163,6 +163,14 @@ while p < len(d):
 	[ ! -e out/1.png ]
 }
 
+@test "ig-gen: --placeholders ends a job whose placeholder_path leaves the root in error, writing nothing" {
+	job 1 a '"placeholder_path":"../ph.png"' >in
+	run -1 --separate-stderr ig-gen --out-dir root --placeholders in
+	assert_equal "$stderr" "ig-gen: in:1: job $ID1: placeholder_path leaves the output root (absolute, or ..)"
+	assert_equal "$(last_of "$ID1" generations <<<"$output" | jq -r .status)" error
+	[ ! -e ph.png ]
+}
+
 @test "ig-gen: --out-dir is the root the paths are under" {
 	job 1 a >in
 	ig-gen --out-dir root in >lines
