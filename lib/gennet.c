@@ -10,26 +10,33 @@
 #include <sys/random.h>
 
 #include "backend.h"
+#include "bounds.h"
 #include "engine.h"
 #include "err.h"
 #include "json.h"
 #include "path.h"
+
+/* the most of an answer's buffer its Content-Length alone can claim */
+#define ANSWER_PREGROW ((curl_off_t)32 << 20)
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct ig_job *j = arg;
 
-	if (j->answer.len + size * n > IG_ANSWER_MAX)
+	if (j->answer.len + size * n > IG_ANSWER_MAX) {
+		j->answer_too_big = 1;
 		return 0;	/* curl reports a write error */
+	}
 	if (j->answer.len == 0) {
 		curl_off_t total = -1;
 
 		/* room for the whole answer at once: growing by doubling
-		 * copies a 2 MB answer twice over */
+		 * copies a 2 MB answer twice over; but a length is a claim,
+		 * so no more than ANSWER_PREGROW is taken on its word */
 		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
-		if (total > 0 && total <= (curl_off_t)IG_ANSWER_MAX)
-			ig_buf_grow(&j->answer, (size_t)total + 1);
+		if (total > 0)
+			ig_buf_grow(&j->answer, (size_t)(total < ANSWER_PREGROW ? total : ANSWER_PREGROW) + 1);
 	}
 	ig_buf_add(&j->answer, p, size * n);
 	return size * n;
@@ -135,6 +142,7 @@ gen_start_transfer(struct engine *e, struct ig_job *j)
 		prepare_transfer(e, j);
 	gen_attempt(e, j);
 	j->answer.len = 0;
+	j->answer_too_big = 0;
 	j->header_wait = -1;
 	curl_multi_add_handle(e->multi, j->easy);
 	e->inflight++;
@@ -281,7 +289,13 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 		ig_pool_submit(e->pool, an, 1);
 		return;
 	}
-	if (code != CURLE_OK) {
+	if (code != CURLE_OK && an->j->answer_too_big) {
+		/* the same request would get the same answer */
+		an->a.outcome = IG_FAILED;
+		snprintf(an->a.reason, sizeof an->a.reason,
+		    "the answer is more than %zu MiB, the largest answer (see ig(7), RESOURCE LIMITS)",
+		    IG_ANSWER_MAX >> 20);
+	} else if (code != CURLE_OK) {
 		an->a.outcome = IG_RETRY;
 		an->a.wait = -1;
 		snprintf(an->a.reason, sizeof an->a.reason, "transport: %s", curl_easy_strerror(code));

@@ -41,6 +41,7 @@ struct ig_job {
 	CURL *easy;
 	struct curl_slist *headers;
 	struct ig_buf request, answer;
+	int answer_too_big;	/* past IG_ANSWER_MAX: cut off */
 	double header_wait;
 	char source_placeholder[4096];
 	struct ig_buf held;	/* its finished records, until its file is on disk */

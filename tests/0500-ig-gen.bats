@@ -543,3 +543,8 @@ path_job() { # n output_path (JSON-escaped)
 	assert_regex "$stderr" "'name' is longer than 255 characters$"
 	[ -z "$(ls root)" ]
 }
+
+@test "ig-gen gemini: an answer past the largest answer (256 MiB) ends the job in error, naming the limit, not retried" {
+	bad_job "vast [huge]" "the answer is more than 256 MiB, the largest answer (see ig(7), RESOURCE LIMITS)"
+	assert_equal "$(wc -l <mock.log)" 1
+}

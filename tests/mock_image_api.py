@@ -139,6 +139,21 @@ class Handler(BaseHTTPRequestHandler):
         if "[bad-base64]" in prompt:  # small, or past ig-gen's 64 KB big-string mark
             data = "*" * (100000 if "[big]" in prompt else 100)
             return self.answer(200, {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": data}}]}}]})
+        if "[huge]" in prompt:  # past ig-gen's largest answer, streamed
+            chunk, n = b"a" * (1 << 20), 260
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(chunk) * n + 2))
+            self.end_headers()
+            try:
+                self.wfile.write(b'"')
+                for _ in range(n):
+                    self.wfile.write(chunk)
+                self.wfile.write(b'"')
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
         if "[big-key]" in prompt:  # a key past the big-string mark (issue 12.1)
             return self.answer(200, {"candidates": [], "k" * 70000: 1})
         if "[text-only]" in prompt:
