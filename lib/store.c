@@ -66,10 +66,11 @@ back_lock_file(const char *dir)
 	snprintf(path, sizeof path, "%s/lock.mdb", dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
 		return errno;
+	/* every time: a lock file LMDB made itself is a hole */
 	if (fstat(fd, &st) != 0)
 		rc = errno;
-	else if (st.st_size < LOCK_FILE_SIZE)
-		rc = posix_fallocate(fd, 0, LOCK_FILE_SIZE);
+	else
+		rc = posix_fallocate(fd, 0, st.st_size > LOCK_FILE_SIZE ? st.st_size : LOCK_FILE_SIZE);
 	close(fd);
 	return rc;
 }
