@@ -109,16 +109,13 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 		return;
 	}
 	j = ig_job_new(v, file, lineno);
-	if (!j->id[0] || !j->prompt || !j->output) {
-		ig_err_at(file, lineno, "a queued job needs a UUID id, a prompt and an output_path");
-		e->refused++;
-		gen_emit(e, jv_copy(j->rec));
-		ig_job_free(j);
-		return;
-	}
-	/* a record the store would refuse is not run: nothing could name it */
-	if (!gen_job_paths_ok(e, j, err, sizeof err)) {
-		ig_err_at(file, lineno, "job %s: %s", j->id, err);
+	/* a record the store would refuse is not run, and passes on as it
+	 * came: nothing could name what it made */
+	if (!j->id[0] || !j->prompt || !j->output || !gen_job_paths_ok(e, j, err, sizeof err)) {
+		if (!j->id[0] || !j->prompt || !j->output)
+			ig_err_at(file, lineno, "a queued job needs a UUID id, a prompt and an output_path");
+		else
+			ig_err_at(file, lineno, "job %s: %s", j->id, err);
 		e->refused++;
 		gen_emit(e, jv_copy(j->rec));
 		ig_job_free(j);

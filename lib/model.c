@@ -1,4 +1,5 @@
 /* model.c - the data model as data, loaded from db/model and looked up */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,25 @@ pending(struct loader *ld, struct ig_collection *c, struct ig_field *f)
 	return p;
 }
 
+/* a field's boolean attribute by its name in db/model, or NULL */
+static int *
+flag_of(struct ig_field *f, const char *key)
+{
+	static const struct { const char *key; size_t at; } flags[] = {
+		{ "required", offsetof(struct ig_field, required) },
+		{ "nonempty", offsetof(struct ig_field, nonempty) },
+		{ "not_future", offsetof(struct ig_field, not_future) },
+		{ "exists", offsetof(struct ig_field, exists) },
+		{ "open", offsetof(struct ig_field, open) },
+		{ "absolute", offsetof(struct ig_field, absolute) },
+	};
+
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+		if (strcmp(key, flags[i].key) == 0)
+			return (int *)((char *)f + flags[i].at);
+	return NULL;
+}
+
 /* one attribute of a field's spec */
 static void
 field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const char *name,
@@ -102,18 +122,8 @@ field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 		else
 			f->type = parse_type(ld, name, jv_string_value(v));
 		*typed = 1;
-	} else if (strcmp(key, "required") == 0) {
-		f->required = kind == JV_KIND_TRUE;
-	} else if (strcmp(key, "nonempty") == 0) {
-		f->nonempty = kind == JV_KIND_TRUE;
-	} else if (strcmp(key, "not_future") == 0) {
-		f->not_future = kind == JV_KIND_TRUE;
-	} else if (strcmp(key, "exists") == 0) {
-		f->exists = kind == JV_KIND_TRUE;
-	} else if (strcmp(key, "open") == 0) {
-		f->open = kind == JV_KIND_TRUE;
-	} else if (strcmp(key, "absolute") == 0) {
-		f->absolute = kind == JV_KIND_TRUE;
+	} else if (flag_of(f, key)) {
+		*flag_of(f, key) = kind == JV_KIND_TRUE;
 	} else if (strcmp(key, "as") == 0 && kind == JV_KIND_STRING) {
 		const char *as = jv_string_value(v);
 

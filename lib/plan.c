@@ -405,14 +405,16 @@ check_plan(jv plan, char *err, size_t errlen)
 		return -1;
 	}
 	v = ig_get(plan, "count");
-	ok = !jv_is_valid(v) || (jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 1 &&
-	    jv_number_value(v) == floor(jv_number_value(v)));
-	if (!ok)
-		snprintf(err, errlen, "'count' must be a whole number of 1 or more");
-	else if (jv_is_valid(v) && jv_number_value(v) >= IG_PLAN_JOBS_MAX)
-		snprintf(err, errlen, "'count' %.17g is more than the most jobs a plan makes, %.0f",
-		    jv_number_value(v), IG_PLAN_JOBS_MAX - 1);
-	ok = ok && (!jv_is_valid(v) || jv_number_value(v) < IG_PLAN_JOBS_MAX);
+	if (jv_is_valid(v)) {
+		double n = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : 0;
+
+		if (n < 1 || n != floor(n))
+			snprintf(err, errlen, "'count' must be a whole number of 1 or more");
+		else if (n >= IG_PLAN_JOBS_MAX)
+			snprintf(err, errlen, "'count' %.17g is more than the most jobs a plan makes, %.0f",
+			    n, IG_PLAN_JOBS_MAX - 1);
+		ok = n >= 1 && n == floor(n) && n < IG_PLAN_JOBS_MAX;
+	}
 	jv_free(v);
 	if (!ok)
 		return -1;
