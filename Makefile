@@ -16,7 +16,8 @@ override LDFLAGS += -Wl,--as-needed $(SANITIZE)
 LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib libjpeg) -ljq -lm -lpthread
 
 CMDS = ig-record ig-query ig-hash ig-plan ig-gen ig-grid
-LIB_SRCS = $(filter-out lib/model_data.c,$(wildcard lib/*.c)) lib/model_data.c
+GENERATED = lib/model_data.c lib/models_data.c
+LIB_SRCS = $(filter-out $(GENERATED),$(wildcard lib/*.c)) $(GENERATED)
 LIB_OBJS = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 MODEL = $(sort $(wildcard db/model/*.json))
 MANS = $(wildcard man/*.1 man/*.7)
@@ -45,6 +46,13 @@ lib/model_data.c: $(MODEL) Makefile
 	    [ -n "$$sep" ] && echo '","'; sep=1; \
 	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; \
 	  done; echo '"]";'; } >$@.tmp && mv $@.tmp $@
+
+# the image models' facts, embedded the same way
+lib/models_data.c: db/models.json Makefile
+	{ echo '/* generated from db/models.json by make: do not edit */'; \
+	  echo 'const char ig_models_json[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' db/models.json; \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
 
 # Fuzz harnesses (tests/fuzz/fuzz-*.c), linked two ways: with a plain
 # driver (FUZZ_MAIN) under the build's own compiler, so that the suite runs
@@ -85,7 +93,7 @@ install: all
 	install -m0644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7
 
 clean:
-	rm -rf $(BUILD) $(BIN) lib/model_data.c
+	rm -rf $(BUILD) $(BIN) $(GENERATED)
 
 .PHONY: all test check-asan lint-man install clean fuzz fuzz-drivers
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,4 @@
-/* backend.c - building requests and reading answers of the image APIs */
-#include <math.h>
+/* backend.c - reading the answers of the image APIs */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,68 +7,7 @@
 #include "backend.h"
 #include "base64.h"
 #include "json.h"
-
-const char *
-ig_aspect_ratio(uint32_t width, uint32_t height)
-{
-	static const struct { const char *name; double r; } ratios[] = {
-		{ "1:1", 1.0 }, { "2:3", 2.0 / 3 }, { "3:2", 1.5 }, { "3:4", 0.75 },
-		{ "4:3", 4.0 / 3 }, { "9:16", 9.0 / 16 }, { "16:9", 16.0 / 9 }, { "21:9", 21.0 / 9 },
-	};
-	double want = log((double)width / height), best = 1e9;
-	const char *name = "1:1";
-
-	for (size_t i = 0; i < sizeof ratios / sizeof *ratios; i++)
-		if (fabs(log(ratios[i].r) - want) < best) {
-			best = fabs(log(ratios[i].r) - want);
-			name = ratios[i].name;
-		}
-	return name;
-}
-
-void
-ig_gemini_request(struct ig_buf *b, const char *prompt, long long seed, int has_seed,
-    const char *aspect, const unsigned char *ref, size_t refn, const char *ref_mime)
-{
-	ig_buf_adds(b, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":");
-	ig_json_write_string(b, prompt, strlen(prompt));
-	ig_buf_addc(b, '}');
-	if (ref) {
-		/* the placeholder travels with the prompt: the model edits it */
-		ig_buf_adds(b, ",{\"inlineData\":{\"mimeType\":");
-		ig_json_write_string(b, ref_mime, strlen(ref_mime));
-		ig_buf_adds(b, ",\"data\":\"");
-		ig_base64_encode(b, ref, refn);
-		ig_buf_adds(b, "\"}}");
-	}
-	/* TEXT and IMAGE: what every image model accepts */
-	ig_buf_adds(b, "]}],\"generationConfig\":{\"responseModalities\":[\"TEXT\",\"IMAGE\"],"
-	    "\"imageConfig\":{\"aspectRatio\":\"");
-	ig_buf_adds(b, aspect);
-	ig_buf_addc(b, '"');
-	ig_buf_addc(b, '}');
-	if (has_seed) {
-		/* int32 in the API */
-		ig_buf_adds(b, ",\"seed\":");
-		ig_buf_add_int(b, seed & 0x7fffffff);
-	}
-	ig_buf_adds(b, "}}");
-}
-
-void
-ig_openai_request(struct ig_buf *b, const char *model, const char *prompt, const char *size)
-{
-	ig_buf_adds(b, "{\"model\":");
-	ig_json_write_string(b, model, strlen(model));
-	ig_buf_adds(b, ",\"prompt\":");
-	ig_json_write_string(b, prompt, strlen(prompt));
-	ig_buf_adds(b, ",\"n\":1,\"size\":");
-	ig_json_write_string(b, size, strlen(size));
-	/* GPT image models always answer in base64 and refuse the field */
-	if (strncmp(model, "gpt-image", 9) != 0)
-		ig_buf_adds(b, ",\"response_format\":\"b64_json\"");
-	ig_buf_addc(b, '}');
-}
+#include "scan.h"
 
 /* answers' images are parsed in place: strings this long are references */
 #define BIG_STRING 65536
@@ -86,15 +24,19 @@ take_data(struct ig_answer *a, jv data, const char *body)
 		return ig_base64_decode(&a->image, jv_string_value(data),
 		    (size_t)jv_string_length_bytes(jv_copy(data))) != 0 ? -1 : a->image.len > 0;
 	if (jv_get_kind(data) == JV_KIND_OBJECT) {
-		jv off = ig_get(data, "ig_offset"), len = ig_get(data, "ig_length");
+		jv off = ig_get(data, "ig_offset"), len = ig_get(data, "ig_length"), k = ig_get(data, "ig_stream");
 
 		if (jv_get_kind(off) == JV_KIND_NUMBER && jv_get_kind(len) == JV_KIND_NUMBER) {
 			a->b64 = body + (size_t)jv_number_value(off);
 			a->b64len = (size_t)jv_number_value(len);
+		} else if (jv_get_kind(k) == JV_KIND_NUMBER && jv_number_value(k) >= 0 &&
+		    jv_number_value(k) < IG_SCAN_STREAMS) {
+			a->stream = (int)jv_number_value(k);
 		}
 		jv_free(off);
 		jv_free(len);
-		return a->b64 != NULL;
+		jv_free(k);
+		return a->b64 != NULL || a->stream >= 0;
 	}
 	return 0;
 }
@@ -215,6 +157,8 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 	a->wait = -1;
 	a->image.len = 0;
 	a->b64 = NULL;
+	a->stream = -1;
+	a->usage = jv_invalid();
 	if (http != 200) {
 		if (jv_is_valid(v)) {
 			gemini_error(http, v, a);
@@ -230,6 +174,7 @@ ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a)
 		return;
 	}
 	take_string(a->response_id, sizeof a->response_id, ig_get(v, "responseId"));
+	a->usage = ig_get(v, "usageMetadata");
 	feedback = path(jv_copy(v), "promptFeedback", "blockReason", NULL);
 	if (jv_get_kind(feedback) == JV_KIND_STRING) {
 		snprintf(a->reason, sizeof a->reason, "prompt blocked: %s", jv_string_value(feedback));
@@ -300,6 +245,8 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 	a->wait = header_wait;
 	a->image.len = 0;
 	a->b64 = NULL;
+	a->stream = -1;
+	a->usage = jv_invalid();
 	snprintf(a->mime, sizeof a->mime, "image/png");
 	if (http != 200) {
 		take_string(code, sizeof code, path(jv_copy(v), "error", "code", NULL));
@@ -316,6 +263,7 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 		unreadable(a, err, v);
 		return;
 	}
+	a->usage = ig_get(v, "usage");
 	b64 = ig_get(v, "data");
 	b64 = jv_get_kind(b64) == JV_KIND_ARRAY ? jv_array_get(b64, 0) : (jv_free(b64), jv_invalid());
 	b64 = jv_get_kind(b64) == JV_KIND_OBJECT ? path(b64, "b64_json", NULL, NULL) : (jv_free(b64), jv_invalid());

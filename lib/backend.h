@@ -1,14 +1,17 @@
-/* backend.h - the image APIs' wire formats: requests, and what an answer means
+/* backend.h - the image APIs' answers: what each means
  *
  * Gemini: POST {endpoint}/v1beta/models/{model}:generateContent with
  * x-goog-api-key. OpenAI-compatible: POST {endpoint}/v1/images/generations
- * with a Bearer key (also sd-server, LocalAI). ../shared/notes/image-apis.md
- * has the formats and the failure modes these follow.
+ * or /v1/images/edits with a Bearer key (also sd-server, LocalAI); request.h
+ * builds the requests. ../shared/notes/image-apis.md has the formats and the
+ * failure modes these follow.
  */
 #ifndef IG_BACKEND_H
 #define IG_BACKEND_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jv.h>
 
 #include "buf.h"
 
@@ -17,6 +20,7 @@ enum ig_outcome {
 	IG_FAILED,	/* the job ends in error: retrying will not help */
 	IG_RETRY,	/* try again after a wait */
 	IG_QUOTA,	/* a daily quota: stop the run, leave jobs queued */
+	IG_DISK,	/* the machine could not keep the answer (a full disk): the job stays queued */
 };
 
 struct ig_answer {
@@ -24,22 +28,18 @@ struct ig_answer {
 	struct ig_buf image;	/* the bytes, decoded */
 	const char *b64;	/* or a large image's base64, in the body, to decode */
 	size_t b64len;
+	int stream;		/* or the scanner's stream that holds it (scan.h), or -1 */
+	jv usage;		/* usageMetadata or usage, or invalid: the caller frees it */
 	char mime[64];
 	char response_id[128];
 	double wait;		/* seconds the server asked to wait, or -1 */
 	char reason[512];
 };
 
-/* the nearest aspect ratio Gemini takes for a size */
-const char *ig_aspect_ratio(uint32_t width, uint32_t height);
-
-void ig_gemini_request(struct ig_buf *body, const char *prompt, long long seed, int has_seed,
-    const char *aspect, const unsigned char *ref, size_t refn, const char *ref_mime);
-void ig_openai_request(struct ig_buf *body, const char *model, const char *prompt, const char *size);
-
 /* body must be NUL-terminated; header_wait is what Retry-After or
  * retry-after-ms said (seconds), or -1. A large image is left in the body
- * as base64 (b64), for ig_answer_image to decode, on any thread. */
+ * as base64 (b64), for ig_answer_image to decode, on any thread; an image
+ * the scanner took out of the body ({"ig_stream": K}) is named by stream. */
 void ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a);
 void ig_openai_answer(long http, const char *body, size_t n, double header_wait, struct ig_answer *a);
 

@@ -46,9 +46,22 @@ struct engine {
 	struct ig_hasher *hasher;
 	double last_start;
 	long done, failed, total, refused;
+	double spent, committed;	/* USD: answered, and estimated in flight */
 	int quota, transient, reader_gone;
 	double t0;
 	struct ig_buf line;
+	struct ig_inputs inputs;	/* input images, shared by the jobs that send them */
+	jv warned;		/* models warned of as unknown */
+};
+
+/* an answer's image, and what its metadata says of it */
+struct gen_image {
+	const unsigned char *p;	/* the bytes, when in memory */
+	size_t n;
+	const char *mime, *model, *response_id;
+	jv usage;		/* the answer's, consumed */
+	double cost;		/* USD, or -1 */
+	int placeholder;	/* made by the placeholder backend */
 };
 
 /* a job's image, written and hashed: what a pool thread does with an
@@ -57,6 +70,7 @@ struct written {
 	jv meta;		/* the metadata record, without sha256 */
 	char *path;
 	struct ig_facts f;
+	double cost;		/* what it cost, or -1 */
 	int transient;		/* the failure says nothing of the job (disk full) */
 	char err[512];		/* why it failed, or empty */
 };
@@ -91,13 +105,18 @@ void gen_durable_add(struct engine *e, struct ig_job *j);
 void gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, int origin_placeholder,
     const struct ig_facts *f);
 int gen_claim(struct engine *e, struct ig_job *j);
+/* the path of a stored image, by its id; -1 if the store holds none */
+int gen_stored_image_path(struct engine *e, const char *image_id, char *path, size_t n);
 void gen_settle_claims(struct engine *e);
 
 /* genfile.c */
 char *gen_out_path(const struct engine *e, const char *rel);
-void gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
-    const char *mime, const char *model, const char *response_id, int origin_placeholder,
+void gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct gen_image *img,
     struct written *w);
+/* the same for an image decoded to a temporary file as it arrived (raw,
+ * which goes): its provenance spliced in as it is copied to its own */
+void gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct ig_tmpfile *raw,
+    struct gen_image *img, struct written *w);
 void gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder);
 int gen_resume(struct engine *e, struct ig_job *j);
 /* 1 if the job's paths are ones its record may hold; 0 with err */
@@ -108,6 +127,10 @@ int gen_paths_ok(const struct engine *e, const struct ig_job *j, char *err, size
 void gen_run_placeholder(struct engine *e, struct ig_job *j);
 void gen_make_placeholder(struct engine *e, struct ig_job *j);
 void gen_open_root(struct engine *e);
+
+/* geninput.c: its model's settings and its input images, before it starts;
+ * 0, or -1 with why it cannot be done */
+int gen_prepare_job(struct engine *e, struct ig_job *j, char *err, size_t errlen);
 
 /* gennet.c */
 void gen_attempt(struct engine *e, struct ig_job *j);

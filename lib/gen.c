@@ -154,6 +154,11 @@ start_jobs(struct engine *e)
 				gen_fail_job(e, j, "params.model is not a model name (letters, digits, '.', '-', '_')");
 				continue;
 			}
+			/* what its model cannot do is refused before anything is sent */
+			if (o->backend != IG_PLACEHOLDER && !o->placeholders && gen_prepare_job(e, j, err, sizeof err)) {
+				gen_fail_job(e, j, err);
+				continue;
+			}
 			if (o->placeholders) {
 				gen_make_placeholder(e, j);
 				continue;
@@ -205,6 +210,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	e.store = &store;
 	e.jobs = ig_model_find(store.m, "generations");
+	e.warned = jv_object();
 	gen_open_root(&e);
 	e.hasher = ig_hasher_new();
 	/* answers are decoded, written and hashed on every core: at 64 in
@@ -305,6 +311,8 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 		ig_hasher_free(e.hashers[i]);
 	free(e.hashers);
 	ig_buf_free(&e.line);
+	ig_inputs_free(&e.inputs);
+	jv_free(e.warned);
 	free(e.window);
 	free(e.flying);
 	free(e.durable);

@@ -92,19 +92,26 @@ now_text(void)
 	return jv_string(t);
 }
 
+static void
+written_begin(struct engine *e, struct ig_job *j, struct gen_image *img, struct written *w)
+{
+	w->path = gen_out_path(e, j->output);
+	w->meta = ig_job_metadata(j, img->model, img->response_id, img->usage, img->cost, now_text());
+	img->usage = jv_invalid();
+	w->cost = img->cost;
+	w->err[0] = '\0';
+	w->transient = 0;
+}
+
 /* the image bytes with the provenance inside, written under the output root */
 void
-gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const unsigned char *p, size_t n,
-    const char *mime, const char *model, const char *response_id, int origin_placeholder,
+gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct gen_image *img,
     struct written *w)
 {
 	struct ig_buf file = { 0 };
 
-	w->path = gen_out_path(e, j->output);
-	w->meta = ig_job_metadata(j, model, response_id, now_text());
-	w->err[0] = '\0';
-	w->transient = 0;
-	if (ig_job_provenance(&file, j, p, n, mime, model, w->meta, origin_placeholder, w->err,
+	written_begin(e, j, img, w);
+	if (ig_job_provenance(&file, j, img->p, img->n, img->mime, img->model, w->meta, img->placeholder, w->err,
 	    sizeof w->err) != 0) {
 		/* the answer's fault */
 	} else if (write_atomically(e, w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
@@ -119,6 +126,74 @@ gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, const u
 			snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
 	}
 	ig_buf_free(&file);
+}
+
+/* a streamed image is copied in pieces this size; the first holds its
+ * header, where the provenance goes */
+#define STREAM_PIECE (256u << 10)
+
+/* out written and hashed; the machine's failure (errno) in w */
+static int
+put(struct ig_tmpfile *t, struct ig_hasher *h, struct written *w, const void *p, size_t n)
+{
+	if (ig_write_all(t->fd, p, n) != 0) {
+		snprintf(w->err, sizeof w->err, "%.400s: %s", t->tmp, strerror(errno));
+		w->transient = ig_errno_is_system(errno);
+		return -1;
+	}
+	ig_hash_feed(h, &w->f, p, n);
+	return 0;
+}
+
+void
+gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct ig_tmpfile *raw,
+    struct gen_image *img, struct written *w)
+{
+	unsigned char *buf = ig_malloc(STREAM_PIECE);
+	struct ig_buf head = { 0 };
+	struct ig_tmpfile out;
+	ssize_t n = ig_pread_full(raw->fd, buf, STREAM_PIECE, 0);
+	off_t at;
+	int rc = -1;
+
+	written_begin(e, j, img, w);
+	ig_hash_begin(h, &w->f);
+	/* the format is what the bytes say, whatever the answer claimed */
+	if (n >= 3 && buf[0] == 0xff && buf[1] == 0xd8)
+		img->mime = "image/jpeg";
+	else if (n >= 8 && buf[0] == 0x89)
+		img->mime = "image/png";
+	if (n < 0) {
+		snprintf(w->err, sizeof w->err, "%.400s: %s", raw->tmp, strerror(errno));
+		w->transient = 1;
+	} else if (ig_job_provenance(&head, j, buf, (size_t)n, img->mime, img->model, w->meta, img->placeholder,
+	    w->err, sizeof w->err) != 0) {
+		/* the answer's fault */
+	} else if (ig_tmpfile_open(&out, &e->root, w->path, w->err, sizeof w->err) != 0) {
+		w->transient = ig_errno_is_system(errno);
+	} else {
+		/* the head with its provenance, then the rest as it lies */
+		rc = put(&out, h, w, head.p, head.len);
+		for (at = n; rc == 0 && (size_t)n == STREAM_PIECE; at += n) {
+			if ((n = ig_pread_full(raw->fd, buf, STREAM_PIECE, at)) < 0) {
+				snprintf(w->err, sizeof w->err, "%.400s: %s", raw->tmp, strerror(errno));
+				w->transient = 1;
+				rc = -1;
+			} else if (n > 0) {
+				rc = put(&out, h, w, buf, (size_t)n);
+			}
+		}
+		if (rc != 0)
+			ig_tmpfile_abandon(&out);
+		else if ((rc = ig_tmpfile_commit(&out, w->err, sizeof w->err)) != 0)
+			w->transient = ig_errno_is_system(errno);
+	}
+	ig_hash_end(h, &w->f);
+	if (rc == 0 && w->f.img.err[0])
+		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
+	ig_tmpfile_abandon(raw);
+	ig_buf_free(&head);
+	free(buf);
 }
 
 /* on the main thread: the job's records, or its failure */
@@ -140,13 +215,14 @@ gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int or
 }
 
 static void
-finish_image(struct engine *e, struct ig_job *j, const unsigned char *p, size_t n, const char *mime,
-    const char *model, const char *response_id, int origin_placeholder)
+finish_placeholder(struct engine *e, struct ig_job *j, const unsigned char *p, size_t n)
 {
+	struct gen_image img = { .p = p, .n = n, .mime = "image/png", .model = "placeholder", .usage = jv_null(),
+	    .cost = -1, .placeholder = 1 };
 	struct written w;
 
-	gen_write_image(e, j, e->hasher, p, n, mime, model, response_id, origin_placeholder, &w);
-	gen_conclude_image(e, j, &w, origin_placeholder);
+	gen_write_image(e, j, e->hasher, &img, &w);
+	gen_conclude_image(e, j, &w, 1);
 }
 
 /* A job whose file exists, names this job in its provenance and is a sound
@@ -187,7 +263,7 @@ gen_run_placeholder(struct engine *e, struct ig_job *j)
 	if (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0)
 		gen_fail_job(e, j, err);
 	else
-		finish_image(e, j, (unsigned char *)png.p, png.len, "image/png", "placeholder", NULL, 1);
+		finish_placeholder(e, j, (unsigned char *)png.p, png.len);
 	ig_buf_free(&png);
 }
 

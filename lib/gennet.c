@@ -16,29 +16,49 @@
 #include "json.h"
 #include "path.h"
 
-/* the most of an answer's buffer its Content-Length alone can claim */
-#define ANSWER_PREGROW ((curl_off_t)32 << 20)
+/* strings past this are images: decoded to a file as they arrive (scan.h) */
+#define BIG_STRING 65536
+
+/* the scanner's sinks: a temporary file beside the output for each long string */
+static int
+raw_open(void *ctx, int k)
+{
+	struct ig_job *j = ctx;
+
+	if (ig_tmpfile_open(&j->raw[k], j->root, j->out_abs, j->raw_err, sizeof j->raw_err) != 0) {
+		j->raw_errno = errno ? errno : EIO;
+		return -1;
+	}
+	j->nraw = k + 1;
+	return 0;
+}
+
+static int
+raw_write(void *ctx, int k, const unsigned char *p, size_t n)
+{
+	struct ig_job *j = ctx;
+
+	if (ig_write_all(j->raw[k].fd, p, n) != 0) {
+		j->raw_errno = errno;
+		snprintf(j->raw_err, sizeof j->raw_err, "%.200s: %s", j->raw[k].tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct ig_job *j = arg;
 
-	if (j->answer.len + size * n > IG_ANSWER_MAX) {
+	j->answer_bytes += size * n;
+	if (j->answer_bytes > IG_ANSWER_MAX) {
 		j->answer_too_big = 1;
 		return 0;	/* curl reports a write error */
 	}
-	if (j->answer.len == 0) {
-		curl_off_t total = -1;
-
-		/* room for the whole answer at once: growing by doubling
-		 * copies a 2 MB answer twice over; but a length is a claim,
-		 * so no more than ANSWER_PREGROW is taken on its word */
-		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
-		if (total > 0)
-			ig_buf_grow(&j->answer, (size_t)(total < ANSWER_PREGROW ? total : ANSWER_PREGROW) + 1);
-	}
-	ig_buf_add(&j->answer, p, size * n);
+	/* the answer's JSON is kept, its images go to disk as they come */
+	if (ig_scan_feed(&j->scan, p, size * n) != 0)
+		return 0;
 	return size * n;
 }
 
@@ -58,62 +78,105 @@ on_header(char *p, size_t size, size_t n, void *arg)
 }
 
 
+/* curl rewinds a body it must send again (a reused connection found dead) */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct ig_body *b = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (size_t)offset > b->total)
+		return CURL_SEEKFUNC_CANTSEEK;
+	b->pos = (size_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* an OpenAI edit: its fields as form parts, then its images as files */
+static void
+edit_form(struct ig_job *j, jv fields)
+{
+	struct ig_buf text = { 0 };
+
+	if (!(j->form = curl_mime_init(j->easy)))
+		ig_die(IG_EXIT_SYSTEM, "curl_mime_init failed");
+	jv_object_foreach(fields, k, v) {
+		curl_mimepart *part = curl_mime_addpart(j->form);
+
+		text.len = 0;
+		if (jv_get_kind(v) == JV_KIND_STRING)
+			ig_buf_adds(&text, jv_string_value(v));
+		else
+			ig_json_write(&text, v);
+		if (!part || curl_mime_name(part, jv_string_value(k)) != CURLE_OK ||
+		    curl_mime_data(part, ig_buf_str(&text), text.len) != CURLE_OK)
+			ig_die(IG_EXIT_SYSTEM, "curl: out of memory");
+		jv_free(k);
+		jv_free(v);
+	}
+	for (int i = 0; i < j->ninputs; i++) {
+		curl_mimepart *part = curl_mime_addpart(j->form);
+		const struct ig_job_input *ji = &j->inputs[i];
+
+		if (!part || curl_mime_name(part, strcmp(ji->role, "mask") == 0 ? "mask" : "image[]") != CURLE_OK ||
+		    curl_mime_filedata(part, ji->in->path) != CURLE_OK ||
+		    curl_mime_type(part, ji->in->mime) != CURLE_OK)
+			ig_die(IG_EXIT_SYSTEM, "curl: cannot send %s", ji->in->path);
+	}
+	ig_buf_free(&text);
+	jv_free(fields);
+}
+
 /* the request, its headers and the transfer's options: the same for every
  * attempt, so made once (the easy handle keeps them between attempts) */
 static void
 prepare_transfer(struct engine *e, struct ig_job *j)
 {
 	const struct ig_gen_options *o = e->o;
-	char url[4096], hdr[1024];
-	struct ig_buf ref = { 0 };
-	const char *mime = "image/png";
+	struct ig_request rq = { .model = j->model, .prompt = j->prompt, .seed = j->seed, .has_seed = j->has_seed,
+	    .set = &j->set, .send_image_size = j->send_image_size, .inputs = j->inputs, .ninputs = j->ninputs,
+	    .passthrough = j->passthrough };
+	char url[4096], hdr[1024], where[300];
+	int edit = o->backend == IG_OPENAI && j->ninputs > 0;
+	struct ig_scan_sink sink = { raw_open, raw_write, j };
+	jv wire;
 
-	if (o->backend == IG_GEMINI) {
-		/* a placeholder on disk goes with the prompt */
-		if (j->placeholder) {
-			char *pp = gen_out_path(e, j->placeholder);
-			FILE *f = fopen(pp, "rb");
-
-			if (f) {
-				char chunk[65536];
-				size_t n;
-
-				while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-					ig_buf_add(&ref, chunk, n);
-				fclose(f);
-				if (ref.len > 2 && (unsigned char)ref.p[0] == 0xff)
-					mime = "image/jpeg";
-				snprintf(j->source_placeholder, sizeof j->source_placeholder, "%s", j->placeholder);
-			}
-			free(pp);
-		}
-		{
-			/* the plan's aspect ratio, else the nearest to the size */
-			jv config = ig_get(j->params, "config");
-			const char *aspect = ig_str(config, "aspect_ratio");
-
-			ig_gemini_request(&j->request, j->prompt, j->seed, j->has_seed,
-			    aspect ? aspect : ig_aspect_ratio(j->width, j->height),
-			    ref.len ? (unsigned char *)ref.p : NULL, ref.len, mime);
-			jv_free(config);
-		}
-		snprintf(url, sizeof url, "%s/v1beta/models/%s:generateContent", o->endpoint, j->model);
-		snprintf(hdr, sizeof hdr, "x-goog-api-key: %s", o->key ? o->key : "");
-	} else {
-		ig_openai_request(&j->request, j->model, j->prompt, j->size);
-		snprintf(url, sizeof url, "%s/v1/images/generations", o->endpoint);
-		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", o->key ? o->key : "");
-	}
-	ig_buf_free(&ref);
-	j->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	j->headers = curl_slist_append(j->headers, hdr);
-	memset(hdr, 0, sizeof hdr);	/* the key lives on only inside curl */
 	if (!(j->easy = curl_easy_init()))
 		ig_die(IG_EXIT_SYSTEM, "curl_easy_init failed");
+	j->root = &e->root;
+	j->out_abs = gen_out_path(e, j->output);
+	ig_scan_init(&j->scan, BIG_STRING, &sink);
+	if (o->backend == IG_GEMINI) {
+		ig_gemini_body(&j->body, &wire, &rq);
+		snprintf(where, sizeof where, "/v1beta/models/%s:generateContent", j->model);
+		snprintf(hdr, sizeof hdr, "x-goog-api-key: %s", o->key ? o->key : "");
+	} else {
+		jv fields = ig_openai_fields(&rq, edit, &wire);
+
+		if (edit)
+			edit_form(j, fields);
+		else
+			ig_body_json(&j->body, fields);
+		snprintf(where, sizeof where, "/v1/images/%s", edit ? "edits" : "generations");
+		snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", o->key ? o->key : "");
+	}
+	j->wire = JV_OBJECT(jv_string("path"), jv_string(where), jv_string(edit ? "form" : "body"), wire);
+	snprintf(url, sizeof url, "%s%s", o->endpoint, where);
+	/* a multipart form sets its own Content-Type; no body waits for a 100 */
+	if (!edit)
+		j->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	j->headers = curl_slist_append(j->headers, "Expect:");
+	j->headers = curl_slist_append(j->headers, hdr);
+	memset(hdr, 0, sizeof hdr);	/* the key lives on only inside curl */
 	curl_easy_setopt(j->easy, CURLOPT_URL, url);
-	curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->request.p);
-	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, (long)j->request.len);
+	if (edit) {
+		curl_easy_setopt(j->easy, CURLOPT_MIMEPOST, j->form);
+	} else {
+		curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, ig_body_read);
+		curl_easy_setopt(j->easy, CURLOPT_READDATA, &j->body);
+		curl_easy_setopt(j->easy, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(j->easy, CURLOPT_SEEKDATA, &j->body);
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.total);
+	}
 	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
@@ -141,7 +204,11 @@ gen_start_transfer(struct engine *e, struct ig_job *j)
 	if (!j->easy)
 		prepare_transfer(e, j);
 	gen_attempt(e, j);
-	j->answer.len = 0;
+	j->body.pos = 0;
+	ig_job_drop_raw(j);
+	ig_scan_reset(&j->scan);
+	j->answer_bytes = 0;
+	j->raw_errno = 0;
 	j->answer_too_big = 0;
 	j->header_wait = -1;
 	curl_multi_add_handle(e->multi, j->easy);
@@ -184,29 +251,49 @@ read_answer(struct engine *e, struct answer *an)
 	struct ig_job *j = an->j;
 	char *k;
 
-	ig_buf_str(&j->answer);
+	ig_buf_str(&j->scan.kept);
 	if (e->o->backend == IG_GEMINI)
-		ig_gemini_answer(an->http, j->answer.p, j->answer.len, a);
+		ig_gemini_answer(an->http, j->scan.kept.p, j->scan.kept.len, a);
 	else
-		ig_openai_answer(an->http, j->answer.p, j->answer.len, j->header_wait, a);
+		ig_openai_answer(an->http, j->scan.kept.p, j->scan.kept.len, j->header_wait, a);
 	while (e->o->key && *e->o->key && (k = strstr(a->reason, e->o->key)))
 		memset(k, '*', strlen(e->o->key));
 }
 
-/* on a pool thread: a 200 answer read, its image decoded, written with
- * its provenance, and hashed */
+/* on a pool thread: a 200 answer read, its image (decoded already, or
+ * decoded now) written with its provenance, and hashed */
 void
 gen_answer_work(void *ctx, void *item, int worker)
 {
 	struct engine *e = ctx;
 	struct answer *an = item;
 	struct ig_answer *a = &an->a;
+	struct ig_job *j = an->j;
+	struct gen_image img = { .mime = a->mime, .model = j->model, .response_id = a->response_id };
 
 	read_answer(e, an);
-	if (a->outcome == IG_IMAGE && ig_answer_image(a) == 0)
-		gen_write_image(e, an->j, e->hashers[worker], (unsigned char *)a->image.p, a->image.len,
-		    a->mime, an->j->model, a->response_id, 0, &an->w);
+	if (a->outcome == IG_IMAGE) {
+		img.cost = ig_price_of_usage(&j->set.price, a->usage, e->o->backend == IG_GEMINI);
+		img.usage = a->usage;
+		a->usage = jv_invalid();
+		if (a->stream >= 0 && (a->stream >= j->nraw || j->scan.bad[a->stream])) {
+			a->outcome = IG_FAILED;
+			snprintf(a->reason, sizeof a->reason, "the answer's image is not base64");
+			jv_free(img.usage);
+		} else if (a->stream >= 0) {
+			gen_write_streamed(e, j, e->hashers[worker], &j->raw[a->stream], &img, &an->w);
+		} else if (ig_answer_image(a) == 0) {
+			img.p = (unsigned char *)a->image.p;
+			img.n = a->image.len;
+			gen_write_image(e, j, e->hashers[worker], &img, &an->w);
+		} else {
+			jv_free(img.usage);
+		}
+	}
+	jv_free(a->usage);
 	ig_buf_free(&a->image);
+	/* the images it did not keep (thought images, a failed answer's) */
+	ig_job_drop_raw(j);
 	/* the main thread may be waiting on the network: done() is due */
 	curl_multi_wakeup(e->multi);
 }
@@ -222,6 +309,8 @@ settle(struct engine *e, struct answer *an)
 	switch (a->outcome) {
 	case IG_IMAGE:
 		j->last_error[0] = '\0';
+		if (!an->w.err[0] && an->w.cost > 0)
+			e->spent += an->w.cost;
 		gen_conclude_image(e, j, &an->w, 0);
 		break;
 	case IG_RETRY:
@@ -246,6 +335,11 @@ settle(struct engine *e, struct answer *an)
 			ig_warn("%s: stopping, the remaining jobs stay queued", a->reason);
 		e->quota = 1;
 		gen_give_back(e, j, NULL);
+		break;
+	case IG_DISK:
+		e->transient = 1;
+		ig_err_at(j->file, j->lineno, "job %s: %s (it stays queued)", j->id, a->reason);
+		gen_give_back(e, j, a->reason);
 		break;
 	case IG_FAILED:
 		gen_fail_job(e, j, a->reason);
@@ -284,12 +378,17 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 		}
 	if (code == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &an->http);
+	ig_scan_end(&an->j->scan);
 	if (code == CURLE_OK && an->http == 200) {
 		e->finishing++;
 		ig_pool_submit(e->pool, an, 1);
 		return;
 	}
-	if (code != CURLE_OK && an->j->answer_too_big) {
+	if (code != CURLE_OK && an->j->raw_errno) {
+		/* the disk's fault, not the job's: it stays queued */
+		an->a.outcome = ig_errno_is_system(an->j->raw_errno) ? IG_DISK : IG_FAILED;
+		snprintf(an->a.reason, sizeof an->a.reason, "%s", an->j->raw_err);
+	} else if (code != CURLE_OK && an->j->answer_too_big) {
 		/* the same request would get the same answer */
 		an->a.outcome = IG_FAILED;
 		snprintf(an->a.reason, sizeof an->a.reason,
@@ -301,7 +400,9 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 		snprintf(an->a.reason, sizeof an->a.reason, "transport: %s", curl_easy_strerror(code));
 	} else {
 		read_answer(e, an);
+		jv_free(an->a.usage);
 	}
+	ig_job_drop_raw(an->j);
 	settle(e, an);
 }
 

@@ -88,6 +88,28 @@ stored_field(struct engine *e, MDB_txn *txn, const struct ig_collection *c, cons
 	return v;
 }
 
+int
+gen_stored_image_path(struct engine *e, const char *image_id, char *path, size_t n)
+{
+	const struct ig_collection *c = ig_model_find(e->store->m, "images");
+	uint8_t id[16];
+	MDB_txn *txn;
+	jv v;
+	int rc, f = c ? ig_field_find(c, "path") : -1;
+
+	if (f < 0 || ig_uuid_parse(image_id, id) != 0)
+		return -1;
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	v = stored_field(e, txn, c, id, f);
+	mdb_txn_abort(txn);
+	rc = ig_kind(v) == JV_KIND_STRING ? 0 : -1;
+	if (!rc)
+		snprintf(path, n, "%s", jv_string_value(v));
+	ig_jv_free(v);
+	return rc;
+}
+
 /* the stage the store holds a job at, or -1 if it holds none; its stored
  * record in val */
 static int
@@ -218,7 +240,11 @@ gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, i
     const struct ig_facts *f)
 {
 	char *pp = j->source_placeholder[0] ? gen_out_path(e, j->source_placeholder) : NULL;
+	jv cost = ig_get(meta, "cost_usd");
 
+	if (ig_kind(cost) == JV_KIND_NUMBER)
+		j->cost = jv_number_value(cost);
+	ig_jv_free(cost);
 	gen_hold(j, ig_job_at(j, IG_STAGE_SUCCEEDED));
 	gen_hold(j, jv_object_set(meta, jv_string("sha256"), jv_string(f->sha256)));
 	gen_hold(j, ig_job_image(j, path, pp, f, origin_placeholder ? "placeholder" : "generated", e->o->url_base));

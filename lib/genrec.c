@@ -43,6 +43,9 @@ ig_job_new(jv rec, const char *file, long lineno)
 		j->id[0] = '\0';
 	else
 		ig_uuid_v5_text(ig_ns_metadata, j->id, strlen(j->id), j->meta_id);
+	j->passthrough = jv_null();
+	j->wire = jv_invalid();
+	j->cost = -1;
 	j->params = ig_get(rec, "params");
 	if (jv_get_kind(j->params) != JV_KIND_OBJECT) {
 		jv_free(j->params);
@@ -60,7 +63,6 @@ ig_job_new(jv rec, const char *file, long lineno)
 		sscanf(ig_str(j->params, "size"), "%ux%u", &w, &h);
 	j->width = w >= 1 && w <= 16384 ? w : 1024;
 	j->height = h >= 1 && h <= 16384 ? h : 1024;
-	snprintf(j->size, sizeof j->size, "%ux%u", j->width, j->height);
 	v = ig_get(j->params, "priority");
 	j->priority = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : 0;
 	jv_free(v);
@@ -72,13 +74,29 @@ ig_job_free(struct ig_job *j)
 {
 	jv_free(j->rec);
 	jv_free(j->params);
-	ig_buf_free(&j->request);
-	ig_buf_free(&j->answer);
+	jv_free(j->passthrough);
+	jv_free(j->wire);
+	for (int i = 0; i < j->ninputs; i++)
+		ig_input_release(j->inputs[i].in);
+	ig_body_free(&j->body);
+	curl_mime_free(j->form);
+	ig_job_drop_raw(j);
+	ig_scan_free(&j->scan);
+	free(j->out_abs);
 	ig_buf_free(&j->held);
 	curl_slist_free_all(j->headers);
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
 	free(j);
+}
+
+void
+ig_job_drop_raw(struct ig_job *j)
+{
+	for (int i = 0; i < j->nraw; i++)
+		if (j->raw[i].fd >= 0)
+			ig_tmpfile_abandon(&j->raw[i]);
+	j->nraw = 0;
 }
 
 /* who holds a claim: this host and process */
@@ -132,6 +150,8 @@ ig_job_at(struct ig_job *j, enum ig_stage stage)
 		r = jv_object_set(r, jv_string(started), jv_string(j->started_at));
 	if (ended && stage != IG_STAGE_WORKING)
 		r = jv_object_set(r, jv_string(ended), jv_copy(now));
+	if (stage == IG_STAGE_SUCCEEDED && j->cost >= 0)
+		r = jv_object_set(r, jv_string("cost_usd"), jv_number(j->cost));
 	r = jv_object_set(r, jv_string(c->fields[c->life->holder].name),
 	    stage == IG_STAGE_WORKING ? jv_string(ig_holder()) : jv_null());
 	return jv_object_set(r, jv_string(c->fields[c->f_updated].name), now);
@@ -165,18 +185,50 @@ ig_job_task(const struct ig_job *j, const struct ig_task_run *run, enum ig_stage
 	return jv_object_set(t, jv_string("updated_at"), now_text());
 }
 
+/* what the request sent, by sha256 */
+static jv
+references(const struct ig_job *j)
+{
+	jv refs = jv_array();
+
+	for (int i = 0; i < j->ninputs; i++) {
+		const struct ig_job_input *ji = &j->inputs[i];
+		jv r = JV_OBJECT(jv_string("role"), jv_string(ji->role), jv_string("sha256"), jv_string(ji->in->sha256),
+		    jv_string("mime"), jv_string(ji->in->mime));
+
+		r = jv_object_set(r, jv_string("bytes"), jv_number((double)ji->in->size));
+		r = jv_object_set(r, jv_string("path"), jv_string(ji->in->path));
+		if (ji->image_id[0])
+			r = jv_object_set(r, jv_string("image_id"), jv_string(ji->image_id));
+		refs = jv_array_append(refs, r);
+	}
+	return refs;
+}
+
 jv
-ig_job_metadata(const struct ig_job *j, const char *model, const char *response_id, jv timestamp)
+ig_job_metadata(const struct ig_job *j, const char *model, const char *response_id, jv usage, double cost,
+    jv timestamp)
 {
 	jv m = JV_OBJECT(jv_string("collection"), jv_string("metadata"), jv_string("id"), jv_string(j->meta_id),
 	    jv_string("generation_id"), jv_string(j->id), jv_string("prompt"), jv_string(j->prompt));
+	jv params = jv_copy(j->params);
 
+	if (jv_is_valid(j->wire))
+		params = jv_object_set(params, jv_string("wire"), jv_copy(j->wire));
 	m = jv_object_set(m, jv_string("model"), jv_string(model));
 	m = jv_object_set(m, jv_string("seed"), j->has_seed ? jv_number((double)j->seed) : jv_null());
-	m = jv_object_set(m, jv_string("params"), jv_copy(j->params));
+	m = jv_object_set(m, jv_string("params"), params);
 	m = jv_object_set(m, jv_string("timestamp"), timestamp);
 	m = jv_object_set(m, jv_string("gemini_response_id"),
 	    response_id && *response_id ? jv_string(response_id) : jv_null());
+	if (j->ninputs)
+		m = jv_object_set(m, jv_string("references"), references(j));
+	if (jv_get_kind(usage) == JV_KIND_OBJECT)
+		m = jv_object_set(m, jv_string("usage"), usage);
+	else
+		jv_free(usage);
+	if (cost >= 0)
+		m = jv_object_set(m, jv_string("cost_usd"), jv_number(cost));
 	return jv_object_set(m, jv_string("source_placeholder"),
 	    j->source_placeholder[0] ? jv_string(j->source_placeholder) : jv_null());
 }
@@ -207,6 +259,19 @@ ig_job_image(const struct ig_job *j, const char *path, const char *placeholder_p
 	img = jv_object_set(img, jv_string("generation_params"), jv_copy(j->params));
 	img = jv_object_set(img, jv_string("origin"), jv_string(origin));
 	img = jv_object_set(img, jv_string("generation_id"), jv_string(j->id));
+	for (int i = 0; i < j->ninputs; i++)
+		if (strcmp(j->inputs[i].role, "source") == 0) {
+			/* an edit: its image comes from the source, a chain of records */
+			const struct ig_job_input *ji = &j->inputs[i];
+			char src_id[IG_UUID_TEXT];
+
+			if (ji->image_id[0])
+				snprintf(src_id, sizeof src_id, "%s", ji->image_id);
+			else
+				ig_uuid_v5_text(ig_ns_images, ji->in->path, strlen(ji->in->path), src_id);
+			img = jv_object_set(img, jv_string("source_type"), jv_string("images"));
+			return jv_object_set(img, jv_string("source_id"), jv_string(src_id));
+		}
 	if (strcmp(origin, "generated") == 0 && placeholder_path) {
 		char src_id[IG_UUID_TEXT];
 
@@ -284,14 +349,18 @@ ig_job_provenance(struct ig_buf *out, const struct ig_job *j, const unsigned cha
     size_t n, const char *mime, const char *model, jv meta, int algorithmic, char *err, size_t errlen)
 {
 	struct ig_buf meta_json = { 0 }, ascii = { 0 }, info = { 0 }, xmp = { 0 };
-	int jpeg = strstr(mime, "jpeg") != NULL, rc;
+	int jpeg = strstr(mime, "jpeg") != NULL, rc, composite = 0;
 	uint32_t w, h;
 
 	own_size(p, n, j, &w, &h);
 	ig_json_write(&meta_json, meta);
 	ig_json_ascii(&ascii, meta_json.p, meta_json.len);
 	infotext(&info, j, model, w, h);
-	ig_buf_printf(&xmp, xmp_head, algorithmic ? "algorithmicMedia" : "trainedAlgorithmicMedia");
+	/* references or a source drove it: a composite, in IPTC's words */
+	for (int i = 0; i < j->ninputs; i++)
+		composite |= strcmp(j->inputs[i].role, "placeholder") != 0;
+	ig_buf_printf(&xmp, xmp_head, algorithmic ? "algorithmicMedia" :
+	    composite ? "compositeWithTrainedAlgorithmicMedia" : "trainedAlgorithmicMedia");
 	if (jpeg) {
 		/* a JPEG has no text chunks: the record rides in the XMP */
 		ig_buf_adds(&xmp, "<ig:Metadata>");

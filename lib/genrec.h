@@ -14,7 +14,11 @@
 #include "buf.h"
 #include "clock.h"
 #include "hash.h"
+#include "imgmodel.h"
 #include "model.h"
+#include "path.h"
+#include "request.h"
+#include "scan.h"
 #include "uuid.h"
 
 struct ig_job {
@@ -29,7 +33,6 @@ struct ig_job {
 	long long seed;
 	int has_seed;
 	uint32_t width, height;
-	char size[32];		/* asked for */
 	double priority;
 	int attempts;
 	int claimed;		/* this process holds its claim */
@@ -38,10 +41,26 @@ struct ig_job {
 	double not_before;	/* monotonic seconds */
 	char last_error[512];
 	int64_t last_attempt_us;
+	struct ig_settings set;	/* its model's request fields (imgmodel.h) */
+	int send_image_size;
+	struct ig_job_input inputs[IG_INPUTS_MAX];	/* references, source, mask, placeholder */
+	int ninputs;
+	jv passthrough;		/* params.config.request, or null */
+	jv wire;		/* what the request said, as recorded, or invalid */
 	CURL *easy;
 	struct curl_slist *headers;
-	struct ig_buf request, answer;
+	curl_mime *form;	/* an OpenAI edit's fields and files */
+	struct ig_body body;
+	/* the answer as it arrives: its JSON, its images decoded to files */
+	const struct ig_root *root;
+	char *out_abs;		/* output_path, absolute */
+	struct ig_scan scan;
+	struct ig_tmpfile raw[IG_SCAN_STREAMS];
+	int nraw, raw_errno;
+	char raw_err[300];
+	size_t answer_bytes;
 	int answer_too_big;	/* past IG_ANSWER_MAX: cut off */
+	double cost;		/* what its image cost, USD, or -1 */
 	double header_wait;
 	char source_placeholder[4096];
 	struct ig_buf held;	/* its finished records, until its file is on disk */
@@ -65,8 +84,12 @@ void ig_job_free(struct ig_job *j);
 jv ig_job_at(struct ig_job *j, enum ig_stage stage);
 /* its generation_tasks record at a stage, with result (consumed) */
 jv ig_job_task(const struct ig_job *j, const struct ig_task_run *run, enum ig_stage stage, jv result);
-/* the metadata record, without sha256 (which the file cannot hold of itself) */
-jv ig_job_metadata(const struct ig_job *j, const char *model, const char *response_id, jv timestamp);
+/* the metadata record, without sha256 (which the file cannot hold of
+ * itself); usage (consumed) is the answer's, cost its price or -1 */
+jv ig_job_metadata(const struct ig_job *j, const char *model, const char *response_id, jv usage, double cost,
+    jv timestamp);
+/* the decoded long strings of its answer removed */
+void ig_job_drop_raw(struct ig_job *j);
 /* the images record of a file a job made at path (absolute); url_base as ig_url_under */
 jv ig_job_image(const struct ig_job *j, const char *path, const char *placeholder_path,
     const struct ig_facts *f, const char *origin, const char *url_base);

@@ -257,7 +257,7 @@ ig_tmpfile_open(struct ig_tmpfile *t, const struct ig_root *root, const char *pa
 	snprintf(t->tmp, sizeof t->tmp, "%.*s.%s.tmp.%ld.%lu", (int)(slash - path + 1), path, slash + 1,
 	    (long)getpid(), __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
 	t->tmpname = t->tmp + (slash - path + 1);
-	if ((t->fd = openat(t->dirfd, t->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	if ((t->fd = openat(t->dirfd, t->tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0666)) < 0) {
 		int saved = errno;
 
@@ -334,4 +334,23 @@ ig_write_all(int fd, const void *p, size_t n)
 		off += (size_t)w;
 	}
 	return 0;
+}
+
+ssize_t
+ig_pread_full(int fd, void *p, size_t n, off_t at)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)p + got, n - got, at + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
 }

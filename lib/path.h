@@ -33,6 +33,9 @@ int ig_path_mkdirs(const char *dir);
 #define IG_TMP_PATH 4200
 /* all n bytes to fd, through short writes and signals; 0, or -1 with errno */
 int ig_write_all(int fd, const void *p, size_t n);
+/* n bytes from offset at, short reads joined: bytes read (fewer at the
+ * end of the file), or -1 with errno */
+ssize_t ig_pread_full(int fd, void *p, size_t n, off_t at);
 
 /*
  * An output root: a directory opened once, under which files are made

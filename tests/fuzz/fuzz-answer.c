@@ -38,6 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!memchr(a.reason, '\0', sizeof a.reason) || !memchr(a.mime, '\0', sizeof a.mime))
 		abort();
 	ig_buf_free(&a.image);
+	jv_free(a.usage);
 	free(body);
 	return 0;
 }
