@@ -20,7 +20,8 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: ig-gen [--backend placeholder|gemini|openai] [--endpoint url] [--key-file file]\n"
 	    "              [--out-dir dir] [--jobs n] [--rate per-minute] [--retries n]\n"
-	    "              [--retry-delay seconds] [--timeout seconds] [--placeholders] [file ...]\n");
+	    "              [--retry-delay seconds] [--timeout seconds] [--budget usd] [--estimate]\n"
+	    "              [--placeholders] [file ...]\n");
 	exit(code);
 }
 
@@ -57,6 +58,8 @@ main(int argc, char **argv)
 		{ "retry-delay", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "placeholders", no_argument, NULL, 'P' },
+		{ "budget", required_argument, NULL, 'B' },
+		{ "estimate", no_argument, NULL, 'E' },
 		{ "store", required_argument, NULL, 's' },
 		{ "url-base", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
@@ -85,6 +88,8 @@ main(int argc, char **argv)
 		case 'd': o.retry_delay = ig_opt_number("--retry-delay", optarg, 0, 3600, 0); break;
 		case 't': o.timeout = (long)ig_opt_number("--timeout", optarg, 1, 86400, 0); break;
 		case 'P': o.placeholders = 1; break;
+		case 'B': o.budget = ig_opt_number("--budget", optarg, 0.000001, 1e9, 0); break;
+		case 'E': o.estimate = 1; break;
 		case 's': o.store = optarg; break;
 		case 'u': url_base = optarg; break;
 		case 'h': usage(0); break;
@@ -112,10 +117,12 @@ main(int argc, char **argv)
 		env = getenv(var);
 		key = key_file ? read_key(key_file) : env && *env ? ig_strdup(env) : NULL;
 		/* a local server (sd-server, LocalAI) may take no key */
-		if (!key && strcmp(o.endpoint, public) == 0)
+		if (!key && !o.estimate && strcmp(o.endpoint, public) == 0)
 			ig_die(IG_EXIT_USAGE, "%s needs a key: %s, or --key-file", backend, var);
 		o.key = key;
 	}
+	if (o.estimate && o.backend == IG_PLACEHOLDER)
+		ig_die(IG_EXIT_USAGE, "--estimate prices a model's API: --backend gemini or openai");
 	/* answers and images are megabytes each: keep them on the heap, where
 	 * freed memory is reused, not in fresh zero-filled mappings */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);

@@ -267,13 +267,17 @@ ig_openai_answer(long http, const char *body, size_t n, double header_wait, stru
 	b64 = ig_get(v, "data");
 	b64 = jv_get_kind(b64) == JV_KIND_ARRAY ? jv_array_get(b64, 0) : (jv_free(b64), jv_invalid());
 	b64 = jv_get_kind(b64) == JV_KIND_OBJECT ? path(b64, "b64_json", NULL, NULL) : (jv_free(b64), jv_invalid());
-	/* a small image arrives as a string, a large one as a reference; a
-	 * JPEG's base64 starts /9j/ (FF D8 FF) */
+	/* a small image arrives as a string, a large one as a reference (or
+	 * a stream, whose bytes say what it is); a JPEG's base64 starts /9j/
+	 * (FF D8 FF), a WebP's UklGR (RIFF) */
 	if ((rc = take_data(a, b64, body)) > 0) {
 		a->outcome = IG_IMAGE;
 		if ((a->image.len > 2 && (unsigned char)a->image.p[0] == 0xff &&
 		    (unsigned char)a->image.p[1] == 0xd8) || (a->b64 && a->b64len > 4 && memcmp(a->b64, "/9j/", 4) == 0))
 			snprintf(a->mime, sizeof a->mime, "image/jpeg");
+		else if ((a->image.len > 12 && memcmp(a->image.p, "RIFF", 4) == 0) ||
+		    (a->b64 && a->b64len > 5 && memcmp(a->b64, "UklGR", 5) == 0))
+			snprintf(a->mime, sizeof a->mime, "image/webp");
 	} else {
 		snprintf(a->reason, sizeof a->reason, "%s", rc < 0 ? NOT_BASE64 : "no image in the answer");
 	}

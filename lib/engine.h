@@ -47,7 +47,7 @@ struct engine {
 	double last_start;
 	long done, failed, total, refused;
 	double spent, committed;	/* USD: answered, and estimated in flight */
-	int quota, transient, reader_gone;
+	int quota, over_budget, transient, reader_gone;
 	double t0;
 	struct ig_buf line;
 	struct ig_inputs inputs;	/* input images, shared by the jobs that send them */
@@ -131,6 +131,9 @@ void gen_open_root(struct engine *e);
 /* geninput.c: its model's settings and its input images, before it starts;
  * 0, or -1 with why it cannot be done */
 int gen_prepare_job(struct engine *e, struct ig_job *j, char *err, size_t errlen);
+
+/* genestimate.c: --estimate, the exit status */
+int gen_estimate(struct engine *e, char **files, int nfiles);
 
 /* gennet.c */
 void gen_attempt(struct engine *e, struct ig_job *j);

@@ -30,7 +30,7 @@ on_signal(int sig)
 int
 gen_stopping(const struct engine *e)
 {
-	return ig_gen_signal || e->quota || e->reader_gone;
+	return ig_gen_signal || e->quota || e->over_budget || e->reader_gone;
 }
 
 void
@@ -40,8 +40,8 @@ gen_progress(struct engine *e)
 
 	if (!e->o->progress)
 		return;
-	fprintf(stderr, "\rig-gen: %ld done, %ld failed, %d running, %d waiting, %.1f jobs/s ",
-	    e->done, e->failed, e->inflight, e->nwindow, t > 0 ? e->done / t : 0.0);
+	fprintf(stderr, "\rig-gen: %ld done, %ld failed, %d running, %d waiting, %.1f jobs/s, $%.2f spent ",
+	    e->done, e->failed, e->inflight, e->nwindow, t > 0 ? e->done / t : 0.0, e->spent);
 }
 
 void
@@ -125,6 +125,29 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 	gen_window_add(e, j);
 }
 
+/* 1 if the job's estimate, with what was spent and what is in flight,
+ * stays within --budget; else the run stops, the rest left queued, as at
+ * a daily quota */
+static int
+within_budget(struct engine *e, struct ig_job *j)
+{
+	double price = j->set.price.per_image;
+
+	if (price < 0) {
+		ig_warn("--budget: %s has no price in db/models.json: stopping, the remaining jobs stay queued",
+		    j->model);
+	} else if (e->spent + e->committed + price > e->o->budget + 1e-9) {
+		ig_warn("--budget $%.2f: $%.4f spent and $%.4f in flight, the next job would cost $%.4f: "
+		    "stopping, the remaining jobs stay queued", e->o->budget, e->spent, e->committed, price);
+	} else {
+		j->committed = price;
+		e->committed += price;
+		return 1;
+	}
+	e->over_budget = 1;
+	return 0;
+}
+
 /* start what may start: jobs in flight, the rate limit, resumed files */
 static void
 start_jobs(struct engine *e)
@@ -162,6 +185,10 @@ start_jobs(struct engine *e)
 			if (o->placeholders) {
 				gen_make_placeholder(e, j);
 				continue;
+			}
+			if (o->budget > 0 && !within_budget(e, j)) {
+				gen_give_back(e, j, NULL);
+				break;
 			}
 			gen_emit(e, ig_job_at(j, IG_STAGE_WORKING));
 			j->started = 1;
@@ -212,6 +239,14 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	e.jobs = ig_model_find(store.m, "generations");
 	e.warned = jv_object();
 	gen_open_root(&e);
+	if (o->estimate) {
+		rc = gen_estimate(&e, files, nfiles);
+		ig_inputs_free(&e.inputs);
+		jv_free(e.warned);
+		ig_root_close(&e.root);
+		ig_store_close(&store);
+		return rc;
+	}
 	e.hasher = ig_hasher_new();
 	/* answers are decoded, written and hashed on every core: at 64 in
 	 * flight one thread could not keep up with 1.5 MB images */
@@ -320,7 +355,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 	ig_root_close(&e.root);
 	ig_store_close(&store);
 	status = ig_gen_signal == SIGINT ? 130 : ig_gen_signal == SIGTERM ? 143 :
-	    e.transient || e.quota || e.reader_gone ? IG_EXIT_SYSTEM :
+	    e.transient || e.quota || e.over_budget || e.reader_gone ? IG_EXIT_SYSTEM :
 	    e.failed || e.refused ? IG_EXIT_REJECT : IG_EXIT_OK;
 	return status;
 }

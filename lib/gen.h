@@ -30,6 +30,8 @@ struct ig_gen_options {
 	long timeout;		/* seconds a transfer may take */
 	int placeholders;	/* write placeholder_path images, leave jobs queued */
 	int progress;		/* a progress line on stderr */
+	double budget;		/* USD this run may spend, or 0 for no limit */
+	int estimate;		/* print what the jobs would cost, send nothing */
 };
 
 /* 0 all jobs done, 1 some failed or were refused, 3 some stay queued for a

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "engine.h"
 #include "err.h"
@@ -108,13 +109,15 @@ void
 gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct gen_image *img,
     struct written *w)
 {
-	struct ig_buf file = { 0 };
+	struct ig_buf file = { 0 }, tail = { 0 };
 
 	written_begin(e, j, img, w);
-	if (ig_job_provenance(&file, j, img->p, img->n, img->mime, img->model, w->meta, img->placeholder, w->err,
-	    sizeof w->err) != 0) {
-		/* the answer's fault */
-	} else if (write_atomically(e, w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
+	if (ig_job_provenance(&file, &tail, j, img->p, img->n, img->n, img->mime, img->model, w->meta,
+	    img->placeholder, w->err, sizeof w->err) != 0)
+		goto out;	/* the answer's fault */
+	if (tail.len)
+		ig_buf_add(&file, tail.p, tail.len);
+	if (write_atomically(e, w->path, file.p, file.len, w->err, sizeof w->err) != 0) {
 		/* a full disk is the machine's; a link out of the root is the path's */
 		w->transient = ig_errno_is_system(errno);
 	} else {
@@ -125,7 +128,9 @@ gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct 
 		if (w->f.img.err[0])
 			snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
 	}
+out:
 	ig_buf_free(&file);
+	ig_buf_free(&tail);
 }
 
 /* a streamed image is copied in pieces this size; the first holds its
@@ -150,9 +155,10 @@ gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, stru
     struct gen_image *img, struct written *w)
 {
 	unsigned char *buf = ig_malloc(STREAM_PIECE);
-	struct ig_buf head = { 0 };
+	struct ig_buf head = { 0 }, tail = { 0 };
 	struct ig_tmpfile out;
 	ssize_t n = ig_pread_full(raw->fd, buf, STREAM_PIECE, 0);
+	struct stat st;
 	off_t at;
 	int rc = -1;
 
@@ -163,11 +169,13 @@ gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, stru
 		img->mime = "image/jpeg";
 	else if (n >= 8 && buf[0] == 0x89)
 		img->mime = "image/png";
-	if (n < 0) {
+	else if (n >= 12 && memcmp(buf, "RIFF", 4) == 0 && memcmp(buf + 8, "WEBP", 4) == 0)
+		img->mime = "image/webp";
+	if (n < 0 || fstat(raw->fd, &st) != 0) {
 		snprintf(w->err, sizeof w->err, "%.400s: %s", raw->tmp, strerror(errno));
 		w->transient = 1;
-	} else if (ig_job_provenance(&head, j, buf, (size_t)n, img->mime, img->model, w->meta, img->placeholder,
-	    w->err, sizeof w->err) != 0) {
+	} else if (ig_job_provenance(&head, &tail, j, buf, (size_t)n, (uint64_t)st.st_size, img->mime, img->model,
+	    w->meta, img->placeholder, w->err, sizeof w->err) != 0) {
 		/* the answer's fault */
 	} else if (ig_tmpfile_open(&out, &e->root, w->path, w->err, sizeof w->err) != 0) {
 		w->transient = ig_errno_is_system(errno);
@@ -183,6 +191,8 @@ gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, stru
 				rc = put(&out, h, w, buf, (size_t)n);
 			}
 		}
+		if (rc == 0 && tail.len)
+			rc = put(&out, h, w, tail.p, tail.len);
 		if (rc != 0)
 			ig_tmpfile_abandon(&out);
 		else if ((rc = ig_tmpfile_commit(&out, w->err, sizeof w->err)) != 0)
@@ -193,6 +203,7 @@ gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, stru
 		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
 	ig_tmpfile_abandon(raw);
 	ig_buf_free(&head);
+	ig_buf_free(&tail);
 	free(buf);
 }
 

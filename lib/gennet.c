@@ -309,6 +309,9 @@ settle(struct engine *e, struct answer *an)
 	switch (a->outcome) {
 	case IG_IMAGE:
 		j->last_error[0] = '\0';
+		/* what it cost replaces what it was thought to */
+		e->committed -= j->committed;
+		j->committed = 0;
 		if (!an->w.err[0] && an->w.cost > 0)
 			e->spent += an->w.cost;
 		gen_conclude_image(e, j, &an->w, 0);

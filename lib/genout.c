@@ -157,6 +157,7 @@ gen_linger_check(struct engine *e)
 void
 gen_finish(struct engine *e, struct ig_job *j)
 {
+	e->committed -= j->committed;
 	linger(e, j);
 	ig_job_free(j);
 }

@@ -345,11 +345,12 @@ own_size(const unsigned char *p, size_t n, const struct ig_job *j, uint32_t *w, 
 }
 
 int
-ig_job_provenance(struct ig_buf *out, const struct ig_job *j, const unsigned char *p,
-    size_t n, const char *mime, const char *model, jv meta, int algorithmic, char *err, size_t errlen)
+ig_job_provenance(struct ig_buf *out, struct ig_buf *tail, const struct ig_job *j, const unsigned char *p,
+    size_t n, uint64_t total, const char *mime, const char *model, jv meta, int algorithmic, char *err,
+    size_t errlen)
 {
 	struct ig_buf meta_json = { 0 }, ascii = { 0 }, info = { 0 }, xmp = { 0 };
-	int jpeg = strstr(mime, "jpeg") != NULL, rc, composite = 0;
+	int jpeg = strstr(mime, "jpeg") != NULL, webp = strstr(mime, "webp") != NULL, rc, composite = 0;
 	uint32_t w, h;
 
 	own_size(p, n, j, &w, &h);
@@ -361,14 +362,16 @@ ig_job_provenance(struct ig_buf *out, const struct ig_job *j, const unsigned cha
 		composite |= strcmp(j->inputs[i].role, "placeholder") != 0;
 	ig_buf_printf(&xmp, xmp_head, algorithmic ? "algorithmicMedia" :
 	    composite ? "compositeWithTrainedAlgorithmicMedia" : "trainedAlgorithmicMedia");
-	if (jpeg) {
-		/* a JPEG has no text chunks: the record rides in the XMP */
+	if (jpeg || webp) {
+		/* no text chunks: the record rides in the XMP */
 		ig_buf_adds(&xmp, "<ig:Metadata>");
 		xml_escape(&xmp, ig_buf_str(&ascii));
 		ig_buf_adds(&xmp, "</ig:Metadata>");
 	}
 	ig_buf_adds(&xmp, xmp_tail);
-	if (jpeg) {
+	if (webp) {
+		rc = ig_webp_add_xmp(out, tail, p, n, total, xmp.p, xmp.len);
+	} else if (jpeg) {
 		struct ig_jpeg_segment segs[2] = {
 			{ 0xfe, "", info.p, info.len },
 			{ 0xe1, XMP_PREFIX, xmp.p, xmp.len },
@@ -386,7 +389,7 @@ ig_job_provenance(struct ig_buf *out, const struct ig_job *j, const unsigned cha
 	}
 	if (rc != 0)
 		snprintf(err, errlen, "%s", jpeg ? "the answer's JPEG is not a JPEG, or its provenance does not fit" :
-		    "the answer's image is not a PNG");
+		    webp ? "the answer's WebP is not a WebP" : "the answer's image is not a PNG");
 	ig_buf_free(&meta_json);
 	ig_buf_free(&ascii);
 	ig_buf_free(&info);
@@ -400,7 +403,7 @@ ig_job_file_metadata(const char *path)
 	char *xmp, *text = ig_png_file_text(path, PROVENANCE_KEY);
 	const char *a, *b;
 
-	if (text || !(xmp = ig_jpeg_file_segment(path, 0xe1, XMP_PREFIX)))
+	if (text || (!(xmp = ig_jpeg_file_segment(path, 0xe1, XMP_PREFIX)) && !(xmp = ig_webp_file_xmp(path))))
 		return text;
 	if ((a = strstr(xmp, "<ig:Metadata>")) && (b = strstr(a, "</ig:Metadata>"))) {
 		a += strlen("<ig:Metadata>");

@@ -61,6 +61,7 @@ struct ig_job {
 	size_t answer_bytes;
 	int answer_too_big;	/* past IG_ANSWER_MAX: cut off */
 	double cost;		/* what its image cost, USD, or -1 */
+	double committed;	/* its estimate, counted against --budget while it runs */
 	double header_wait;
 	char source_placeholder[4096];
 	struct ig_buf held;	/* its finished records, until its file is on disk */
@@ -96,11 +97,14 @@ jv ig_job_image(const struct ig_job *j, const char *path, const char *placeholde
 
 /*
  * Provenance inside the file: A1111's infotext ("parameters"), the metadata
- * record as JSON, and XMP with IPTC's DigitalSourceType, as PNG text chunks
- * or as JPEG COM and APP1 segments. size is the file's own (WxH).
+ * record as JSON, and XMP with IPTC's DigitalSourceType, as PNG text chunks,
+ * JPEG COM and APP1 segments, or a WebP XMP chunk. p holds the first n of
+ * the image's total bytes (its header, at least): out is that head with the
+ * provenance in it, then come the image's other bytes, then tail.
  */
-int ig_job_provenance(struct ig_buf *out, const struct ig_job *j, const unsigned char *p,
-    size_t n, const char *mime, const char *model, jv meta, int algorithmic, char *err, size_t errlen);
+int ig_job_provenance(struct ig_buf *out, struct ig_buf *tail, const struct ig_job *j, const unsigned char *p,
+    size_t n, uint64_t total, const char *mime, const char *model, jv meta, int algorithmic, char *err,
+    size_t errlen);
 /* the metadata JSON inside a file ig-gen wrote (PNG or JPEG), or NULL (caller frees) */
 char *ig_job_file_metadata(const char *path);
 

@@ -462,7 +462,8 @@ ig_price_of_usage(const struct ig_price *p, jv usage, int gemini)
 	}
 	if (out <= 0)
 		return p->per_image;
-	/* input tokens with no price in the table count nothing */
-	return out * p->output_image + (text > 0 && p->input_text > 0 ? text * p->input_text : 0) +
-	    (image > 0 && p->input_image > 0 ? image * p->input_image : 0);
+	/* input tokens with no price in the table count nothing; to a
+	 * billionth of a dollar, so that sums of prices print as prices */
+	return round((out * p->output_image + (text > 0 && p->input_text > 0 ? text * p->input_text : 0) +
+	    (image > 0 && p->input_image > 0 ? image * p->input_image : 0)) * 1e9) / 1e9;
 }

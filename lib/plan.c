@@ -6,14 +6,22 @@
 #include <string.h>
 
 #include "err.h"
+#include "imgmodel.h"
 #include "json.h"
 #include "path.h"
 #include "planner.h"
 #include "uuid.h"
 
+#define SETTING_KEYS "aspect_ratio", "image_size", "references", "source", "mask", "background", \
+	"output_format", "output_compression", "quality", "moderation", "request"
+
 static const char *plan_keys[] = { "batch", "theme", "variation", "preset", "element",
 	"prompt", "vars", "count", "seed", "size", "model", "output", "placeholder",
-	"type", "subtype", NULL };
+	"type", "subtype", SETTING_KEYS, NULL };
+
+/* what a plan may say of its requests: each goes into every job's
+ * params.config, over the library's (imgmodel.h) */
+static const char *setting_keys[] = { SETTING_KEYS, NULL };
 
 struct ig_planner *
 ig_planner_new(struct ig_store *store, int skip_incompatible, long max_combinations)
@@ -46,6 +54,30 @@ ig_planner_free(struct ig_planner *p)
 	jv_free(p->image_subtype);
 	ig_buf_free(&p->scratch);
 	free(p);
+}
+
+/* what the plan's model is asked, checked by db/models.json where the
+ * table knows the model (ig-gen warns of the others) */
+static int
+check_settings(jv plan, jv config, char *err, size_t errlen)
+{
+	const char *model = ig_str(plan, "model") ? ig_str(plan, "model") : IG_DEFAULT_MODEL;
+	const char *size = ig_str(plan, "size") ? ig_str(plan, "size") : "1024x1024";
+	unsigned w = 1024, h = 1024;
+	struct ig_imgmodel m;
+	struct ig_settings set;
+	int rc = 0;
+
+	sscanf(size, "%ux%u", &w, &h);
+	ig_imgmodel_find(model, IG_API_GEMINI, &m);
+	if (!m.known) {
+		ig_imgmodel_free(&m);
+		ig_imgmodel_find(model, IG_API_OPENAI, &m);
+	}
+	if (m.known && w && h)
+		rc = ig_imgmodel_settings(&m, config, w, h, &set, err, errlen);
+	ig_imgmodel_free(&m);
+	return rc;
 }
 
 /* shallow merge: b's keys over a's */
@@ -247,6 +279,11 @@ compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c,
 		c->config = merge(c->config, ig_get(el, "config"));
 		jv_free(el);
 	}
+	for (int k = 0; setting_keys[k]; k++)
+		if (ig_has(plan, setting_keys[k]))
+			c->config = jv_object_set(c->config, jv_string(setting_keys[k]), ig_get(plan, setting_keys[k]));
+	if ((rc = check_settings(plan, c->config, err, errlen)))
+		goto out;
 
 	/* the prompt: subject, theme, variation, preset, elements */
 	v = ig_get(plan, "prompt");

@@ -1,4 +1,5 @@
-/* pngw.c - PNG encoding through libpng, text chunks by splicing bytes */
+/* pngw.c - PNG encoding through libpng; text chunks, JPEG segments and WebP's XMP by splicing bytes */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "bytes.h"
 #include "err.h"
+#include "path.h"
 #include "pngw.h"
 
 struct sink {
@@ -281,5 +283,121 @@ ig_jpeg_file_segment(const char *path, unsigned char marker, const char *prefix)
 		return NULL;
 	text = ig_jpeg_get_segment(head, n, marker, prefix);
 	free(head);
+	return text;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void
+put_le(unsigned char *p, uint32_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* a simple WebP's canvas, from its VP8 or VP8L chunk; 0, or -1 */
+static int
+webp_canvas(const unsigned char *c, size_t n, uint32_t *w, uint32_t *h, int *alpha)
+{
+	*alpha = 0;
+	if (n >= 30 && memcmp(c, "VP8 ", 4) == 0 && c[11] == 0x9d && c[12] == 0x01 && c[13] == 0x2a) {
+		*w = (c[14] | (uint32_t)c[15] << 8) & 0x3fff;
+		*h = (c[16] | (uint32_t)c[17] << 8) & 0x3fff;
+		return 0;
+	}
+	if (n >= 13 && memcmp(c, "VP8L", 4) == 0 && c[8] == 0x2f) {
+		uint32_t bits = le32(c + 9);
+
+		*w = (bits & 0x3fff) + 1;
+		*h = (bits >> 14 & 0x3fff) + 1;
+		*alpha = bits >> 28 & 1;
+		return 0;
+	}
+	return -1;
+}
+
+int
+ig_webp_add_xmp(struct ig_buf *out, struct ig_buf *tail, const unsigned char *webp, size_t n, uint64_t total,
+    const char *xmp, size_t xmplen)
+{
+	size_t xmp_chunk = 8 + xmplen + (xmplen & 1), vp8x = 0;
+	unsigned char hdr[12], x[18];
+	uint32_t w, h;
+	int alpha;
+
+	if (n < 20 || total < n || memcmp(webp, "RIFF", 4) != 0 || memcmp(webp + 8, "WEBP", 4) != 0 ||
+	    le32(webp + 4) + 8 != total || xmplen > 0x7ffffff0u)
+		return -1;
+	if (memcmp(webp + 12, "VP8X", 4) != 0) {
+		/* a simple file becomes an extended one, to say it holds XMP */
+		if (webp_canvas(webp + 12, n - 12, &w, &h, &alpha) != 0 || !w || !h)
+			return -1;
+		memcpy(x, "VP8X", 4);
+		put_le(x + 4, 10, 4);
+		memset(x + 8, 0, 10);
+		x[8] = (unsigned char)(0x04 | (alpha ? 0x10 : 0));
+		put_le(x + 12, w - 1, 3);
+		put_le(x + 15, h - 1, 3);
+		vp8x = sizeof x;
+	} else if (n < 30) {
+		return -1;
+	}
+	if (total + vp8x + xmp_chunk - 8 > 0xfffffffeu)
+		return -1;
+	memcpy(hdr, webp, 12);
+	put_le(hdr + 4, (uint32_t)(total + vp8x + xmp_chunk - 8), 4);
+	ig_buf_add(out, hdr, 12);
+	if (vp8x) {
+		ig_buf_add(out, x, vp8x);
+		ig_buf_add(out, webp + 12, n - 12);
+	} else {
+		ig_buf_add(out, webp + 12, 8);
+		ig_buf_addc(out, (char)(webp[20] | 0x04));
+		ig_buf_add(out, webp + 21, n - 21);
+	}
+	ig_buf_add(tail, "XMP ", 4);
+	put_le(x, (uint32_t)xmplen, 4);
+	ig_buf_add(tail, x, 4);
+	ig_buf_add(tail, xmp, xmplen);
+	if (xmplen & 1)
+		ig_buf_addc(tail, '\0');
+	return 0;
+}
+
+char *
+ig_webp_file_xmp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char h[12];
+	char *text = NULL;
+	off_t at = 12;
+
+	if (fd < 0)
+		return NULL;
+	if (ig_pread_full(fd, h, 12, 0) == 12 && memcmp(h, "RIFF", 4) == 0 && memcmp(h + 8, "WEBP", 4) == 0) {
+		off_t end = (off_t)le32(h + 4) + 8;
+
+		/* chunk by chunk, to the XMP at the end */
+		while (at + 8 <= end && ig_pread_full(fd, h, 8, at) == 8) {
+			uint32_t len = le32(h + 4);
+
+			if (memcmp(h, "XMP ", 4) == 0 && len < (16u << 20)) {
+				text = ig_malloc((size_t)len + 1);
+				if (ig_pread_full(fd, text, len, at + 8) != (ssize_t)len) {
+					free(text);
+					text = NULL;
+				} else {
+					text[len] = '\0';
+				}
+				break;
+			}
+			at += 8 + (off_t)len + (len & 1);
+		}
+	}
+	close(fd);
 	return text;
 }

@@ -48,6 +48,15 @@ int ig_jpeg_add_comment(struct ig_buf *out, const unsigned char *jpeg, size_t n,
 char *ig_jpeg_get_segment(const unsigned char *jpeg, size_t n, unsigned char marker, const char *prefix);
 /* the same from a JPEG file's head */
 char *ig_jpeg_file_segment(const char *path, unsigned char marker, const char *prefix);
+/* A WebP of total bytes, of which webp holds the first n (the first chunk's
+ * header at least), with an XMP packet: out is its head, made extended
+ * (VP8X, with the XMP flag) if it was simple and its RIFF size grown;
+ * the rest of the file follows it, then tail, the XMP chunk; -1 if it
+ * is not such a WebP */
+int ig_webp_add_xmp(struct ig_buf *out, struct ig_buf *tail, const unsigned char *webp, size_t n, uint64_t total,
+    const char *xmp, size_t xmplen);
+/* the XMP packet of a WebP file, or NULL (caller frees) */
+char *ig_webp_file_xmp(const char *path);
 /* the text of a tEXt or iTXt chunk with this key, or NULL (caller frees) */
 char *ig_png_get_text(const unsigned char *png, size_t n, const char *key);
 /* the same from a PNG file's head, where text chunks go; NULL if the file

@@ -24,6 +24,10 @@ harness() { # name [more seed dirs]
 	harness fuzz-answer
 }
 
+@test "fuzz seeds: the answer scanner keeps and decodes the same, whole and in pieces, on every seed and finding" {
+	harness fuzz-scan
+}
+
 @test "fuzz seeds: the image sniffers agree, whole and in pieces, on every seed, finding and PngSuite file" {
 	harness fuzz-imagehdr "$PNGSUITE"/*
 }

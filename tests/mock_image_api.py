@@ -9,12 +9,19 @@ choose the answer: [fixed] (one answer, encoded once) [429-once:SECONDS] [500-on
 to answer with), MOCK_LATENCY (seconds added to every answer), MOCK_IMAGE_BYTES
 (about how large a PNG to answer with), MOCK_SAVE (a file to save that PNG in),
 MOCK_SAVE_FIXED (a file to save the [fixed] answer in, for bench/mockd.c).
+Every request is logged with its body (each inline image as its sha256 and
+size) and, for a multipart edit, its form fields and files. Answers carry
+usage; OpenAI's honour output_format webp (tests/fixtures/answer.webp) and
+background transparent (an RGBA PNG, its left half clear); [thought] puts an
+interim thought image before Gemini's image.
 Faults for the pipeline suite: MOCK_QUOTA_AFTER=N (every request after the
 first N gets the per-day quota answer), MOCK_429_FIRST=N (the first N requests
 get a 429 with a short RetryInfo: a storm), MOCK_SERVED (a file to which the
 prompt of every image answered is appended, one per line: the calls paid for).
 """
-import base64, json, os, random, re, struct, sys, threading, time, zlib
+import base64, hashlib, json, os, random, re, struct, sys, threading, time, zlib
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
 KEY = os.environ.get("MOCK_KEY", "test-key")
@@ -28,13 +35,18 @@ SERVED = os.environ.get("MOCK_SERVED")
 inflight = [0, 0]  # now, most at once
 
 
-def png(width, height, noisy):
-    rng = random.Random(7)
-    raw = b"".join(b"\0" + (bytes(rng.getrandbits(8) for _ in range(width * 3)) if noisy
-                            else bytes([(x * 7) % 256 for x in range(width * 3)])) for _ in range(height))
+def png(width, height, noisy, alpha=False, seed=7):
+    """An RGB PNG; with alpha, RGBA whose left half is transparent."""
+    rng = random.Random(seed)
+    if alpha:
+        row = b"".join(bytes([200, 30, 30, 0 if x < width // 2 else 255]) for x in range(width))
+        raw = b"".join(b"\0" + row for _ in range(height))
+    else:
+        raw = b"".join(b"\0" + (rng.randbytes(width * 3) if noisy
+                                else bytes([(x * 7) % 256 for x in range(width * 3)])) for _ in range(height))
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
 
 
@@ -49,6 +61,34 @@ FIXED = json.dumps({"candidates": [{"content": {"role": "model", "parts": [{"inl
 if os.environ.get("MOCK_SAVE_FIXED"):  # the answer bench/mockd serves
     open(os.environ["MOCK_SAVE_FIXED"], "wb").write(FIXED)
 JPEG = base64.b64encode(open(os.environ["MOCK_JPEG"], "rb").read()).decode() if os.environ.get("MOCK_JPEG") else None
+WEBP = base64.b64encode(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "answer.webp"), "rb").read()).decode()
+ALPHA = base64.b64encode(png(16, 16, False, alpha=True)).decode()
+THOUGHT = base64.b64encode(png(side, side, bool(size), seed=8)).decode()  # as large as the image
+GEMINI_USAGE = {"promptTokenCount": 12, "candidatesTokenCount": 1290, "totalTokenCount": 1302,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 12}],
+                "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]}
+OPENAI_USAGE = {"total_tokens": 4210, "input_tokens": 50, "output_tokens": 4160,
+                "input_tokens_details": {"text_tokens": 10, "image_tokens": 40}}
+
+
+def described(data):
+    """What a request's image was: its sha256 and size, never its bytes."""
+    raw = base64.b64decode(data) if isinstance(data, str) else data
+    return {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+
+
+def multipart(content_type, raw):
+    """An edit's form: its fields, and its files by sha256."""
+    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    fields, files = {}, []
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        if part.get_filename() is not None:
+            files.append(dict(described(data), name=name, type=part.get_content_type()))
+        else:
+            fields[name] = data.decode()
+    return fields, files
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -80,15 +120,23 @@ class Handler(BaseHTTPRequestHandler):
                 inflight[0] -= 1
 
     def serve(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         gemini = ":generateContent" in self.path
+        files = []
+        if self.headers.get("Content-Type", "").startswith("multipart/form-data"):
+            body, files = multipart(self.headers["Content-Type"], raw)
+        else:
+            body = json.loads(raw or b"{}")
         if gemini:
             parts = body["contents"][0]["parts"]
             prompt = parts[0]["text"]
             inline = any("inlineData" in p for p in parts[1:])
+            for p in parts:  # logged by sha256, not by bytes
+                if "inlineData" in p:
+                    p["inlineData"]["data"] = described(p["inlineData"]["data"])
             key = self.headers.get("x-goog-api-key")
         else:
-            prompt, inline = body.get("prompt", ""), False
+            prompt, inline = body.get("prompt", ""), bool(files)
             key = (self.headers.get("Authorization") or "").replace("Bearer ", "")
         with lock:
             count = seen[prompt] = seen.get(prompt, 0) + 1
@@ -96,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
             nth = requests[0]
             with open(sys.argv[2], "a") as log:
                 log.write(json.dumps({"t": time.time(), "path": self.path, "prompt": prompt, "attempt": count,
-                                      "key_ok": key == KEY, "inline": inline, "body": body if not inline else None,
+                                      "key_ok": key == KEY, "inline": inline, "body": body, "files": files,
                                       "max_inflight": inflight[1]}) + "\n")
         if LATENCY:
             time.sleep(LATENCY)
@@ -131,7 +179,11 @@ class Handler(BaseHTTPRequestHandler):
         if "[insufficient]" in prompt:
             return self.answer(429, {"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}})
         if not gemini:
-            return self.answer(200, {"created": 1, "data": [{"b64_json": JPEG if "[jpeg]" in prompt else IMAGE}]})
+            fmt = body.get("output_format", "png")
+            image = (JPEG if "[jpeg]" in prompt else WEBP if fmt == "webp" else
+                     ALPHA if body.get("background") == "transparent" else IMAGE)
+            return self.answer(200, {"created": 1, "data": [{"b64_json": image}], "output_format": fmt,
+                                     "usage": OPENAI_USAGE})
         if "[blocked]" in prompt:
             return self.answer(200, {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "responseId": "r-blocked"})
         if "[no-image]" in prompt:
@@ -164,9 +216,11 @@ class Handler(BaseHTTPRequestHandler):
         if SERVED:
             with lock, open(SERVED, "a") as f:
                 f.write(prompt + "\n")
-        return self.answer(200, {"candidates": [{"content": {"role": "model", "parts": [
-            {"text": "Here it is."}, {"inlineData": {"mimeType": mime, "data": data}}]}, "finishReason": "STOP"}],
-            "modelVersion": "mock", "responseId": "resp-" + str(abs(hash(prompt)) % 10**8)})
+        parts = [{"text": "Here it is."}, {"inlineData": {"mimeType": mime, "data": data}}]
+        if "[thought]" in prompt:  # an interim thought image first, as Gemini 3 Pro may send
+            parts.insert(0, {"inlineData": {"mimeType": "image/png", "data": THOUGHT}, "thought": True})
+        return self.answer(200, {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}],
+            "usageMetadata": GEMINI_USAGE, "modelVersion": "mock", "responseId": "resp-" + str(abs(hash(prompt)) % 10**8)})
 
 
 class Server(ThreadingHTTPServer):
