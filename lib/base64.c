@@ -1,5 +1,6 @@
 /* base64.c - RFC 4648 base64 */
 #include <stdint.h>
+#include <string.h>
 
 #include "base64.h"
 
@@ -89,4 +90,56 @@ ig_base64_decode(struct ig_buf *b, const char *s, size_t n)
 		}
 	}
 	return 0;
+}
+
+/* whole groups decoded, the rest carried */
+static int
+stream_groups(struct ig_base64_stream *st, struct ig_buf *b, const char *s, size_t n)
+{
+	size_t whole;
+
+	while (st->ncarry && st->ncarry < 4 && n) {
+		st->carry[st->ncarry++] = *s++;
+		n--;
+	}
+	if (st->ncarry == 4) {
+		if (ig_base64_decode(b, st->carry, 4) != 0)
+			return -1;
+		st->ncarry = 0;
+	}
+	whole = n / 4 * 4;
+	if (whole && ig_base64_decode(b, s, whole) != 0)
+		return -1;
+	memcpy(st->carry + st->ncarry, s + whole, n - whole);
+	st->ncarry += (int)(n - whole);
+	return 0;
+}
+
+int
+ig_base64_stream(struct ig_base64_stream *st, struct ig_buf *b, const char *s, size_t n)
+{
+	if (!memchr(s, '=', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n) && !memchr(s, ' ', n))
+		return stream_groups(st, b, s, n);
+	/* a group split by padding or a line break would be read wrong */
+	st->text.len = 0;
+	ig_buf_grow(&st->text, n);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '=' && s[i] != '\n' && s[i] != '\r' && s[i] != ' ')
+			st->text.p[st->text.len++] = s[i];
+	return stream_groups(st, b, st->text.p, st->text.len);
+}
+
+int
+ig_base64_stream_end(struct ig_base64_stream *st, struct ig_buf *b)
+{
+	int rc = st->ncarry == 1 ? -1 : st->ncarry ? ig_base64_decode(b, st->carry, (size_t)st->ncarry) : 0;
+
+	st->ncarry = 0;
+	return rc;
+}
+
+void
+ig_base64_stream_free(struct ig_base64_stream *st)
+{
+	ig_buf_free(&st->text);
 }

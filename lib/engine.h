@@ -113,8 +113,9 @@ void gen_settle_claims(struct engine *e);
 char *gen_out_path(const struct engine *e, const char *rel);
 void gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct gen_image *img,
     struct written *w);
-/* the same for an image decoded to a temporary file as it arrived (raw,
- * which goes): its provenance spliced in as it is copied to its own */
+/* the same for an image whose base64 went to a temporary file as it
+ * arrived (raw, which goes): decoded, its provenance spliced into its
+ * head, and hashed on the way to its own file */
 void gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct ig_tmpfile *raw,
     struct gen_image *img, struct written *w);
 void gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder);

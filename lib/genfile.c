@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
+#include "base64.h"
 #include "engine.h"
 #include "err.h"
 #include "json.h"
@@ -133,9 +133,44 @@ out:
 	ig_buf_free(&tail);
 }
 
-/* a streamed image is copied in pieces this size; the first holds its
- * header, where the provenance goes */
+/* A streamed image's base64 is read in pieces this size (whole groups of
+ * four); its decoded head, where the header and the provenance go, is
+ * at least STREAM_HEAD bytes unless the image is smaller. */
 #define STREAM_PIECE (256u << 10)
+#define STREAM_HEAD (128u << 10)
+
+struct streamed {
+	struct ig_tmpfile *raw;
+	off_t at;
+	unsigned char *piece;
+	struct ig_base64_stream b64;
+	struct ig_buf bytes;		/* decoded, not yet written */
+	uint64_t decoded;
+	int eof;
+};
+
+/* the next piece decoded onto sd->bytes: 0, or -1 with why in w */
+static int
+next_piece(struct streamed *sd, struct written *w)
+{
+	ssize_t n = ig_pread_full(sd->raw->fd, sd->piece, STREAM_PIECE, sd->at);
+	size_t before = sd->bytes.len;
+	int rc;
+
+	if (n < 0) {
+		snprintf(w->err, sizeof w->err, "%.400s: %s", sd->raw->tmp, strerror(errno));
+		w->transient = 1;
+		return -1;
+	}
+	sd->at += n;
+	sd->eof = n == 0;
+	rc = n ? ig_base64_stream(&sd->b64, &sd->bytes, (char *)sd->piece, (size_t)n) :
+	    ig_base64_stream_end(&sd->b64, &sd->bytes);
+	sd->decoded += sd->bytes.len - before;
+	if (rc != 0)
+		snprintf(w->err, sizeof w->err, "the answer's image is not base64");
+	return rc;
+}
 
 /* out written and hashed; the machine's failure (errno) in w */
 static int
@@ -150,61 +185,79 @@ put(struct ig_tmpfile *t, struct ig_hasher *h, struct written *w, const void *p,
 	return 0;
 }
 
+/* what the bytes say they are, whatever the answer claimed; a WebP's
+ * size, from its RIFF header, for its provenance */
+static const char *
+sniffed(const struct ig_buf *b, const char *claimed, uint64_t *total)
+{
+	const unsigned char *p = (const unsigned char *)b->p;
+
+	*total = b->len;
+	if (b->len >= 3 && p[0] == 0xff && p[1] == 0xd8)
+		return "image/jpeg";
+	if (b->len >= 8 && p[0] == 0x89)
+		return "image/png";
+	if (b->len >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0) {
+		*total = ((uint64_t)p[4] | (uint64_t)p[5] << 8 | (uint64_t)p[6] << 16 | (uint64_t)p[7] << 24) + 8;
+		return "image/webp";
+	}
+	return claimed;
+}
+
 void
 gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct ig_tmpfile *raw,
     struct gen_image *img, struct written *w)
 {
-	unsigned char *buf = ig_malloc(STREAM_PIECE);
+	struct streamed sd = { .raw = raw, .piece = ig_malloc(STREAM_PIECE) };
 	struct ig_buf head = { 0 }, tail = { 0 };
 	struct ig_tmpfile out;
-	ssize_t n = ig_pread_full(raw->fd, buf, STREAM_PIECE, 0);
-	struct stat st;
-	off_t at;
-	int rc = -1;
+	uint64_t total = 0;
+	int rc = 0, opened = 0;
 
 	written_begin(e, j, img, w);
 	ig_hash_begin(h, &w->f);
-	/* the format is what the bytes say, whatever the answer claimed */
-	if (n >= 3 && buf[0] == 0xff && buf[1] == 0xd8)
-		img->mime = "image/jpeg";
-	else if (n >= 8 && buf[0] == 0x89)
-		img->mime = "image/png";
-	else if (n >= 12 && memcmp(buf, "RIFF", 4) == 0 && memcmp(buf + 8, "WEBP", 4) == 0)
-		img->mime = "image/webp";
-	if (n < 0 || fstat(raw->fd, &st) != 0) {
-		snprintf(w->err, sizeof w->err, "%.400s: %s", raw->tmp, strerror(errno));
-		w->transient = 1;
-	} else if (ig_job_provenance(&head, &tail, j, buf, (size_t)n, (uint64_t)st.st_size, img->mime, img->model,
-	    w->meta, img->placeholder, w->err, sizeof w->err) != 0) {
-		/* the answer's fault */
-	} else if (ig_tmpfile_open(&out, &e->root, w->path, w->err, sizeof w->err) != 0) {
-		w->transient = ig_errno_is_system(errno);
-	} else {
-		/* the head with its provenance, then the rest as it lies */
-		rc = put(&out, h, w, head.p, head.len);
-		for (at = n; rc == 0 && (size_t)n == STREAM_PIECE; at += n) {
-			if ((n = ig_pread_full(raw->fd, buf, STREAM_PIECE, at)) < 0) {
-				snprintf(w->err, sizeof w->err, "%.400s: %s", raw->tmp, strerror(errno));
-				w->transient = 1;
-				rc = -1;
-			} else if (n > 0) {
-				rc = put(&out, h, w, buf, (size_t)n);
-			}
-		}
-		if (rc == 0 && tail.len)
-			rc = put(&out, h, w, tail.p, tail.len);
-		if (rc != 0)
-			ig_tmpfile_abandon(&out);
-		else if ((rc = ig_tmpfile_commit(&out, w->err, sizeof w->err)) != 0)
-			w->transient = ig_errno_is_system(errno);
+	while (rc == 0 && !sd.eof && sd.bytes.len < STREAM_HEAD)
+		rc = next_piece(&sd, w);
+	if (rc == 0 && !sd.bytes.len) {
+		snprintf(w->err, sizeof w->err, "no image in the answer");
+		rc = -1;
 	}
+	if (rc == 0) {
+		img->mime = sniffed(&sd.bytes, img->mime, &total);
+		/* the answer's fault, if its image is none of these */
+		rc = ig_job_provenance(&head, &tail, j, (unsigned char *)sd.bytes.p, sd.bytes.len, total, img->mime,
+		    img->model, w->meta, img->placeholder, w->err, sizeof w->err);
+	}
+	if (rc == 0 && (rc = ig_tmpfile_open(&out, &e->root, w->path, w->err, sizeof w->err)) != 0)
+		w->transient = ig_errno_is_system(errno);
+	opened = rc == 0;
+	/* the head with its provenance, then the rest as it is decoded */
+	if (rc == 0)
+		rc = put(&out, h, w, head.p, head.len);
+	while (rc == 0 && !sd.eof) {
+		sd.bytes.len = 0;
+		if ((rc = next_piece(&sd, w)) == 0 && sd.bytes.len)
+			rc = put(&out, h, w, sd.bytes.p, sd.bytes.len);
+	}
+	if (rc == 0 && strcmp(img->mime, "image/webp") == 0 && sd.decoded != total) {
+		snprintf(w->err, sizeof w->err, "the answer's WebP is not as long as its header says");
+		rc = -1;
+	}
+	if (rc == 0 && tail.len)
+		rc = put(&out, h, w, tail.p, tail.len);
+	if (opened && rc != 0)
+		ig_tmpfile_abandon(&out);
+	else if (opened && (rc = ig_tmpfile_commit(&out, w->err, sizeof w->err)) != 0)
+		w->transient = ig_errno_is_system(errno);
 	ig_hash_end(h, &w->f);
 	if (rc == 0 && w->f.img.err[0])
 		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
 	ig_tmpfile_abandon(raw);
+	ig_base64_stream_free(&sd.b64);
+	ig_buf_free(&sd.bytes);
 	ig_buf_free(&head);
 	ig_buf_free(&tail);
-	free(buf);
+	free(sd.piece);
 }
 
 /* on the main thread: the job's records, or its failure */

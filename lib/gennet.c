@@ -16,7 +16,7 @@
 #include "json.h"
 #include "path.h"
 
-/* strings past this are images: decoded to a file as they arrive (scan.h) */
+/* strings past this are images: sent to a file as they arrive (scan.h) */
 #define BIG_STRING 65536
 
 /* the scanner's sinks: a temporary file beside the output for each long string */
@@ -169,6 +169,10 @@ prepare_transfer(struct engine *e, struct ig_job *j)
 	curl_easy_setopt(j->easy, CURLOPT_URL, url);
 	if (edit) {
 		curl_easy_setopt(j->easy, CURLOPT_MIMEPOST, j->form);
+	} else if (!j->body.ngaps) {
+		/* text only: sent with the headers, in one write */
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->body.text.p);
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body.total);
 	} else {
 		curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, ig_body_read);
@@ -260,8 +264,9 @@ read_answer(struct engine *e, struct answer *an)
 		memset(k, '*', strlen(e->o->key));
 }
 
-/* on a pool thread: a 200 answer read, its image (decoded already, or
- * decoded now) written with its provenance, and hashed */
+/* on a pool thread: a 200 answer read, its image (in the answer, or in
+ * the file its base64 went to) decoded, written with its provenance, and
+ * hashed */
 void
 gen_answer_work(void *ctx, void *item, int worker)
 {

@@ -51,7 +51,7 @@ struct ig_job {
 	struct curl_slist *headers;
 	curl_mime *form;	/* an OpenAI edit's fields and files */
 	struct ig_body body;
-	/* the answer as it arrives: its JSON, its images decoded to files */
+	/* the answer as it arrives: its JSON, its images' base64 in files */
 	const struct ig_root *root;
 	char *out_abs;		/* output_path, absolute */
 	struct ig_scan scan;
@@ -89,7 +89,7 @@ jv ig_job_task(const struct ig_job *j, const struct ig_task_run *run, enum ig_st
  * itself); usage (consumed) is the answer's, cost its price or -1 */
 jv ig_job_metadata(const struct ig_job *j, const char *model, const char *response_id, jv usage, double cost,
     jv timestamp);
-/* the decoded long strings of its answer removed */
+/* the files of its answer's long strings removed */
 void ig_job_drop_raw(struct ig_job *j);
 /* the images record of a file a job made at path (absolute); url_base as ig_url_under */
 jv ig_job_image(const struct ig_job *j, const char *path, const char *placeholder_path,

@@ -1,8 +1,6 @@
-/* scan.c - an answer's JSON copied as it arrives, its long strings decoded to sinks */
-#include <errno.h>
+/* scan.c - an answer's JSON copied as it arrives, its long strings to sinks */
 #include <string.h>
 
-#include "base64.h"
 #include "scan.h"
 
 void
@@ -16,15 +14,13 @@ ig_scan_init(struct ig_scan *s, size_t big, const struct ig_scan_sink *sink)
 void
 ig_scan_reset(struct ig_scan *s)
 {
-	struct ig_buf kept = s->kept, text = s->text, bytes = s->bytes;
+	struct ig_buf kept = s->kept;
 	size_t big = s->big;
 	struct ig_scan_sink sink = s->sink;
 
 	memset(s, 0, sizeof *s);
-	kept.len = text.len = bytes.len = 0;
+	kept.len = 0;
 	s->kept = kept;
-	s->text = text;
-	s->bytes = bytes;
 	s->big = big;
 	s->sink = sink;
 }
@@ -33,8 +29,6 @@ void
 ig_scan_free(struct ig_scan *s)
 {
 	ig_buf_free(&s->kept);
-	ig_buf_free(&s->text);
-	ig_buf_free(&s->bytes);
 }
 
 static int
@@ -44,48 +38,11 @@ top_is_object(const struct ig_scan *s)
 	    (s->in_object[(s->depth - 1) / 8] >> ((s->depth - 1) % 8) & 1);
 }
 
-/* whole groups of base64 to the sink, the rest carried to the next piece */
-static int
-decode(struct ig_scan *s, const char *p, size_t n)
-{
-	int k = s->nstreams - 1;
-	size_t whole;
-
-	if (s->bad[k])
-		return 0;
-	s->bytes.len = 0;
-	while (s->ncarry && s->ncarry < 4 && n) {
-		s->carry[s->ncarry++] = *p++;
-		n--;
-	}
-	if (s->ncarry == 4) {
-		if (ig_base64_decode(&s->bytes, s->carry, 4) != 0)
-			s->bad[k] = 1;
-		s->ncarry = 0;
-	}
-	whole = n / 4 * 4;
-	if (!s->bad[k] && whole && ig_base64_decode(&s->bytes, p, whole) != 0)
-		s->bad[k] = 1;
-	memcpy(s->carry + s->ncarry, p + whole, n - whole);
-	s->ncarry += (int)(n - whole);
-	if (s->bad[k] || !s->bytes.len)
-		return 0;
-	return s->sink.write(s->sink.ctx, k, (unsigned char *)s->bytes.p, s->bytes.len);
-}
-
-/* a piece of a long string's characters: padding and line breaks (which
- * would break the groups) are dropped on the way */
+/* a piece of a long string's characters, to its sink */
 static int
 stream_chars(struct ig_scan *s, const char *p, size_t n)
 {
-	if (!memchr(p, '=', n) && !memchr(p, '\n', n) && !memchr(p, '\r', n) && !memchr(p, ' ', n))
-		return decode(s, p, n);
-	s->text.len = 0;
-	ig_buf_grow(&s->text, n);
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != '=' && p[i] != '\n' && p[i] != '\r' && p[i] != ' ')
-			s->text.p[s->text.len++] = p[i];
-	return decode(s, s->text.p, s->text.len);
+	return n ? s->sink.write(s->sink.ctx, s->nstreams - 1, (const unsigned char *)p, n) : 0;
 }
 
 /* the open string is long: from here it goes to a sink */
@@ -97,7 +54,6 @@ begin_stream(struct ig_scan *s)
 	int rc;
 
 	s->streaming = 1;
-	s->ncarry = 0;
 	s->bad[k] = 0;
 	if (s->sink.open(s->sink.ctx, k) != 0)
 		return -1;
@@ -120,19 +76,9 @@ begin_stream(struct ig_scan *s)
 static int
 end_stream(struct ig_scan *s)
 {
-	int k = s->nstreams - 1;
-
 	s->streaming = 0;
 	s->in_string = 0;
-	if (s->ncarry && !s->bad[k]) {
-		s->bytes.len = 0;
-		if (ig_base64_decode(&s->bytes, s->carry, (size_t)s->ncarry) != 0 || s->ncarry == 1)
-			s->bad[k] = 1;
-		else if (s->bytes.len && s->sink.write(s->sink.ctx, k, (unsigned char *)s->bytes.p, s->bytes.len))
-			return -1;
-	}
-	s->ncarry = 0;
-	ig_buf_printf(&s->kept, "{\"ig_stream\":%d}", k);
+	ig_buf_printf(&s->kept, "{\"ig_stream\":%d}", s->nstreams - 1);
 	return 0;
 }
 

@@ -1,11 +1,13 @@
-/* scan.h - an answer read as it arrives, its images decoded on the way out
+/* scan.h - an answer read as it arrives, its images sent on as they come
  *
  * An image API's answer is JSON whose image is one long base64 string (a
  * 4K image is 10 to 30 MB of it). The scanner copies the answer's JSON as
- * it comes, except for string values longer than a mark: those are decoded
- * from base64 as their bytes arrive and handed to a sink (a file), and the
- * JSON keeps {"ig_stream": K} in their place. Memory is the answer's small
- * part and a buffer, whatever the image's size.
+ * it comes, except for string values longer than a mark: their characters
+ * go to a sink (a file) as they arrive, \/ read as /, and the JSON keeps
+ * {"ig_stream": K} in their place. Memory is the answer's small part,
+ * whatever the image's size. It does no more than that, since it runs on
+ * the thread that reads every transfer: the base64 is decoded later, off
+ * that thread (gen_write_streamed).
  */
 #ifndef IG_SCAN_H
 #define IG_SCAN_H
@@ -18,7 +20,7 @@
 #define IG_SCAN_STREAMS 4	/* long strings an answer may hold: Gemini's thought images, then the image */
 
 struct ig_scan_sink {
-	/* stream k begins, or k's decoded bytes: 0, or -1 (errno set) to stop */
+	/* stream k begins, or k's next characters: 0, or -1 (errno set) to stop */
 	int (*open)(void *ctx, int k);
 	int (*write)(void *ctx, int k, const unsigned char *p, size_t n);
 	void *ctx;
@@ -29,16 +31,13 @@ struct ig_scan {
 	size_t big;			/* the mark */
 	struct ig_scan_sink sink;
 	int nstreams;
-	int bad[IG_SCAN_STREAMS];	/* stream k was not base64 */
+	int bad[IG_SCAN_STREAMS];	/* stream k held an escape (no base64 does) or was cut short */
 	/* where it is */
 	int in_string, escaped, is_key, streaming, stop;
 	size_t str_start, str_len;	/* the open string's quote in kept, its length */
 	int depth;
 	uint8_t in_object[IG_JSON_DEPTH_MAX / 8];
 	int expect_key;
-	char carry[4];			/* base64 characters of an unfinished group */
-	int ncarry;
-	struct ig_buf text, bytes;	/* a piece's characters, and their decoding */
 };
 
 void ig_scan_init(struct ig_scan *s, size_t big, const struct ig_scan_sink *sink);

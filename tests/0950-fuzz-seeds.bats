@@ -24,7 +24,7 @@ harness() { # name [more seed dirs]
 	harness fuzz-answer
 }
 
-@test "fuzz seeds: the answer scanner keeps and decodes the same, whole and in pieces, on every seed and finding" {
+@test "fuzz seeds: the answer scanner keeps and streams the same, whole and in pieces, on every seed and finding" {
 	harness fuzz-scan
 }
 

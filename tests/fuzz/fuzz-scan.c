@@ -1,6 +1,6 @@
 /* fuzz-scan - the answer scanner (lib/scan.c): an answer fed whole and fed
- * in pieces must give the same JSON kept and the same decoded streams (a
- * stream that is not base64 being thrown away), and what it keeps is never
+ * in pieces must give the same JSON kept and the same streams (a
+ * stream with an escape being thrown away), and what it keeps is never
  * more than it was given. The first byte picks the
  * mark (how long a string is streamed) and the pieces' size; the rest is
  * the answer. */
@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.kept.len != pieces.kept.len || (whole.kept.len && memcmp(whole.kept.p, pieces.kept.p, whole.kept.len) != 0) ||
 	    whole.nstreams != pieces.nstreams || a.opened != b.opened)
 		abort();
-	/* a stream that is not base64 is thrown away, whatever came of it */
+	/* a stream with an escape is thrown away, whatever came of it */
 	for (int k = 0; k < whole.nstreams; k++)
 		if (whole.bad[k] != pieces.bad[k] || (!whole.bad[k] && (a.b[k].len != b.b[k].len ||
 		    (a.b[k].len && memcmp(a.b[k].p, b.b[k].p, a.b[k].len) != 0))))
