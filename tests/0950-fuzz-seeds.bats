@@ -28,6 +28,10 @@ harness() { # name [more seed dirs]
 	harness fuzz-scan
 }
 
+@test "fuzz seeds: the base64 decoder, wide and narrow, whole and in pieces, agrees with one character at a time on every seed and finding" {
+	harness fuzz-base64
+}
+
 @test "fuzz seeds: the image sniffers agree, whole and in pieces, on every seed, finding and PngSuite file" {
 	harness fuzz-imagehdr "$PNGSUITE"/*
 }
