@@ -304,3 +304,57 @@ meta_of_file() { # file n
 	assert_equal "$(identify -format '%#' out/1.png)" "$(identify -format '%#' served.png)"
 	[ -z "$(find out -name '*.tmp.*')" ]
 }
+
+@test "ig-gen: every model in the table gets a request within what the table says it takes" {
+	start_mock
+	n=0
+	for model in $(jq -r '.models | keys[]' "$BATS_TEST_DIRNAME/../db/models.json"); do
+		n=$((n + 1))
+		cjob $n "m $model" "$model" '{}' 1600x900 >"in.$n"
+		api=$(jq -r --arg m "$model" '.models[$m].api' "$BATS_TEST_DIRNAME/../db/models.json")
+		if [ "$api" = gemini ]; then gemini "in.$n" >/dev/null; else openai "in.$n" >/dev/null; fi
+		req=$(tail -1 mock.log)
+		if [ "$api" = gemini ]; then
+			ratio=$(jq -r .body.generationConfig.imageConfig.aspectRatio <<<"$req")
+			jq -e --arg m "$model" --arg r "$ratio" '.models[$m].aspect_ratios | index($r)' \
+				"$BATS_TEST_DIRNAME/../db/models.json" >/dev/null
+			assert_equal "$ratio" 16:9
+			assert_equal "$(jq -r .path <<<"$req")" "/v1beta/models/$model:generateContent"
+		else
+			size=$(jq -r .body.size <<<"$req")
+			jq -e --arg m "$model" --arg s "$size" '(.models[$m].sizes // [$s]) | index($s)' \
+				"$BATS_TEST_DIRNAME/../db/models.json" >/dev/null
+			assert_equal "$(jq -r .body.model <<<"$req")" "$model"
+		fi
+	done
+	[ "$n" -ge 8 ]
+	assert_equal "$(wc -l <mock.log)" "$n"
+}
+
+@test "ig-gen gemini: an edit sends its source after the prompt, and its image's record names the source" {
+	start_mock
+	ig-gen <<<"$(cjob 9 base placeholder '{}' 16x16)" | ig-record --strict >stored
+	base=$(jq -r 'select(.collection == "images") | .id' stored)
+	cjob 1 "make it night" gemini-3.1-flash-image-preview "{\"source\":{\"image_id\":\"$base\"}}" >in
+	gemini in | ig-record --strict >rec
+	assert_equal "$(jq -c '[.body.contents[0].parts[] | .text // .inlineData.data.sha256]' mock.log)" \
+		"[\"make it night\",\"$(sha256sum out/9.png | cut -c1-64)\"]"
+	assert_equal "$(jq -r 'select(.collection == "images" and (.path | endswith("/out/1.png"))) | .source_id' rec)" "$base"
+}
+
+@test "ig-plan: a style preset's references reach every job of the plan" {
+	ig-record <"$BATS_TEST_DIRNAME/../db/library.jsonl" >/dev/null
+	ig-query list style_presets | jq -c 'select(.name == "battlemap") | .config.references = [{"path": "refs/party.png", "role": "character"}]' | ig-record --strict >/dev/null
+	echo '{"batch":"p","theme":"fantasy","preset":"battlemap","prompt":"keep","count":3,"output":"p/{n}.png"}' >plan
+	ig-plan plan >jobs
+	assert_equal "$(jq -c 'select(.collection == "generations") | .params.config.references' jobs | sort -u)" \
+		'[{"path":"refs/party.png","role":"character"}]'
+	assert_equal "$(jq -c 'select(.collection == "generations")' jobs | wc -l)" 3
+}
+
+@test "ig-gen: the progress line on a terminal shows the money spent" {
+	start_mock
+	cjob 1 a gemini-3-pro-image-preview '{}' >in
+	script -qefc "GEMINI_API_KEY=$KEY ig-gen --backend gemini --endpoint $ENDPOINT in >/dev/null" typescript >/dev/null
+	assert_regex "$(tr '\r' '\n' <typescript | grep '^ig-gen:' | tail -1)" '1 done, 0 failed, .* \$0\.13 spent'
+}
