@@ -1,6 +1,6 @@
 /* planner.h - the planner, between the files that make it up
  *
- * plan.c composes combinations and expands plans; planlib.c is what the
+ * plan.c expands plans; plancombo.c composes each combination; planlib.c is what the
  * planner knows (the theme library from the input and the store, and the
  * store's records); plantpl.c fills templates and writes JSON fields.
  * plan.h is its interface.
@@ -42,6 +42,22 @@ struct combo {
 	int skip;		/* incompatible, skipped with a warning */
 };
 
+
+/* the axes of a plan, each a list; pick[i] is the current index in axis i */
+struct axes {
+	jv lists[64];
+	const char *names[64];
+	int n;
+	long pick[64];
+};
+
+/* a plan's request settings, which go into params.config */
+#define PLAN_SETTING_KEYS "aspect_ratio", "image_size", "references", "source", "mask", "background", \
+	"output_format", "output_compression", "quality", "moderation", "request"
+
+/* plancombo.c: the combination the axes point at, into c; 0, or -1 with err */
+int plan_compose(struct ig_planner *p, jv plan, struct axes *ax, struct combo *c, char *err, size_t errlen);
+void plan_combo_free(struct combo *c);
 
 /* planlib.c */
 const char *plan_str(jv rec, const char *key);
