@@ -18,6 +18,7 @@
 
 /* strings past this are images: sent to a file as they arrive (scan.h) */
 #define BIG_STRING 65536
+#define RAW_BUFFER (256u << 10)
 
 /* the scanner's sinks: a temporary file beside the output for each long string */
 static int
@@ -33,16 +34,31 @@ raw_open(void *ctx, int k)
 	return 0;
 }
 
+/* the spooled characters of stream raw_k to its file: curl hands over 16
+ * KiB at a time, a write each would be 128 for a 2 MB answer */
+static int
+raw_flush(struct ig_job *j)
+{
+	size_t n = j->raw_buf.len;
+
+	j->raw_buf.len = 0;
+	if (n && ig_write_all(j->raw[j->raw_k].fd, j->raw_buf.p, n) != 0) {
+		j->raw_errno = errno;
+		snprintf(j->raw_err, sizeof j->raw_err, "%.200s: %s", j->raw[j->raw_k].tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 raw_write(void *ctx, int k, const unsigned char *p, size_t n)
 {
 	struct ig_job *j = ctx;
 
-	if (ig_write_all(j->raw[k].fd, p, n) != 0) {
-		j->raw_errno = errno;
-		snprintf(j->raw_err, sizeof j->raw_err, "%.200s: %s", j->raw[k].tmp, strerror(errno));
+	if ((k != j->raw_k || j->raw_buf.len + n > RAW_BUFFER) && raw_flush(j) != 0)
 		return -1;
-	}
+	j->raw_k = k;
+	ig_buf_add(&j->raw_buf, p, n);
 	return 0;
 }
 
@@ -390,6 +406,8 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 	if (code == CURLE_OK)
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &an->http);
 	ig_scan_end(&an->j->scan);
+	if (code == CURLE_OK && raw_flush(an->j) != 0)
+		code = CURLE_WRITE_ERROR;
 	if (code == CURLE_OK && an->http == 200) {
 		e->finishing++;
 		ig_pool_submit(e->pool, an, 1);

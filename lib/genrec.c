@@ -81,6 +81,7 @@ ig_job_free(struct ig_job *j)
 	ig_body_free(&j->body);
 	curl_mime_free(j->form);
 	ig_job_drop_raw(j);
+	ig_buf_free(&j->raw_buf);
 	ig_scan_free(&j->scan);
 	free(j->out_abs);
 	ig_buf_free(&j->held);
@@ -97,6 +98,7 @@ ig_job_drop_raw(struct ig_job *j)
 		if (j->raw[i].fd >= 0)
 			ig_tmpfile_abandon(&j->raw[i]);
 	j->nraw = 0;
+	j->raw_buf.len = 0;
 }
 
 /* who holds a claim: this host and process */

@@ -57,6 +57,8 @@ struct ig_job {
 	struct ig_scan scan;
 	struct ig_tmpfile raw[IG_SCAN_STREAMS];
 	int nraw, raw_errno;
+	struct ig_buf raw_buf;	/* characters not yet written, of stream raw_k */
+	int raw_k;
 	char raw_err[300];
 	size_t answer_bytes;
 	int answer_too_big;	/* past IG_ANSWER_MAX: cut off */
