@@ -167,25 +167,32 @@ class_edge(const char *s)
 	return *end == 'K' && end[1] == '\0' ? d * 1024 : *end == '\0' ? d : 0;
 }
 
-/* a setting that must be one of a list, if given */
+/* the values the table allows a setting (a new reference) */
+static jv
+allowed(const char *key)
+{
+	jv settings = ig_get(table(), "settings"), list = ig_get(settings, key);
+
+	jv_free(settings);
+	return list;
+}
+
+/* a setting that must be one of the table's values for it, if given */
 static int
-one_of(jv config, const char *key, const char *const *allowed, char *out, size_t n, char *err, size_t errlen)
+one_of(jv config, const char *key, char *out, size_t n, char *err, size_t errlen)
 {
 	jv v = ig_get(config, key);
 	int ok = jv_get_kind(v) == JV_KIND_NULL || !jv_is_valid(v);
+	char list[256];
 
 	out[0] = '\0';
-	if (jv_get_kind(v) == JV_KIND_STRING)
-		for (int i = 0; allowed[i]; i++)
-			if (strcmp(allowed[i], jv_string_value(v)) == 0) {
-				snprintf(out, n, "%s", allowed[i]);
-				ok = 1;
-			}
+	if (jv_get_kind(v) == JV_KIND_STRING && listed(allowed(key), jv_string_value(v))) {
+		snprintf(out, n, "%s", jv_string_value(v));
+		ok = 1;
+	}
 	if (!ok) {
-		size_t used = (size_t)snprintf(err, errlen, "%s is one of", key);
-
-		for (int i = 0; allowed[i] && used < errlen; i++)
-			used += (size_t)snprintf(err + used, errlen - used, "%s %s", i ? "," : "", allowed[i]);
+		list_text(allowed(key), list, sizeof list);
+		snprintf(err, errlen, "%s is one of %s", key, list);
 	}
 	jv_free(v);
 	return ok ? 0 : -1;
@@ -270,25 +277,26 @@ openai_fields(const struct ig_imgmodel *m, uint32_t w, uint32_t h, int class_ask
 static int
 check_inputs(const struct ig_imgmodel *m, jv config, struct ig_settings *s, char *err, size_t errlen)
 {
-	static const char *const roles[] = { "object", "character", "style", NULL };
 	jv refs = ig_get(config, "references"), limits = ig_get(m->entry, "references");
-	jv per_role = ig_get(limits, "roles"), max = ig_get(limits, "max");
-	int counts[3] = { 0 }, rc = 0;
+	jv per_role = ig_get(limits, "roles"), max = ig_get(limits, "max"), counts = jv_object();
+	char list[128];
+	int rc = 0;
 
 	s->inputs = kind_at(config, "source") == JV_KIND_OBJECT;
 	if (jv_get_kind(refs) == JV_KIND_ARRAY) {
 		jv_array_foreach(refs, i, r) {
-			const char *role = ig_str(r, "role") ? ig_str(r, "role") : "object";
-			int k = 0;
+			jv defrole = jv_array_get(allowed("roles"), 0);
+			const char *role = ig_str(r, "role") ? ig_str(r, "role") : jv_string_value(defrole);
 
-			while (roles[k] && strcmp(roles[k], role) != 0)
-				k++;
-			if (!roles[k] && !rc) {
-				snprintf(err, errlen, "references[%d]: role is object, character or style, not %.40s", i, role);
+			if (!listed(allowed("roles"), role) && !rc) {
+				list_text(allowed("roles"), list, sizeof list);
+				snprintf(err, errlen, "references[%d]: role is one of %s, not %.40s", i, list, role);
 				rc = -1;
-			} else if (roles[k]) {
-				counts[k]++;
+			} else {
+				counts = jv_object_set(counts, jv_string(role),
+				    jv_number(fmax(0, number_at(counts, role, NULL)) + 1));
 			}
+			jv_free(defrole);
 			s->inputs++;
 			jv_free(r);
 		}
@@ -301,20 +309,23 @@ check_inputs(const struct ig_imgmodel *m, jv config, struct ig_settings *s, char
 		    s->inputs);
 		rc = -1;
 	}
-	for (int k = 0; !rc && roles[k]; k++) {
-		jv cap = ig_get(per_role, roles[k]);
+	if (!rc && jv_get_kind(per_role) == JV_KIND_OBJECT)
+		jv_object_foreach(per_role, role, cap) {
+			double n = fmax(0, number_at(counts, jv_string_value(role), NULL));
 
-		if (jv_get_kind(cap) == JV_KIND_NUMBER && counts[k] > jv_number_value(cap)) {
-			snprintf(err, errlen, "%s takes at most %.0f %s references, not %d", m->name,
-			    jv_number_value(cap), roles[k], counts[k]);
-			rc = -1;
+			if (!rc && jv_get_kind(cap) == JV_KIND_NUMBER && n > jv_number_value(cap)) {
+				snprintf(err, errlen, "%s takes at most %.0f %s references, not %.0f", m->name,
+				    jv_number_value(cap), jv_string_value(role), n);
+				rc = -1;
+			}
+			jv_free(role);
+			jv_free(cap);
 		}
-		jv_free(cap);
-	}
 	jv_free(refs);
 	jv_free(limits);
 	jv_free(per_role);
 	jv_free(max);
+	jv_free(counts);
 	return rc;
 }
 
@@ -322,18 +333,14 @@ check_inputs(const struct ig_imgmodel *m, jv config, struct ig_settings *s, char
 static int
 check_output(const struct ig_imgmodel *m, jv config, struct ig_settings *s, char *err, size_t errlen)
 {
-	static const char *const backgrounds[] = { "transparent", "opaque", "auto", NULL };
-	static const char *const formats[] = { "png", "jpeg", "webp", NULL };
-	static const char *const qualities[] = { "low", "medium", "high", "auto", NULL };
-	static const char *const moderations[] = { "auto", "low", NULL };
 	jv comp = ig_get(config, "output_compression");
 	int gemini = m->api == IG_API_GEMINI, rc = 0;
 	char list[128];
 
-	if (one_of(config, "background", backgrounds, s->background, sizeof s->background, err, errlen) ||
-	    one_of(config, "output_format", formats, s->output_format, sizeof s->output_format, err, errlen) ||
-	    one_of(config, "quality", qualities, s->quality, sizeof s->quality, err, errlen) ||
-	    one_of(config, "moderation", moderations, s->moderation, sizeof s->moderation, err, errlen)) {
+	if (one_of(config, "background", s->background, sizeof s->background, err, errlen) ||
+	    one_of(config, "output_format", s->output_format, sizeof s->output_format, err, errlen) ||
+	    one_of(config, "quality", s->quality, sizeof s->quality, err, errlen) ||
+	    one_of(config, "moderation", s->moderation, sizeof s->moderation, err, errlen)) {
 		rc = -1;
 	} else if (s->output_format[0] && !listed(ig_get(m->entry, "output_formats"), s->output_format)) {
 		list_text(ig_get(m->entry, "output_formats"), list, sizeof list);
