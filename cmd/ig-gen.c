@@ -21,7 +21,8 @@ usage(int code)
 	    "usage: ig-gen [--backend placeholder|gemini|openai] [--endpoint url] [--key-file file]\n"
 	    "              [--out-dir dir] [--jobs n] [--rate per-minute] [--retries n]\n"
 	    "              [--retry-delay seconds] [--timeout seconds] [--budget usd] [--estimate]\n"
-	    "              [--placeholders] [file ...]\n");
+	    "              [--placeholders] [--batch [--inline-max bytes] | --collect | --cancel]\n"
+	    "              [file ...]\n");
 	exit(code);
 }
 
@@ -60,14 +61,19 @@ main(int argc, char **argv)
 		{ "placeholders", no_argument, NULL, 'P' },
 		{ "budget", required_argument, NULL, 'B' },
 		{ "estimate", no_argument, NULL, 'E' },
+		{ "batch", no_argument, NULL, 'S' },
+		{ "collect", no_argument, NULL, 'C' },
+		{ "cancel", no_argument, NULL, 'X' },
+		{ "inline-max", required_argument, NULL, 'I' },
 		{ "store", required_argument, NULL, 's' },
 		{ "url-base", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ig_gen_options o = { .backend = IG_PLACEHOLDER, .out_dir = ".", .jobs = 4, .timeout = 600 };
+	struct ig_gen_options o = { .backend = IG_PLACEHOLDER, .out_dir = ".", .jobs = 4, .timeout = 600,
+	    .inline_max = -1 };
 	const char *url_base = NULL;
-	const char *backend = "placeholder", *key_file = NULL, *env;
+	const char *backend = NULL, *key_file = NULL, *env;
 	char *key = NULL;
 	char *stdin_only[] = { "-" };
 	int c, rc;
@@ -90,6 +96,10 @@ main(int argc, char **argv)
 		case 'P': o.placeholders = 1; break;
 		case 'B': o.budget = ig_opt_number("--budget", optarg, 0.000001, 1e9, 0); break;
 		case 'E': o.estimate = 1; break;
+		case 'S': o.batch = IG_BATCH_SUBMIT; break;
+		case 'C': o.batch = IG_BATCH_COLLECT; break;
+		case 'X': o.batch = IG_BATCH_CANCEL; break;
+		case 'I': o.inline_max = ig_opt_number("--inline-max", optarg, 0, 2e9, 0); break;
 		case 's': o.store = optarg; break;
 		case 'u': url_base = optarg; break;
 		case 'h': usage(0); break;
@@ -98,6 +108,13 @@ main(int argc, char **argv)
 	o.url_base = ig_url_base(url_base);
 	if (o.url_base && !strchr(o.url_base, '='))
 		ig_die(IG_EXIT_USAGE, "--url-base is ROOT=URL, as /srv/assets=https://cdn.example.com/assets/");
+	/* remote batches are Gemini's */
+	if (!backend)
+		backend = o.batch ? "gemini" : "placeholder";
+	if (o.batch && strcmp(backend, "gemini") != 0)
+		ig_die(IG_EXIT_USAGE, "--batch, --collect and --cancel are the Gemini Batch API's: --backend gemini");
+	if (o.batch && (o.estimate || o.placeholders))
+		ig_die(IG_EXIT_USAGE, "--batch, --collect and --cancel go with neither --estimate nor --placeholders");
 	if (strcmp(backend, "placeholder") == 0) {
 		o.backend = IG_PLACEHOLDER;
 	} else if (strcmp(backend, "gemini") == 0) {

@@ -43,6 +43,16 @@ struct ig_answer {
 void ig_gemini_answer(long http, const char *body, size_t n, struct ig_answer *a);
 void ig_openai_answer(long http, const char *body, size_t n, double header_wait, struct ig_answer *a);
 
+/* an entry of a Gemini batch's results (consumed): a JSONL line's
+ * {"key", "response" | "error"}, or an inlined response's {"response" |
+ * "error", "metadata": {"key"}}; its key in key. A per-line error's outcome
+ * is IG_RETRY when its google.rpc code is one a later try may get past. */
+void ig_gemini_batch_entry(jv entry, struct ig_answer *a, char *key, size_t keylen);
+
+/* seconds before try attempts + 1: exponential from retry_delay, at most
+ * a minute, with jitter, and at least what the server asked (asked) */
+double ig_backoff(double retry_delay, int attempts, double asked);
+
 /* decodes a->b64 into a->image; 0, or -1 (and the outcome IG_FAILED, with
  * the reason) if it is not base64 */
 int ig_answer_image(struct ig_answer *a);

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <lmdb.h>
 
+#include "gembatch.h"
 #include "gen.h"
 #include "genrec.h"
 #include "hash.h"
@@ -88,6 +89,19 @@ mono(void)
 }
 
 /* gen.c */
+void gen_catch_signals(void);
+/* the store, the model, the output root: or the run dies */
+void gen_engine_open(struct engine *e, const struct ig_gen_options *o, struct ig_store *store);
+void gen_engine_close(struct engine *e);
+/* the pool that writes answers' images, a hasher for each of its threads */
+void gen_pool_start(struct engine *e, int threads, ig_work_fn *work, ig_done_fn *done);
+void gen_pool_stop(struct engine *e);
+int gen_exit_status(const struct engine *e);
+/* a line's job, if it is one to work on; NULL when the line was passed on
+ * or refused (said so) */
+struct ig_job *gen_job_of_line(struct engine *e, const char *file, long lineno, const char *line, size_t n);
+/* 1 if the job's price keeps the run within --budget; else the run stops */
+int gen_within_budget(struct engine *e, struct ig_job *j);
 int gen_stopping(const struct engine *e);
 void gen_progress(struct engine *e);
 void gen_window_add(struct engine *e, struct ig_job *j);
@@ -104,7 +118,16 @@ void gen_durable_flush(struct engine *e);
 void gen_durable_add(struct engine *e, struct ig_job *j);
 void gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, int origin_placeholder,
     const struct ig_facts *f);
+void gen_linger_id(struct engine *e, const uint8_t id[16]);
+/* the job the store holds, or jv_invalid() */
+jv gen_stored_job(struct engine *e, const uint8_t id[16]);
+/* the ids (16 bytes each) of the jobs the store says the remote batch
+ * holder runs */
+void gen_remote_jobs(struct engine *e, const char *holder, struct ig_buf *ids);
 int gen_claim(struct engine *e, struct ig_job *j);
+/* the same for a job the store says the remote batch holder (claimed_by)
+ * runs: 1 if this run may settle it now */
+int gen_claim_held(struct engine *e, struct ig_job *j, const char *holder);
 /* the path of a stored image, by its id; -1 if the store holds none */
 int gen_stored_image_path(struct engine *e, const char *image_id, char *path, size_t n);
 void gen_settle_claims(struct engine *e);
@@ -118,6 +141,10 @@ void gen_write_image(struct engine *e, struct ig_job *j, struct ig_hasher *h, st
  * head, and hashed on the way to its own file */
 void gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct ig_tmpfile *raw,
     struct gen_image *img, struct written *w);
+/* the same from len characters of base64 at off in fd (name, for
+ * messages), which stays */
+void gen_write_spooled(struct engine *e, struct ig_job *j, struct ig_hasher *h, int fd, const char *name, off_t off,
+    off_t len, struct gen_image *img, struct written *w);
 void gen_conclude_image(struct engine *e, struct ig_job *j, struct written *w, int origin_placeholder);
 int gen_resume(struct engine *e, struct ig_job *j);
 /* 1 if the job's paths are ones its record may hold; 0 with err */
@@ -135,6 +162,19 @@ int gen_prepare_job(struct engine *e, struct ig_job *j, char *err, size_t errlen
 
 /* genestimate.c: --estimate, the exit status */
 int gen_estimate(struct engine *e, char **files, int nfiles);
+
+/* genbatch.c: --batch, --collect, --cancel; the exit status */
+int gen_batch_run(const struct ig_gen_options *o, char **files, int nfiles);
+/* a temporary file beside the outputs, gone from the directory at once */
+void gen_spool_open(struct engine *e, struct ig_tmpfile *t);
+void gen_batch_connect(struct engine *e, struct ig_gbatch *g);
+/* the job's prices at the Batch API's */
+void gen_batch_price(struct ig_job *j, const struct ig_batch_api *api);
+/* the job's request as online, and what is recorded of it */
+void gen_batch_body(const struct ig_job *j, struct ig_body *body, jv *wire);
+int gen_batch_submit(struct engine *e, char **files, int nfiles);
+/* gencollect.c: --collect and --cancel */
+int gen_batch_collect(struct engine *e, char **files, int nfiles);
 
 /* gennet.c */
 void gen_attempt(struct engine *e, struct ig_job *j);

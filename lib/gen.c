@@ -77,9 +77,8 @@ window_take(struct engine *e, double now)
 }
 
 
-/* a line of input: a job that may start joins the window, the rest passes */
-static void
-take_line(struct engine *e, const char *file, long lineno, const char *line, size_t n)
+struct ig_job *
+gen_job_of_line(struct engine *e, const char *file, long lineno, const char *line, size_t n)
 {
 	char err[512];
 	jv v;
@@ -90,14 +89,14 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 	if (gen_stopping(e)) {
 		/* a stopped run passes on what it has not read, as it came */
 		gen_put_raw(e, line, n);
-		return;
+		return NULL;
 	}
 	v = ig_json_parse(line, n, err, sizeof err);
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
 		ig_err_at(file, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
 		e->refused++;
 		jv_free(v);
-		return;
+		return NULL;
 	}
 	coll = ig_str(v, "collection");
 	status = ig_str(v, "status");
@@ -106,7 +105,7 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 	if (stage != IG_STAGE_READY && stage != IG_STAGE_WORKING) {
 		gen_put_raw(e, line, n);
 		jv_free(v);
-		return;
+		return NULL;
 	}
 	j = ig_job_new(v, file, lineno);
 	/* a record the store would refuse is not run, and passes on as it
@@ -119,17 +118,27 @@ take_line(struct engine *e, const char *file, long lineno, const char *line, siz
 		e->refused++;
 		gen_emit(e, jv_copy(j->rec));
 		ig_job_free(j);
-		return;
+		return NULL;
 	}
 	e->total++;
-	gen_window_add(e, j);
+	return j;
+}
+
+/* a line of input: a job that may start joins the window, the rest passes */
+static void
+take_line(struct engine *e, const char *file, long lineno, const char *line, size_t n)
+{
+	struct ig_job *j = gen_job_of_line(e, file, lineno, line, n);
+
+	if (j)
+		gen_window_add(e, j);
 }
 
 /* 1 if the job's estimate, with what was spent and what is in flight,
  * stays within --budget; else the run stops, the rest left queued, as at
  * a daily quota */
-static int
-within_budget(struct engine *e, struct ig_job *j)
+int
+gen_within_budget(struct engine *e, struct ig_job *j)
 {
 	double price = j->set.price.per_image;
 
@@ -186,7 +195,7 @@ start_jobs(struct engine *e)
 				gen_make_placeholder(e, j);
 				continue;
 			}
-			if (o->budget > 0 && !within_budget(e, j)) {
+			if (o->budget > 0 && !gen_within_budget(e, j)) {
 				gen_give_back(e, j, NULL);
 				break;
 			}
@@ -215,51 +224,99 @@ leave_window(struct engine *e)
 	e->nwindow = 0;
 }
 
-int
-ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
+void
+gen_catch_signals(void)
 {
-	struct engine e = { 0 };
-	struct ig_store store;
 	struct sigaction sa = { 0 };
-	int window_max = o->jobs * 4 > 64 ? o->jobs * 4 : 64;
-	int fi = 0, eof = 1, status, rc;
-	struct ig_lines r;
-	const char *name = NULL;
-	char err[512];
 
-	e.o = o;
-	e.t0 = mono();
-	e.last_start = -1e9;
-	e.run.backend = o->backend == IG_GEMINI ? "gemini" : o->backend == IG_OPENAI ? "openai" : "placeholder";
-	e.run.max_retries = o->max_retries;
-	e.run.retry_delay = o->retry_delay;
-	if ((rc = ig_store_open(&store, ig_store_default(o->store), 0, err, sizeof err)))
-		ig_die(IG_EXIT_SYSTEM, "%s", err);
-	e.store = &store;
-	e.jobs = ig_model_find(store.m, "generations");
-	e.warned = jv_object();
-	gen_open_root(&e);
-	if (o->estimate) {
-		rc = gen_estimate(&e, files, nfiles);
-		ig_inputs_free(&e.inputs);
-		jv_free(e.warned);
-		ig_root_close(&e.root);
-		ig_store_close(&store);
-		return rc;
-	}
-	e.hasher = ig_hasher_new();
-	/* answers are decoded, written and hashed on every core: at 64 in
-	 * flight one thread could not keep up with 1.5 MB images */
-	e.threads = o->backend == IG_PLACEHOLDER ? 1 : ig_cpus();
-	e.hashers = ig_malloc((size_t)e.threads * sizeof *e.hashers);
-	for (int i = 0; i < e.threads; i++)
-		e.hashers[i] = ig_hasher_new();
-	e.pool = ig_pool_new(e.threads, gen_answer_work, gen_answer_done, &e);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* a reader that goes away is a stop, not a death */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+gen_engine_open(struct engine *e, const struct ig_gen_options *o, struct ig_store *store)
+{
+	char err[512];
+
+	e->o = o;
+	e->t0 = mono();
+	e->last_start = -1e9;
+	e->run.backend = o->backend == IG_GEMINI ? "gemini" : o->backend == IG_OPENAI ? "openai" : "placeholder";
+	e->run.max_retries = o->max_retries;
+	e->run.retry_delay = o->retry_delay;
+	if (ig_store_open(store, ig_store_default(o->store), 0, err, sizeof err))
+		ig_die(IG_EXIT_SYSTEM, "%s", err);
+	e->store = store;
+	e->jobs = ig_model_find(store->m, "generations");
+	e->warned = jv_object();
+	gen_open_root(e);
+}
+
+void
+gen_pool_start(struct engine *e, int threads, ig_work_fn *work, ig_done_fn *done)
+{
+	e->threads = threads;
+	e->hashers = ig_malloc((size_t)threads * sizeof *e->hashers);
+	for (int i = 0; i < threads; i++)
+		e->hashers[i] = ig_hasher_new();
+	e->pool = ig_pool_new(threads, work, done, e);
+}
+
+void
+gen_pool_stop(struct engine *e)
+{
+	ig_pool_free(e->pool);
+	e->pool = NULL;
+	for (int i = 0; i < e->threads; i++)
+		ig_hasher_free(e->hashers[i]);
+	free(e->hashers);
+	e->hashers = NULL;
+}
+
+void
+gen_engine_close(struct engine *e)
+{
+	ig_buf_free(&e->line);
+	ig_inputs_free(&e->inputs);
+	jv_free(e->warned);
+	free(e->durable);
+	free(e->linger);
+	ig_root_close(&e->root);
+	ig_store_close(e->store);
+}
+
+int
+gen_exit_status(const struct engine *e)
+{
+	return ig_gen_signal == SIGINT ? 130 : ig_gen_signal == SIGTERM ? 143 :
+	    e->transient || e->quota || e->over_budget || e->reader_gone ? IG_EXIT_SYSTEM :
+	    e->failed || e->refused ? IG_EXIT_REJECT : IG_EXIT_OK;
+}
+
+static int
+gen_online_run(const struct ig_gen_options *o, char **files, int nfiles)
+{
+	struct engine e = { 0 };
+	struct ig_store store;
+	int window_max = o->jobs * 4 > 64 ? o->jobs * 4 : 64;
+	int fi = 0, eof = 1, rc;
+	struct ig_lines r;
+	const char *name = NULL;
+
+	gen_engine_open(&e, o, &store);
+	if (o->estimate) {
+		rc = gen_estimate(&e, files, nfiles);
+		gen_engine_close(&e);
+		return rc;
+	}
+	e.hasher = ig_hasher_new();
+	/* answers are decoded, written and hashed on every core: at 64 in
+	 * flight one thread could not keep up with 1.5 MB images */
+	gen_pool_start(&e, o->backend == IG_PLACEHOLDER ? 1 : ig_cpus(), gen_answer_work, gen_answer_done);
+	gen_catch_signals();
 	if (o->backend != IG_PLACEHOLDER) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(e.multi = curl_multi_init()))
 			ig_die(IG_EXIT_SYSTEM, "curl initialisation failed");
@@ -330,7 +387,7 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 			gen_linger_check(&e);
 		gen_wait_for_work(&e, &r, eof, window_max);
 	}
-	ig_pool_free(e.pool);
+	gen_pool_stop(&e);
 	gen_durable_flush(&e);
 	gen_settle_claims(&e);
 	if (!eof)
@@ -342,20 +399,16 @@ ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
 		curl_global_cleanup();
 	}
 	ig_hasher_free(e.hasher);
-	for (int i = 0; i < e.threads; i++)
-		ig_hasher_free(e.hashers[i]);
-	free(e.hashers);
-	ig_buf_free(&e.line);
-	ig_inputs_free(&e.inputs);
-	jv_free(e.warned);
 	free(e.window);
 	free(e.flying);
-	free(e.durable);
-	free(e.linger);
-	ig_root_close(&e.root);
-	ig_store_close(&store);
-	status = ig_gen_signal == SIGINT ? 130 : ig_gen_signal == SIGTERM ? 143 :
-	    e.transient || e.quota || e.over_budget || e.reader_gone ? IG_EXIT_SYSTEM :
-	    e.failed || e.refused ? IG_EXIT_REJECT : IG_EXIT_OK;
-	return status;
+	gen_engine_close(&e);
+	return gen_exit_status(&e);
+}
+
+int
+ig_gen_run(const struct ig_gen_options *o, char **files, int nfiles)
+{
+	if (o->batch)
+		return gen_batch_run(o, files, nfiles);
+	return gen_online_run(o, files, nfiles);
 }

@@ -32,6 +32,8 @@ struct ig_gen_options {
 	int progress;		/* a progress line on stderr */
 	double budget;		/* USD this run may spend, or 0 for no limit */
 	int estimate;		/* print what the jobs would cost, send nothing */
+	double inline_max;	/* --batch: requests under this many bytes go inline; -1, the table's */
+	enum ig_batch_mode { IG_ONLINE, IG_BATCH_SUBMIT, IG_BATCH_COLLECT, IG_BATCH_CANCEL } batch;	/* --batch, --collect, --cancel */
 };
 
 /* 0 all jobs done, 1 some failed or were refused, 3 some stay queued for a

@@ -140,8 +140,9 @@ out:
 #define STREAM_HEAD (128u << 10)
 
 struct streamed {
-	struct ig_tmpfile *raw;
-	off_t at;
+	int fd;
+	const char *name;		/* the file's, for messages */
+	off_t at, end;
 	unsigned char *piece;
 	struct ig_base64_stream b64;
 	struct ig_buf bytes;		/* decoded, not yet written */
@@ -153,12 +154,13 @@ struct streamed {
 static int
 next_piece(struct streamed *sd, struct written *w)
 {
-	ssize_t n = ig_pread_full(sd->raw->fd, sd->piece, STREAM_PIECE, sd->at);
+	size_t want = sd->end - sd->at < (off_t)STREAM_PIECE ? (size_t)(sd->end - sd->at) : STREAM_PIECE;
+	ssize_t n = ig_pread_full(sd->fd, sd->piece, want, sd->at);
 	size_t before = sd->bytes.len;
 	int rc;
 
 	if (n < 0) {
-		snprintf(w->err, sizeof w->err, "%.400s: %s", sd->raw->tmp, strerror(errno));
+		snprintf(w->err, sizeof w->err, "%.400s: %s", sd->name, strerror(errno));
 		w->transient = 1;
 		return -1;
 	}
@@ -208,7 +210,16 @@ void
 gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, struct ig_tmpfile *raw,
     struct gen_image *img, struct written *w)
 {
-	struct streamed sd = { .raw = raw, .piece = ig_malloc(STREAM_PIECE) };
+	gen_write_spooled(e, j, h, raw->fd, raw->tmp, 0, INT64_MAX, img, w);
+	ig_tmpfile_abandon(raw);
+}
+
+void
+gen_write_spooled(struct engine *e, struct ig_job *j, struct ig_hasher *h, int fd, const char *name, off_t off,
+    off_t len, struct gen_image *img, struct written *w)
+{
+	struct streamed sd = { .fd = fd, .name = name, .at = off, .end = len > INT64_MAX - off ? INT64_MAX : off + len,
+	    .piece = ig_malloc(STREAM_PIECE) };
 	struct ig_buf head = { 0 }, tail = { 0 };
 	struct ig_tmpfile out;
 	uint64_t total = 0;
@@ -252,7 +263,6 @@ gen_write_streamed(struct engine *e, struct ig_job *j, struct ig_hasher *h, stru
 	ig_hash_end(h, &w->f);
 	if (rc == 0 && w->f.img.err[0])
 		snprintf(w->err, sizeof w->err, "%.200s: %.300s", w->path, w->f.img.err);
-	ig_tmpfile_abandon(raw);
 	ig_base64_stream_free(&sd.b64);
 	ig_buf_free(&sd.bytes);
 	ig_buf_free(&head);

@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <math.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "backend.h"
 #include "bounds.h"
@@ -243,21 +241,6 @@ gen_start_transfer(struct engine *e, struct ig_job *j)
 	e->flying[e->nflying++] = j;
 }
 
-/* exponential from retry_delay, with jitter, at least what the server asked */
-static double
-backoff(const struct ig_gen_options *o, int attempts, double asked)
-{
-	uint32_t r = 0;
-	double d = o->retry_delay * pow(2, attempts - 1);
-
-	if (d > 60)
-		d = 60;
-	if (getrandom(&r, sizeof r, 0) == sizeof r)
-		d *= 0.8 + 0.4 * (r / 4294967296.0);
-	return asked > d ? asked : d;
-}
-
-
 /* a finished transfer, on its way through the pool */
 struct answer {
 	struct ig_job *j;
@@ -300,7 +283,7 @@ gen_answer_work(void *ctx, void *item, int worker)
 		img.cost = ig_price_of_usage(&j->set.price, a->usage, e->o->backend == IG_GEMINI);
 		img.usage = a->usage;
 		a->usage = jv_invalid();
-		if (a->stream >= 0 && (a->stream >= j->nraw || j->scan.bad[a->stream])) {
+		if (a->stream >= 0 && (a->stream >= j->nraw || ig_scan_bad(&j->scan, a->stream))) {
 			a->outcome = IG_FAILED;
 			snprintf(a->reason, sizeof a->reason, "the answer's image is not base64");
 			jv_free(img.usage);
@@ -345,7 +328,7 @@ settle(struct engine *e, struct answer *an)
 			/* the run is stopping: the next one tries it again */
 			gen_give_back(e, j, NULL);
 		} else if (j->attempts <= e->o->max_retries) {
-			j->not_before = mono() + backoff(e->o, j->attempts, a->wait);
+			j->not_before = mono() + ig_backoff(e->o->retry_delay, j->attempts, a->wait);
 			gen_emit(e, ig_job_task(j, &e->run, IG_STAGE_READY, jv_null()));
 			gen_window_add(e, j);
 		} else {

@@ -58,6 +58,12 @@ linger(struct engine *e, struct ig_job *j)
 	if (!j->claimed)
 		return;
 	j->claimed = 0;
+	gen_linger_id(e, j->uid);
+}
+
+void
+gen_linger_id(struct engine *e, const uint8_t id[16])
+{
 	if (e->nlinger == LINGER_MAX) {
 		/* nothing records this run's output in the store: the oldest go */
 		ig_claim_drop(e->store->claims, e->linger[0]);
@@ -67,7 +73,7 @@ linger(struct engine *e, struct ig_job *j)
 		e->caplinger = e->caplinger ? e->caplinger * 2 : 64;
 		e->linger = ig_realloc(e->linger, (size_t)e->caplinger * sizeof *e->linger);
 	}
-	memcpy(e->linger[e->nlinger++], j->uid, 16);
+	memcpy(e->linger[e->nlinger++], id, 16);
 }
 
 /* a stored record's field (a new reference), or jv_invalid() if the store
@@ -129,7 +135,63 @@ stored_stage(struct engine *e, MDB_txn *txn, const uint8_t id[16], MDB_val *val)
 	return st;
 }
 
-/* claims the store shows settled are let go */
+/* 1 if the store's record of the job is held by a remote batch; its
+ * holder in holder, if asked */
+static int
+stored_remote(struct engine *e, MDB_txn *txn, const uint8_t id[16], char *holder, size_t n)
+{
+	jv h = stored_field(e, txn, e->jobs, id, e->jobs->life->holder);
+	int remote = ig_kind(h) == JV_KIND_STRING && ig_holder_remote(e->jobs->life, jv_string_value(h));
+
+	if (remote && holder)
+		snprintf(holder, n, "%s", jv_string_value(h));
+	ig_jv_free(h);
+	return remote;
+}
+
+/* the job the store holds (its record), or jv_invalid() */
+jv
+gen_stored_job(struct engine *e, const uint8_t id[16])
+{
+	MDB_txn *txn;
+	MDB_val val;
+	char err[256];
+	jv v = jv_invalid();
+	int rc;
+
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	if (stored_stage(e, txn, id, &val) >= 0)
+		v = ig_json_parse(val.mv_data, val.mv_size, err, sizeof err);
+	mdb_txn_abort(txn);
+	return v;
+}
+
+/* the ids of the jobs the store says the remote batch holder runs */
+void
+gen_remote_jobs(struct engine *e, const char *holder, struct ig_buf *ids)
+{
+	struct ig_buf all = { 0 };
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = ig_store_begin(e->store, 1, &txn)))
+		die_store(e, rc);
+	rc = ig_record_ids_at(e->store, txn, e->jobs, e->jobs->life->field,
+	    e->jobs->life->names[IG_STAGE_WORKING], &all);
+	if (rc)
+		die_store(e, rc);
+	for (size_t i = 0; i + 16 <= all.len; i += 16) {
+		char h[300];
+
+		if (stored_remote(e, txn, (uint8_t *)all.p + i, h, sizeof h) && strcmp(h, holder) == 0)
+			ig_buf_add(ids, all.p + i, 16);
+	}
+	mdb_txn_abort(txn);
+	ig_buf_free(&all);
+}
+
+/* claims the store shows settled (or handed to a remote batch) are let go */
 void
 gen_linger_check(struct engine *e)
 {
@@ -144,7 +206,7 @@ gen_linger_check(struct engine *e)
 	for (int i = 0; i < e->nlinger; i++) {
 		int st = stored_stage(e, txn, e->linger[i], &val);
 
-		if (st >= 0 && st != IG_STAGE_WORKING)
+		if (st >= 0 && (st != IG_STAGE_WORKING || stored_remote(e, txn, e->linger[i], NULL, 0)))
 			ig_claim_drop(e->store->claims, e->linger[i]);
 		else
 			memmove(e->linger[k++], e->linger[i], 16);
@@ -262,8 +324,14 @@ gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, i
 int
 gen_claim(struct engine *e, struct ig_job *j)
 {
-	int held = ig_claim_take(e->store->claims, j->uid), st, rc;
-	char task_id[IG_UUID_TEXT];
+	return gen_claim_held(e, j, NULL);
+}
+
+int
+gen_claim_held(struct engine *e, struct ig_job *j, const char *want_remote)
+{
+	int held = ig_claim_take(e->store->claims, j->uid), st, rc, remote;
+	char task_id[IG_UUID_TEXT], holder[300];
 	uint8_t tid[16];
 	MDB_txn *txn;
 	MDB_val val;
@@ -274,7 +342,11 @@ gen_claim(struct engine *e, struct ig_job *j)
 	if ((rc = ig_store_begin(e->store, 1, &txn)))
 		die_store(e, rc);
 	st = stored_stage(e, txn, j->uid, &val);
-	if (j->claimed && (st < 0 || st == IG_STAGE_READY || st == IG_STAGE_WORKING)) {
+	/* a job a remote batch runs is the batch's until it is collected:
+	 * only --collect and --cancel work on it, on the holder it names */
+	remote = st == IG_STAGE_WORKING && stored_remote(e, txn, j->uid, holder, sizeof holder);
+	if (j->claimed && (want_remote ? remote && strcmp(holder, want_remote) == 0 :
+	    !remote && (st < 0 || st == IG_STAGE_READY || st == IG_STAGE_WORKING))) {
 		/* attempts go on from what earlier runs made */
 		const struct ig_collection *tc = ig_model_find(e->store->m, "generation_tasks");
 		jv attempts;
@@ -288,7 +360,10 @@ gen_claim(struct engine *e, struct ig_job *j)
 		mdb_txn_abort(txn);
 		return 1;
 	}
-	if (st >= 0)
+	/* a batch's answer for a job it no longer holds says nothing */
+	if (want_remote)
+		;
+	else if (st >= 0)
 		gen_put_raw(e, val.mv_data, val.mv_size);
 	else
 		gen_emit(e, jv_copy(j->rec));

@@ -116,6 +116,26 @@ ig_holder(void)
 	return who;
 }
 
+void
+ig_remote_holder(const char *api, const char *batch, char *out, size_t n)
+{
+	const struct ig_collection *c = ig_model_find(ig_model(), "generations");
+
+	snprintf(out, n, "%s%s:%s", c->life->remote ? c->life->remote : "", api, batch);
+}
+
+/* who holds the job while it works: this process, or its remote batch */
+static jv
+holder_of(const struct ig_job *j)
+{
+	char h[300];
+
+	if (!j->remote_batch[0])
+		return jv_string(ig_holder());
+	ig_remote_holder("gemini", j->remote_batch, h, sizeof h);
+	return jv_string(h);
+}
+
 static jv
 now_text(void)
 {
@@ -155,7 +175,20 @@ ig_job_at(struct ig_job *j, enum ig_stage stage)
 	if (stage == IG_STAGE_SUCCEEDED && j->cost >= 0)
 		r = jv_object_set(r, jv_string("cost_usd"), jv_number(j->cost));
 	r = jv_object_set(r, jv_string(c->fields[c->life->holder].name),
-	    stage == IG_STAGE_WORKING ? jv_string(ig_holder()) : jv_null());
+	    stage == IG_STAGE_WORKING ? holder_of(j) : jv_null());
+	/* the batch it runs in is in its params while it runs, and after, as
+	 * what made the image; a job given back is in none */
+	if (j->remote_batch[0]) {
+		jv params = ig_get(r, "params");
+
+		if (ig_kind(params) != JV_KIND_OBJECT) {
+			ig_jv_free(params);
+			params = jv_object();
+		}
+		params = stage == IG_STAGE_READY ? jv_object_delete(params, jv_string("remote_batch")) :
+		    jv_object_set(params, jv_string("remote_batch"), jv_string(j->remote_batch));
+		r = jv_object_set(r, jv_string("params"), params);
+	}
 	return jv_object_set(r, jv_string(c->fields[c->f_updated].name), now);
 }
 
@@ -172,6 +205,9 @@ ig_job_task(const struct ig_job *j, const struct ig_task_run *run, enum ig_stage
 	t = jv_object_set(t, jv_string("priority"), jv_number(j->priority));
 	t = jv_object_set(t, jv_string("params"), JV_OBJECT(jv_string("generation_id"), jv_string(j->id),
 	    jv_string("backend"), jv_string(run->backend), jv_string("model"), jv_string(j->model)));
+	if (j->remote_batch[0])
+		t = jv_object_set(t, jv_string("params"), jv_object_set(ig_get(t, "params"),
+		    jv_string("remote_batch"), jv_string(j->remote_batch)));
 	t = jv_object_set(t, jv_string("result"), result);
 	t = jv_object_set(t, jv_string("attempts"), jv_number(j->attempts));
 	t = jv_object_set(t, jv_string("last_error"), j->last_error[0] ? jv_string(j->last_error) : jv_null());
@@ -183,7 +219,7 @@ ig_job_task(const struct ig_job *j, const struct ig_task_run *run, enum ig_stage
 	t = jv_object_set(t, jv_string("max_retries"), jv_number(run->max_retries));
 	t = jv_object_set(t, jv_string("retry_delay"), jv_number((long)(run->retry_delay + 0.999)));
 	t = jv_object_set(t, jv_string("generation_id"), jv_string(j->id));
-	t = jv_object_set(t, jv_string("claimed_by"), stage == IG_STAGE_WORKING ? jv_string(ig_holder()) : jv_null());
+	t = jv_object_set(t, jv_string("claimed_by"), stage == IG_STAGE_WORKING ? holder_of(j) : jv_null());
 	return jv_object_set(t, jv_string("updated_at"), now_text());
 }
 

@@ -64,7 +64,9 @@ struct ig_job {
 	int answer_too_big;	/* past IG_ANSWER_MAX: cut off */
 	double cost;		/* what its image cost, USD, or -1 */
 	double committed;	/* its estimate, counted against --budget while it runs */
+	int priced_batch;	/* set.price is the Batch API's */
 	double header_wait;
+	char remote_batch[200];	/* the remote batch that runs it (ig-gen --batch), or empty */
 	char source_placeholder[4096];
 	struct ig_buf held;	/* its finished records, until its file is on disk */
 };
@@ -78,6 +80,9 @@ struct ig_task_run {
 
 /* "host:pid", the claimed_by of what this process works on */
 const char *ig_holder(void);
+/* the claimed_by of a job a remote batch runs: the model's remote prefix,
+ * the API, the batch's name */
+void ig_remote_holder(const char *api, const char *batch, char *out, size_t n);
 
 /* a job from its line (consumed); NULL-free fields where the line has none */
 struct ig_job *ig_job_new(jv rec, const char *file, long lineno);

@@ -429,7 +429,67 @@ ig_imgmodel_settings(const struct ig_imgmodel *m, jv config, uint32_t w, uint32_
 	if (check_inputs(m, config, s, err, errlen) || check_output(m, config, s, err, errlen))
 		return -1;
 	price_of(m, s);
+	{
+		jv batch = ig_get(m->entry, "batch");
+
+		s->batch = ig_kind(batch) == JV_KIND_TRUE;
+		jv_free(batch);
+	}
 	return 0;
+}
+
+static jv
+batch_entry(enum ig_api api)
+{
+	jv apis = ig_get(table(), "batch_apis"), b = ig_get(apis, api_names[api]);
+
+	jv_free(apis);
+	return b;
+}
+
+int
+ig_batch_api_of(enum ig_api api, struct ig_batch_api *b)
+{
+	jv e = batch_entry(api);
+	const char *mime = ig_str(e, "file_mime");
+
+	if (jv_get_kind(e) != JV_KIND_OBJECT) {
+		jv_free(e);
+		return -1;
+	}
+	b->price_factor = number_at(e, "price_factor", NULL);
+	b->inline_max = (uint64_t)number_at(e, "inline_max", NULL);
+	b->file_max = (uint64_t)number_at(e, "file_max", NULL);
+	snprintf(b->file_mime, sizeof b->file_mime, "%s", mime ? mime : "application/jsonl");
+	jv_free(e);
+	return 0;
+}
+
+enum ig_batch_action
+ig_batch_state(enum ig_api api, const char *state, const char **name)
+{
+	static const char *actions[] = { "wait", "collect", "requeue" };
+	jv e = batch_entry(api), prefixes = ig_get(e, "state_prefixes"), states = ig_get(e, "states");
+	const char *act;
+	enum ig_batch_action r = IG_BATCH_UNKNOWN;
+
+	*name = state;
+	if (jv_get_kind(prefixes) == JV_KIND_ARRAY)
+		jv_array_foreach(prefixes, i, p) {
+			size_t n = jv_get_kind(p) == JV_KIND_STRING ? strlen(jv_string_value(p)) : 0;
+
+			if (n && strncmp(state, jv_string_value(p), n) == 0 && *name == state)
+				*name = state + n;
+			jv_free(p);
+		}
+	act = ig_str(states, *name);
+	for (int i = 0; act && i < 3; i++)
+		if (strcmp(act, actions[i]) == 0)
+			r = (enum ig_batch_action)i;
+	jv_free(states);
+	jv_free(prefixes);
+	jv_free(e);
+	return r;
 }
 
 /* a count in a Gemini usageMetadata's candidatesTokensDetails, by modality */

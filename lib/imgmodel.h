@@ -35,8 +35,19 @@ struct ig_settings {
 	char quality[8], background[12], output_format[8], moderation[8];
 	int compression;	/* output_compression, or -1 */
 	int inputs;		/* images sent: references and the source */
+	int batch;		/* the Batch API serves the model */
 	struct ig_price price;
 };
+
+/* an API's Batch API, from db/models.json's batch_apis */
+struct ig_batch_api {
+	double price_factor;	/* of the online price */
+	uint64_t inline_max;	/* bytes of requests sent inline, under this */
+	uint64_t file_max;	/* bytes of a JSONL input file, at most */
+	char file_mime[64];
+};
+
+enum ig_batch_action { IG_BATCH_WAIT, IG_BATCH_READ, IG_BATCH_REQUEUE, IG_BATCH_UNKNOWN };
 
 /* the entry for a model on an API; unknown (known = 0) if the table has no
  * such model for that API. m->entry is the caller's to free. */
@@ -51,5 +62,11 @@ int ig_imgmodel_settings(const struct ig_imgmodel *m, jv config, uint32_t width,
 /* the dollars an answer's usage (Gemini usageMetadata, OpenAI usage; borrowed)
  * implies at these prices, or the per-image price; -1 if neither is known */
 double ig_price_of_usage(const struct ig_price *p, jv usage, int gemini);
+
+/* 0, or -1 if the table has no Batch API for api */
+int ig_batch_api_of(enum ig_api api, struct ig_batch_api *b);
+/* what a poll's state (its prefix dropped) asks of --collect; *name is the
+ * state without its prefix, pointing into state */
+enum ig_batch_action ig_batch_state(enum ig_api api, const char *state, const char **name);
 
 #endif

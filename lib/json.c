@@ -797,6 +797,20 @@ ig_get(jv obj, const char *key)
 	return jv_object_get(jv_copy(obj), jv_string(key));
 }
 
+jv
+ig_get_path(jv v, const char *a, const char *b, const char *c)
+{
+	const char *keys[] = { a, b, c };
+
+	for (int i = 0; i < 3 && keys[i]; i++) {
+		jv next = ig_get(v, keys[i]);
+
+		ig_jv_free(v);
+		v = next;
+	}
+	return v;
+}
+
 const char *
 ig_str(jv obj, const char *key)
 {

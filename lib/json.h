@@ -81,6 +81,8 @@ size_t ig_utf8_length(const char *s, size_t n);
 
 /* borrowed-field helpers that never abort on a non-object */
 jv ig_get(jv obj, const char *key);	/* returns a new reference or jv_invalid() */
+/* v's member a, its member b, its member c (b and c may be NULL); v consumed */
+jv ig_get_path(jv v, const char *a, const char *b, const char *c);
 int ig_has(jv obj, const char *key);	/* present, null included */
 /* a string field, borrowed from obj (which keeps it alive), or NULL */
 const char *ig_str(jv obj, const char *key);

@@ -375,7 +375,7 @@ load_lifecycle(struct loader *ld, struct ig_collection *c, jv spec)
 	static const char *stages[IG_NSTAGES] = { "ready", "working", "succeeded", "failed" };
 	struct ig_lifecycle *l = ig_malloc(sizeof *l);
 	jv claim = ig_get(spec, "claim"), reason = ig_get(spec, "reason");
-	jv holder = ig_get(spec, "holder"), field = ig_get(spec, "field");
+	jv holder = ig_get(spec, "holder"), field = ig_get(spec, "field"), remote = ig_get(spec, "remote");
 
 	memset(l, 0, sizeof *l);
 	c->life = l;
@@ -412,7 +412,12 @@ load_lifecycle(struct loader *ld, struct ig_collection *c, jv spec)
 		bad_model(ld, c->name, "a claimed lifecycle names its holder field");
 	else if (l->claim >= 0 && find_index(c, 1, &l->field, 1) < 0)
 		bad_model(ld, c->name, "a claimed lifecycle needs an index on its field");
+	else if (ig_kind(remote) == JV_KIND_STRING && (l->claim < 0 || !*jv_string_value(remote)))
+		bad_model(ld, c->name, "a lifecycle's remote prefix needs a claim, and is not empty");
+	else if (ig_kind(remote) == JV_KIND_STRING)
+		l->remote = ig_strdup(jv_string_value(remote));
 out:
+	ig_jv_free(remote);
 	ig_jv_free(holder);
 	ig_jv_free(field);
 	ig_jv_free(claim);
@@ -687,6 +692,7 @@ ig_model_free(struct ig_model *m)
 		if (c->life) {
 			for (int st = 0; st < IG_NSTAGES; st++)
 				free((char *)c->life->names[st]);
+			free((char *)c->life->remote);
 			free(c->life);
 		}
 	}

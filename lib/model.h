@@ -6,6 +6,7 @@
 #ifndef IG_MODEL_H
 #define IG_MODEL_H
 #include <stddef.h>
+#include <string.h>
 #include <jv.h>
 
 #include "buf.h"
@@ -74,7 +75,9 @@ struct ig_derive {
  * is taken on (the record's own id, or its parent's), and a working record
  * that names a holder but whose claim no live process holds is given back
  * to ready, with the why in the reason field. A record set working by hand,
- * with no holder, is nobody's to give back.
+ * with no holder, is nobody's to give back. Nor is one whose holder begins
+ * with the lifecycle's remote prefix: a remote batch holds it (ig-gen
+ * --batch), which only collecting or cancelling the batch ends.
  */
 enum ig_stage { IG_STAGE_READY, IG_STAGE_WORKING, IG_STAGE_SUCCEEDED, IG_STAGE_FAILED, IG_NSTAGES };
 struct ig_lifecycle {
@@ -83,7 +86,15 @@ struct ig_lifecycle {
 	int claim;		/* field, or -1: not claimed */
 	int holder;		/* field naming the claim's holder: only a held record is given back */
 	int reason;		/* field, or -1 */
+	const char *remote;	/* a holder beginning so is a remote service's batch, not a process: or NULL */
 };
+
+/* 1 if holder names a remote batch, not a process */
+static inline int
+ig_holder_remote(const struct ig_lifecycle *l, const char *holder)
+{
+	return l->remote && holder && strncmp(holder, l->remote, strlen(l->remote)) == 0;
+}
 
 struct ig_collection {
 	char *name;

@@ -9,26 +9,37 @@ ig_scan_init(struct ig_scan *s, size_t big, const struct ig_scan_sink *sink)
 	memset(s, 0, sizeof *s);
 	s->big = big;
 	s->sink = *sink;
+	s->max_streams = IG_SCAN_STREAMS;
 }
 
 void
 ig_scan_reset(struct ig_scan *s)
 {
-	struct ig_buf kept = s->kept;
+	struct ig_buf kept = s->kept, bad = s->bad;
 	size_t big = s->big;
 	struct ig_scan_sink sink = s->sink;
+	int max = s->max_streams;
 
 	memset(s, 0, sizeof *s);
-	kept.len = 0;
+	kept.len = bad.len = 0;
 	s->kept = kept;
+	s->bad = bad;
 	s->big = big;
 	s->sink = sink;
+	s->max_streams = max;
 }
 
 void
 ig_scan_free(struct ig_scan *s)
 {
 	ig_buf_free(&s->kept);
+	ig_buf_free(&s->bad);
+}
+
+int
+ig_scan_bad(const struct ig_scan *s, int k)
+{
+	return k < 0 || k >= s->nstreams || (size_t)k >= s->bad.len || s->bad.p[k];
 }
 
 static int
@@ -54,7 +65,7 @@ begin_stream(struct ig_scan *s)
 	int rc;
 
 	s->streaming = 1;
-	s->bad[k] = 0;
+	ig_buf_addc(&s->bad, 0);
 	if (s->sink.open(s->sink.ctx, k) != 0)
 		return -1;
 	/* what came so far holds no escape but \/, which means / */
@@ -105,7 +116,7 @@ feed_stream(struct ig_scan *s, const char *p, size_t n, size_t *used)
 				if (stream_chars(s, "/", 1))
 					return -1;
 			} else {
-				s->bad[s->nstreams - 1] = 1;
+				s->bad.p[s->nstreams - 1] = 1;
 			}
 			i++;
 			continue;
@@ -188,7 +199,7 @@ ig_scan_feed(struct ig_scan *s, const char *p, size_t n)
 			i += m;
 			/* a value string past the mark, with no escape but \/ */
 			if (!s->escaped && !s->is_key && !s->stop && s->str_len >= s->big &&
-			    s->nstreams < IG_SCAN_STREAMS) {
+			    s->nstreams < s->max_streams) {
 				if (begin_stream(s))
 					return -1;
 				continue;
@@ -229,7 +240,7 @@ ig_scan_end(struct ig_scan *s)
 	 * left unfinished, so that it reads as unreadable */
 	if (s->streaming) {
 		s->streaming = 0;
-		s->bad[s->nstreams - 1] = 1;
+		s->bad.p[s->nstreams - 1] = 1;
 	}
 	return 0;
 }

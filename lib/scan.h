@@ -17,7 +17,8 @@
 #include "bounds.h"
 #include "buf.h"
 
-#define IG_SCAN_STREAMS 4	/* long strings an answer may hold: Gemini's thought images, then the image */
+#define IG_SCAN_STREAMS 4	/* long strings an answer may hold: Gemini's thought images, then the image;
+				 * a batch's inlined results set max_streams to hold one a job */
 
 struct ig_scan_sink {
 	/* stream k begins, or k's next characters: 0, or -1 (errno set) to stop */
@@ -30,8 +31,8 @@ struct ig_scan {
 	struct ig_buf kept;		/* the answer, long strings replaced */
 	size_t big;			/* the mark */
 	struct ig_scan_sink sink;
-	int nstreams;
-	int bad[IG_SCAN_STREAMS];	/* stream k held an escape (no base64 does) or was cut short */
+	int nstreams, max_streams;	/* long strings so far; at most (IG_SCAN_STREAMS unless set) */
+	struct ig_buf bad;		/* byte k: stream k held an escape (no base64 does) or was cut short */
 	/* where it is */
 	int in_string, escaped, is_key, streaming, stop;
 	size_t str_start, str_len;	/* the open string's quote in kept, its length */
@@ -48,5 +49,7 @@ int ig_scan_end(struct ig_scan *s);
 /* for the next attempt */
 void ig_scan_reset(struct ig_scan *s);
 void ig_scan_free(struct ig_scan *s);
+/* 1 if stream k is no base64 string (or there is no stream k) */
+int ig_scan_bad(const struct ig_scan *s, int k);
 
 #endif

@@ -92,10 +92,8 @@ ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kep
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* the ids of a collection's records whose field is value, through a
- * one-field index on it */
-static int
-ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
+int
+ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
     const char *value, struct ig_buf *ids)
 {
 	MDB_cursor *cur;
@@ -130,8 +128,10 @@ give_back(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const
 
 	if ((rc = ig_record_load(s, txn, c, id, &row)))
 		return rc == MDB_NOTFOUND ? 0 : rc;
-	/* set working by hand (no holder named), or claimed on no id: nobody's */
+	/* set working by hand (no holder named), claimed on no id, or held by
+	 * a remote batch: no process's */
 	held = ig_kind(row[l->holder]) != JV_KIND_STRING || ig_kind(row[l->claim]) != JV_KIND_STRING ||
+	    ig_holder_remote(l, jv_string_value(row[l->holder])) ||
 	    ig_uuid_parse(jv_string_value(row[l->claim]), cid) != 0 ? 1 : ig_claim_held(s->claims, cid);
 	ig_row_free(c, row);
 	if (held < 0)
@@ -177,7 +177,7 @@ ig_record_recover(struct ig_store *s, MDB_txn *txn, const struct ig_now *now, lo
 
 		if (!c->life || c->life->claim < 0)
 			continue;
-		rc = ids_at(s, txn, c, c->life->field, c->life->names[IG_STAGE_WORKING], &ids);
+		rc = ig_record_ids_at(s, txn, c, c->life->field, c->life->names[IG_STAGE_WORKING], &ids);
 		for (size_t i = 0; !rc && i + 16 <= ids.len; i += 16)
 			rc = give_back(s, txn, c, (uint8_t *)ids.p + i, now, n);
 		ig_buf_free(&ids);

@@ -43,3 +43,20 @@ PIPES="$BATS_TEST_DIRNAME/../pipelines"
 	"$PIPES/main" work >/dev/null
 	IG_STORE=$PWD/work/store run -0 "$BATS_TEST_DIRNAME/check-store"
 }
+
+@test "pipelines/batch: submitted in the evening, collected from cron until every map is in, gridded and recorded" {
+	env MOCK_KEY=batch-key-31 MOCK_BATCH_POLLS=1 MOCK_IMAGE_BYTES=100000 python3 "$BATS_TEST_DIRNAME/mock_image_api.py" port mock.log &
+	mock=$!
+	for _ in $(seq 200); do [ -s port ] && break; sleep 0.05; done
+	export IG_ENDPOINT="http://127.0.0.1:$(cat port)" GEMINI_API_KEY=batch-key-31
+	run -0 "$PIPES/batch" submit work
+	assert_output "batch: 8 jobs held by 1 remote batches"
+	run -0 "$PIPES/batch" collect work
+	assert_output "batch: 0 done, 8 still held by remote batches, 0 queued"
+	run -0 "$PIPES/batch" collect work
+	kill $mock
+	assert_output "batch: 8 done, 0 still held by remote batches, 0 queued"
+	assert_equal "$(find work/maps -name '*.grid.uvtt' | wc -l)" 8
+	assert_equal "$(ig-query list --where '.status == "running"' generations | wc -l)" 0
+	IG_STORE=work/store "$BATS_TEST_DIRNAME/check-store"
+}

@@ -18,11 +18,16 @@ Faults for the pipeline suite: MOCK_QUOTA_AFTER=N (every request after the
 first N gets the per-day quota answer), MOCK_429_FIRST=N (the first N requests
 get a 429 with a short RetryInfo: a storm), MOCK_SERVED (a file to which the
 prompt of every image answered is appended, one per line: the calls paid for).
+The Batch API (Files API upload, batchGenerateContent, polls, cancel, the
+results' download) is tests/mock_batch.py's.
 """
 import base64, hashlib, json, os, random, re, struct, sys, threading, time, zlib
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mock_batch import BatchHandler  # noqa: E402
 
 KEY = os.environ.get("MOCK_KEY", "test-key")
 LATENCY = float(os.environ.get("MOCK_LATENCY", "0"))
@@ -91,7 +96,7 @@ def multipart(content_type, raw):
     return fields, files
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(BaseHTTPRequestHandler, BatchHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):
@@ -119,7 +124,13 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 inflight[0] -= 1
 
+    def do_GET(self):
+        if not self.batch_route("GET", KEY, sys.argv[2], IMAGE, GEMINI_USAGE, described):
+            self.answer(404, {"error": {"code": 404, "message": "not here", "status": "NOT_FOUND"}})
+
     def serve(self):
+        if self.batch_route("POST", KEY, sys.argv[2], IMAGE, GEMINI_USAGE, described):
+            return
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         gemini = ":generateContent" in self.path
         files = []

@@ -73,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* a stream with an escape is thrown away, whatever came of it */
 	for (int k = 0; k < whole.nstreams; k++)
-		if (whole.bad[k] != pieces.bad[k] || (!whole.bad[k] && (a.b[k].len != b.b[k].len ||
+		if (ig_scan_bad(&whole, k) != ig_scan_bad(&pieces, k) || (!ig_scan_bad(&whole, k) && (a.b[k].len != b.b[k].len ||
 		    (a.b[k].len && memcmp(a.b[k].p, b.b[k].p, a.b[k].len) != 0))))
 			abort();
 	if (whole.kept.len > size - 1 + 16 * IG_SCAN_STREAMS)
