@@ -152,7 +152,7 @@ id_cmp(const void *a, const void *b)
 static long
 job_index(const struct batch *b, const uint8_t id[16])
 {
-	const uint8_t *p = bsearch(id, b->ids.p, b->ids.len / 16, 16, id_cmp);
+	const uint8_t *p = b->ids.len ? bsearch(id, b->ids.p, b->ids.len / 16, 16, id_cmp) : NULL;
 
 	return p ? (long)((p - (const uint8_t *)b->ids.p) / 16) : -1;
 }
@@ -495,7 +495,8 @@ settle(struct collect *c, struct batch *b)
 		b->unsettled = c->e->transient = 1;
 	} else if (b->action != IG_BATCH_WAIT) {
 		gen_remote_jobs(c->e, b->holder, &b->ids);
-		qsort(b->ids.p, b->ids.len / 16, 16, id_cmp);
+		if (b->ids.len)
+			qsort(b->ids.p, b->ids.len / 16, 16, id_cmp);
 		for (size_t i = 0; i < b->ids.len / 16; i++)
 			ig_buf_addc(&b->mark, 0);
 		if (b->action == IG_BATCH_REQUEUE)

@@ -78,6 +78,18 @@ creates() { jq -c 'select(.create)' mock.log; }
 	assert_equal "$(stored 2 .status)" running
 }
 
+@test "ig-gen --batch: a job's uploaded request is the very body the online path sends for it" {
+	start_mock
+	bjob 1 "keep [fixed]" '{"aspect_ratio":"3:2","request":{"generationConfig":{"temperature":0.5}}}' >jobs
+	IG_STORE=online-store gemini --backend gemini jobs >/dev/null
+	ig-record --strict <jobs >/dev/null
+	gemini --batch --inline-max 0 jobs | ig-record --strict >/dev/null
+	online=$(jq -c 'select(.path | endswith(":generateContent")) | .body' mock.log)
+	[ -n "$online" ]
+	assert_equal "$(creates | jq -c '.lines[0].request')" "$online"
+	assert_equal "$(creates | jq -r .mode)" file
+}
+
 @test "ig-gen: a job a remote batch holds is not run online, nor given back by recovery" {
 	start_mock
 	bjob 1 "tower" >jobs

@@ -1,11 +1,13 @@
 /* fuzz-answer - the answer parsers of every backend: an HTTP status and a
- * body, as a server or a proxy may send them. The first byte picks the
- * backend and the status; the rest is the body. */
+ * body, as a server or a proxy may send them, and a Gemini batch's result
+ * entry. The first byte picks the backend and the status; the rest is the
+ * body. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "json.h"
 
 const char *ig_prog = "fuzz-answer";
 
@@ -39,6 +41,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	ig_buf_free(&a.image);
 	jv_free(a.usage);
+	/* the same body as a batch's result entry: a key and an outcome */
+	if (data[0] & 0x20) {
+		char err[256], key[64];
+		jv v = ig_json_parse(body, size - 1, err, sizeof err);
+
+		if (jv_get_kind(v) == JV_KIND_OBJECT) {
+			memset(&a, 0, sizeof a);
+			ig_gemini_batch_entry(v, &a, key, sizeof key);
+			if (!memchr(key, '\0', sizeof key) || !memchr(a.reason, '\0', sizeof a.reason))
+				abort();
+			if (a.outcome == IG_IMAGE && a.stream < 0 && a.image.len == 0)
+				abort();
+			ig_buf_free(&a.image);
+			jv_free(a.usage);
+		} else {
+			jv_free(v);
+		}
+	}
 	free(body);
 	return 0;
 }
