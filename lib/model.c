@@ -159,6 +159,9 @@ field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 		pending(ld, c, f)->ref = ig_strdup(jv_string_value(v));
 	} else if (strcmp(key, "default_from") == 0 && kind == JV_KIND_STRING) {
 		pending(ld, c, f)->from = ig_strdup(jv_string_value(v));
+	} else if (strcmp(key, "pg_type") == 0 && kind == JV_KIND_STRING && !f->pg_type &&
+	    strspn(jv_string_value(v), "ABCDEFGHIJKLMNOPQRSTUVWXYZ ()0123456789") == strlen(jv_string_value(v))) {
+		f->pg_type = ig_strdup(jv_string_value(v));
 	} else if (strcmp(key, "doc") != 0) {
 		bad_model(ld, name, "unknown field attribute");
 	}
@@ -651,6 +654,7 @@ static void
 free_field(struct ig_field *f)
 {
 	free(f->name);
+	free(f->pg_type);
 	ig_jv_free(f->enumv);
 	ig_jv_free(f->defval);
 	ig_jv_free(f->edges);

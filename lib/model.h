@@ -39,6 +39,7 @@ struct ig_field {
 	int nfields;
 	jv edges;		/* {"from": ["to", ...]}, or invalid: any change goes */
 	jv stamps;		/* {"state": "timestamp field"}, or invalid */
+	char *pg_type;		/* its PostgreSQL column type, where the type's own is not it (sqlschema.c) */
 };
 
 #define IG_INDEX_MAX 4

@@ -40,3 +40,28 @@ field() { # id field
 # ImageMagick itself, not a stand-in that may come first on PATH
 IM=/usr/bin/convert
 PNGSUITE="$BATS_TEST_DIRNAME/pngsuite"
+
+# A PostgreSQL 15 of the test's own: initdb into a fresh directory (owned by
+# nobody when the suite runs as root: postgres refuses root), listening only
+# on a unix socket there; PGHOST, PGUSER, PGDATABASE set; pg_stop stops it.
+PGBIN=/usr/lib/postgresql/15/bin
+pg_start() {
+	PGDIR=$(mktemp -d /tmp/ig-pg.XXXXXX)
+	chmod 755 "$PGDIR"
+	local as=()
+	if [ "$(id -u)" -eq 0 ]; then
+		chown nobody "$PGDIR"
+		as=(runuser -u nobody --)
+	fi
+	"${as[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U ig --no-sync >"$PGDIR/initdb.log" 2>&1 || return 1
+	"${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+		-o "-k $PGDIR -c listen_addresses= -c fsync=off" start >/dev/null || return 1
+	export PGHOST=$PGDIR PGUSER=ig PGDATABASE=postgres
+}
+pg_stop() {
+	[ -n "${PGDIR:-}" ] || return 0
+	local as=()
+	[ "$(id -u)" -ne 0 ] || as=(runuser -u nobody --)
+	"${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$PGDIR"
+}

@@ -1,0 +1,111 @@
+/* ig-sql - a SQL catalogue of the store's records, kept in step */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "lines.h"
+#include "model.h"
+#include "sqlcat.h"
+#include "sqlschema.h"
+
+const char *ig_prog = "ig-sql";
+
+static void
+usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: ig-sql sqlite:PATH [file ...]\n"
+	    "       ig-sql --dump sqlite:PATH\n"
+	    "       ig-sql --schema sqlite|postgres\n");
+	exit(code);
+}
+
+struct sync {
+	struct ig_sqlcat *cat;
+	long lines, refused;
+	int failed;
+	char err[512];
+};
+
+static void
+sync_line(void *ctx, const char *name, long lineno, char *line, size_t n)
+{
+	struct sync *s = ctx;
+	int rc;
+
+	if (s->failed)
+		return;
+	rc = ig_sqlcat_put(s->cat, name, lineno, line, n, s->err, sizeof s->err);
+	if (rc < 0)
+		s->failed = 1;
+	else if (rc > 0)
+		s->refused++;
+	else if (++s->lines % IG_SQL_BATCH == 0 &&
+	    ig_sqlcat_commit(s->cat, &s->refused, s->err, sizeof s->err) != 0)
+		s->failed = 1;
+}
+
+/* sqlite:PATH, the only kind of database this build takes */
+static const char *
+sqlite_path(const char *db)
+{
+	if (strncmp(db, "sqlite:", 7) != 0 || !db[7])
+		ig_die(IG_EXIT_USAGE, "%s: a database is sqlite:PATH", db);
+	return db + 7;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "schema", required_argument, NULL, 'S' },
+		{ "dump", no_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *schema = NULL;
+	int dump = 0, c;
+	struct sync s = { 0 };
+	char *stdin_only[] = { "-" };
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		switch (c) {
+		case 'S': schema = optarg; break;
+		case 'D': dump = 1; break;
+		case 'h': usage(0); break;
+		default: usage(IG_EXIT_USAGE);
+		}
+	if (schema) {
+		struct ig_buf ddl = { 0 };
+
+		if (optind != argc || dump)
+			usage(IG_EXIT_USAGE);
+		if (strcmp(schema, "sqlite") != 0 && strcmp(schema, "postgres") != 0)
+			ig_die(IG_EXIT_USAGE, "--schema is sqlite or postgres, not %s", schema);
+		ig_sql_schema(ig_model(), strcmp(schema, "sqlite") == 0 ? IG_SQL_SQLITE : IG_SQL_POSTGRES, &ddl);
+		fwrite(ddl.p, 1, ddl.len, stdout);
+		ig_buf_free(&ddl);
+		ig_close_stdout();
+		return 0;
+	}
+	if (optind >= argc || (dump && optind + 1 != argc))
+		usage(IG_EXIT_USAGE);
+	if (!(s.cat = ig_sqlcat_open(ig_model(), sqlite_path(argv[optind]), s.err, sizeof s.err)))
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", argv[optind], s.err);
+	if (dump) {
+		if (ig_sqlcat_dump(s.cat, s.err, sizeof s.err) != 0)
+			ig_die(IG_EXIT_SYSTEM, "%s: %s", argv[optind], s.err);
+	} else {
+		s.refused += ig_lines_each(optind + 1 < argc ? argv + optind + 1 : stdin_only,
+		    optind + 1 < argc ? argc - optind - 1 : 1, sync_line, &s);
+		if (!s.failed && ig_sqlcat_commit(s.cat, &s.refused, s.err, sizeof s.err) != 0)
+			s.failed = 1;
+		if (s.failed)
+			ig_die(IG_EXIT_SYSTEM, "%s: %s; the open transaction is not applied", argv[optind], s.err);
+	}
+	ig_sqlcat_close(s.cat);
+	ig_close_stdout();
+	return s.refused ? IG_EXIT_REJECT : IG_EXIT_OK;
+}

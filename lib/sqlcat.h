@@ -1,0 +1,35 @@
+/* sqlcat.h - a SQLite catalogue kept in step with record lines
+ *
+ * Lines are whole records, as ig-record and ig-query print them: a field a
+ * line does not give is the model's default, or NULL, in its row. They are
+ * upserted by id (INSERT ... ON CONFLICT (id) DO UPDATE), a
+ * transaction every IG_SQL_BATCH lines; foreign keys are checked at commit,
+ * so parents may come after their children within a transaction, and a
+ * row whose parent is nowhere is taken back out with its line named. A row
+ * read back (ig_sqlcat_dump) is the record it came from: ig-record takes
+ * ig_sqlcat_dump's lines into an empty store and ig-query export prints
+ * what was exported. sqlschema.h has the tables.
+ */
+#ifndef IG_SQLCAT_H
+#define IG_SQLCAT_H
+#include "buf.h"
+#include "model.h"
+
+#define IG_SQL_BATCH 10000	/* lines a transaction */
+
+struct ig_sqlcat;
+
+/* the catalogue at path, its tables made if missing; NULL with err */
+struct ig_sqlcat *ig_sqlcat_open(const struct ig_model *m, const char *path, char *err, size_t errlen);
+/* a record line (file:line for messages): 0 taken, 1 refused (said so on
+ * stderr), -1 the database failed (err) */
+int ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *line, size_t n,
+    char *err, size_t errlen);
+/* what was put is committed: the lines refused at commit are said and
+ * counted in *refused; 0, or -1 with err */
+int ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen);
+/* every row as a record line, parents first, to out (flushed to stdout as it fills) */
+int ig_sqlcat_dump(struct ig_sqlcat *s, char *err, size_t errlen);
+void ig_sqlcat_close(struct ig_sqlcat *s);
+
+#endif

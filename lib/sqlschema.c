@@ -1,0 +1,125 @@
+/* sqlschema.c - the SQL catalogue's tables, made from db/model (sqlschema.h) */
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "sqlschema.h"
+
+const char *
+ig_sql_type(const struct ig_field *f, enum ig_sql_dialect d, char *buf, size_t n)
+{
+	int pg = d == IG_SQL_POSTGRES;
+
+	switch (f->type) {
+	case IG_T_UUID:
+		return pg ? "UUID" : "TEXT";
+	case IG_T_STRING:
+		if (pg && f->max_length > 0) {
+			snprintf(buf, n, "VARCHAR(%ld)", f->max_length);
+			return buf;
+		}
+		return "TEXT";
+	case IG_T_TIMESTAMP:
+		return pg ? "TIMESTAMP WITH TIME ZONE" : "TEXT";
+	case IG_T_INTEGER:
+		return pg && f->pg_type ? f->pg_type : "INTEGER";
+	case IG_T_NUMBER:
+		return pg ? "FLOAT" : "REAL";
+	case IG_T_BOOLEAN:
+		return pg ? "BOOLEAN" : "INTEGER";
+	default:
+		return pg ? "JSONB" : "TEXT";
+	}
+}
+
+/* a literal SQL string: quotes doubled */
+static void
+quoted(struct ig_buf *out, const char *s, size_t n)
+{
+	ig_buf_addc(out, '\'');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\'')
+			ig_buf_addc(out, '\'');
+		ig_buf_addc(out, s[i]);
+	}
+	ig_buf_addc(out, '\'');
+}
+
+static void
+default_of(struct ig_buf *out, const struct ig_field *f, enum ig_sql_dialect d)
+{
+	jv v = f->defval;
+	struct ig_buf text = { 0 };
+
+	switch (ig_kind(v)) {
+	case JV_KIND_STRING:
+		ig_buf_adds(out, " DEFAULT ");
+		quoted(out, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+		break;
+	case JV_KIND_TRUE:
+	case JV_KIND_FALSE:
+		ig_buf_adds(out, d == IG_SQL_POSTGRES ? (ig_kind(v) == JV_KIND_TRUE ? " DEFAULT TRUE" : " DEFAULT FALSE") :
+		    (ig_kind(v) == JV_KIND_TRUE ? " DEFAULT 1" : " DEFAULT 0"));
+		break;
+	case JV_KIND_NUMBER:
+	case JV_KIND_OBJECT:
+	case JV_KIND_ARRAY:
+		ig_json_write(&text, v);
+		ig_buf_adds(out, " DEFAULT ");
+		if (ig_kind(v) == JV_KIND_NUMBER)
+			ig_buf_add(out, text.p, text.len);
+		else
+			quoted(out, text.p, text.len);
+		break;
+	default:
+		break;
+	}
+	ig_buf_free(&text);
+}
+
+static void
+table(const struct ig_model *m, const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *out)
+{
+	char type[64];
+
+	ig_buf_printf(out, "CREATE TABLE IF NOT EXISTS %s (\n", c->name);
+	for (int i = 0; i < c->nfields; i++) {
+		const struct ig_field *f = &c->fields[i];
+
+		ig_buf_printf(out, "    \"%s\" %s", f->name, ig_sql_type(f, d, type, sizeof type));
+		if (i == c->f_id)
+			ig_buf_adds(out, " PRIMARY KEY");
+		else if (f->required)
+			ig_buf_adds(out, " NOT NULL");
+		default_of(out, f, d);
+		if (f->ref >= 0)
+			ig_buf_printf(out, " REFERENCES %s(id) DEFERRABLE INITIALLY DEFERRED", m->colls[f->ref].name);
+		ig_buf_adds(out, ",\n");
+	}
+	ig_buf_printf(out, "    %s %s\n);\n", IG_SQL_NULLS, d == IG_SQL_POSTGRES ? "JSONB" : "TEXT");
+	for (int i = 0; i < c->nindexes; i++) {
+		const struct ig_index *ix = &c->indexes[i];
+
+		ig_buf_printf(out, "CREATE %sINDEX IF NOT EXISTS %s", ix->unique ? "UNIQUE " : "", c->name);
+		for (int k = 0; k < ix->nfields; k++)
+			ig_buf_printf(out, "_%s", c->fields[ix->fields[k]].name);
+		ig_buf_printf(out, "%s ON %s (", ix->unique ? "_key" : "_idx", c->name);
+		for (int k = 0; k < ix->nfields; k++)
+			ig_buf_printf(out, "%s\"%s\"", k ? ", " : "", c->fields[ix->fields[k]].name);
+		ig_buf_adds(out, ");\n");
+	}
+}
+
+void
+ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *out)
+{
+	int order[m->ncolls];
+
+	ig_model_order(m, order);
+	ig_buf_printf(out, "-- ig's catalogue (ig-sql --schema %s), made from db/model\n",
+	    d == IG_SQL_POSTGRES ? "postgres" : "sqlite");
+	for (int i = 0; i < m->ncolls; i++) {
+		ig_buf_addc(out, '\n');
+		table(m, &m->colls[order[i]], d, out);
+	}
+}

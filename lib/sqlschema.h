@@ -1,0 +1,40 @@
+/* sqlschema.h - the SQL catalogue's tables, made from db/model
+ *
+ * A table a collection, named as the collection, a column a field, in model
+ * order (the base fields first), with one more, ig_nulls: the fields the
+ * record gave as null (a JSON array, or NULL), so that a row read back is
+ * the record it came from, absent and null kept apart. Seed 000's tables
+ * (generations, metadata, batches) and seed 003's keep their names and
+ * columns; ig's own fields are further columns. Every name is quoted, since
+ * one field is called references. Types:
+ *
+ *   model      SQLite    PostgreSQL
+ *   uuid       TEXT      UUID
+ *   string     TEXT      VARCHAR(max_length), or TEXT
+ *   timestamp  TEXT      TIMESTAMP WITH TIME ZONE
+ *   integer    INTEGER   INTEGER (a field's pg_type may say BIGINT)
+ *   number     REAL      FLOAT
+ *   boolean    INTEGER   BOOLEAN
+ *   object, array, json  TEXT (JSON)  JSONB
+ *
+ * Required fields are NOT NULL, defaults are DEFAULT, the model's unique
+ * sets are UNIQUE indexes and its indexes (every reference has one: seed
+ * 003's inline INDEX) are CREATE INDEX; references are foreign keys checked
+ * at commit, so rows may come in any order within a transaction. Tables
+ * come parents first.
+ */
+#ifndef IG_SQLSCHEMA_H
+#define IG_SQLSCHEMA_H
+#include "buf.h"
+#include "model.h"
+
+enum ig_sql_dialect { IG_SQL_SQLITE, IG_SQL_POSTGRES };
+
+#define IG_SQL_NULLS "ig_nulls"	/* the column naming the fields given as null */
+
+/* the DDL of every collection's table and indexes, appended to out */
+void ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *out);
+/* a field's column type */
+const char *ig_sql_type(const struct ig_field *f, enum ig_sql_dialect d, char *buf, size_t n);
+
+#endif
