@@ -16,8 +16,8 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: ig-sql sqlite:PATH [file ...]\n"
-	    "       ig-sql --dump sqlite:PATH\n"
+	    "usage: ig-sql sqlite:PATH|postgresql://...|conninfo [file ...]\n"
+	    "       ig-sql --dump DATABASE\n"
 	    "       ig-sql --schema sqlite|postgres\n");
 	exit(code);
 }
@@ -47,13 +47,24 @@ sync_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 		s->failed = 1;
 }
 
-/* sqlite:PATH, the only kind of database this build takes */
+/* the database's name for messages: a password in a URI or a conninfo
+ * never shows */
 static const char *
-sqlite_path(const char *db)
+shown(const char *db)
 {
-	if (strncmp(db, "sqlite:", 7) != 0 || !db[7])
-		ig_die(IG_EXIT_USAGE, "%s: a database is sqlite:PATH", db);
-	return db + 7;
+	static char out[1024];
+	const char *at = strchr(db, '@'), *scheme = strstr(db, "://"), *pw = strstr(db, "password");
+
+	snprintf(out, sizeof out, "%s", db);
+	if (scheme && at && at > scheme) {
+		const char *colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+
+		if (colon)
+			snprintf(out, sizeof out, "%.*s:***%s", (int)(colon - db), db, at);
+	} else if (pw) {
+		snprintf(out, sizeof out, "%.*spassword=***", (int)(pw - db), db);
+	}
+	return out;
 }
 
 int
@@ -92,18 +103,20 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc || (dump && optind + 1 != argc))
 		usage(IG_EXIT_USAGE);
-	if (!(s.cat = ig_sqlcat_open(ig_model(), sqlite_path(argv[optind]), s.err, sizeof s.err)))
-		ig_die(IG_EXIT_SYSTEM, "%s: %s", argv[optind], s.err);
+	if (strncmp(argv[optind], "sqlite:", 7) == 0 && !argv[optind][7])
+		ig_die(IG_EXIT_USAGE, "sqlite: names a file: sqlite:PATH");
+	if (!(s.cat = ig_sqlcat_open(ig_model(), argv[optind], s.err, sizeof s.err)))
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", shown(argv[optind]), s.err);
 	if (dump) {
 		if (ig_sqlcat_dump(s.cat, s.err, sizeof s.err) != 0)
-			ig_die(IG_EXIT_SYSTEM, "%s: %s", argv[optind], s.err);
+			ig_die(IG_EXIT_SYSTEM, "%s: %s", shown(argv[optind]), s.err);
 	} else {
 		s.refused += ig_lines_each(optind + 1 < argc ? argv + optind + 1 : stdin_only,
 		    optind + 1 < argc ? argc - optind - 1 : 1, sync_line, &s);
 		if (!s.failed && ig_sqlcat_commit(s.cat, &s.refused, s.err, sizeof s.err) != 0)
 			s.failed = 1;
 		if (s.failed)
-			ig_die(IG_EXIT_SYSTEM, "%s: %s; the open transaction is not applied", argv[optind], s.err);
+			ig_die(IG_EXIT_SYSTEM, "%s: %s; the open transaction is not applied", shown(argv[optind]), s.err);
 	}
 	ig_sqlcat_close(s.cat);
 	ig_close_stdout();

@@ -1,18 +1,18 @@
-/* sqlcat.c - a SQLite catalogue kept in step with record lines (sqlcat.h)
+/* sqlcat.c - a SQL catalogue kept in step with record lines (sqlcat.h)
  *
  * The lines of the open transaction are kept: a commit that fails on a
  * foreign key is rolled back and the lines put again without those whose
  * parent is nowhere, so that nothing the catalogue held is lost with them.
+ * The database is a driver's (sqldrv.h): SQLite or PostgreSQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 
 #include "err.h"
 #include "json.h"
 #include "sqlcat.h"
-#include "sqlschema.h"
+#include "sqldrv.h"
 #include "uuid.h"
 
 struct kept {
@@ -25,140 +25,97 @@ struct kept {
 };
 
 struct ig_sqlcat {
-	sqlite3 *db;
+	const struct ig_sqldrv *drv;
+	void *db;
 	const struct ig_model *m;
-	sqlite3_stmt **upsert;		/* by collection index */
 	struct ig_buf lines;
 	struct kept *kept;
 	long nkept, capkept;
 	int in_txn;
 };
 
-static int
-db_error(struct ig_sqlcat *s, const char *what, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
-static int
-exec(struct ig_sqlcat *s, const char *sql, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-prepare_upsert(struct ig_sqlcat *s, const struct ig_collection *c, char *err, size_t errlen)
-{
-	struct ig_buf q = { 0 };
-	int rc;
-
-	ig_buf_printf(&q, "INSERT INTO %s (", c->name);
-	for (int i = 0; i < c->nfields; i++)
-		ig_buf_printf(&q, "\"%s\", ", c->fields[i].name);
-	ig_buf_printf(&q, "%s) VALUES (", IG_SQL_NULLS);
-	for (int i = 0; i <= c->nfields; i++)
-		ig_buf_adds(&q, i ? ", ?" : "?");
-	ig_buf_adds(&q, ") ON CONFLICT (id) DO UPDATE SET ");
-	for (int i = 0; i < c->nfields; i++)
-		if (i != c->f_id)
-			ig_buf_printf(&q, "\"%s\" = excluded.\"%s\", ", c->fields[i].name, c->fields[i].name);
-	ig_buf_printf(&q, "%s = excluded.%s", IG_SQL_NULLS, IG_SQL_NULLS);
-	rc = sqlite3_prepare_v2(s->db, ig_buf_str(&q), -1, &s->upsert[c->index], NULL);
-	ig_buf_free(&q);
-	return rc == SQLITE_OK ? 0 : db_error(s, c->name, err, errlen);
-}
-
 struct ig_sqlcat *
-ig_sqlcat_open(const struct ig_model *m, const char *path, char *err, size_t errlen)
+ig_sqlcat_open(const struct ig_model *m, const char *name, char *err, size_t errlen)
 {
 	struct ig_sqlcat *s = ig_malloc(sizeof *s);
-	struct ig_buf ddl = { 0 };
 
 	memset(s, 0, sizeof *s);
 	s->m = m;
-	s->upsert = ig_malloc((size_t)m->ncolls * sizeof *s->upsert);
-	memset(s->upsert, 0, (size_t)m->ncolls * sizeof *s->upsert);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		db_error(s, path, err, errlen);
-		ig_sqlcat_close(s);
+	s->db = strncmp(name, "sqlite:", 7) == 0 ? ig_sqlite_open(m, name + 7, &s->drv, err, errlen) :
+	    ig_pg_open(m, name, &s->drv, err, errlen);
+	if (!s->db) {
+		free(s);
 		return NULL;
 	}
-	sqlite3_busy_timeout(s->db, 60000);
-	ig_sql_schema(m, IG_SQL_SQLITE, &ddl);
-	if (exec(s, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;", err, errlen) ||
-	    exec(s, ig_buf_str(&ddl), err, errlen)) {
-		ig_buf_free(&ddl);
-		ig_sqlcat_close(s);
-		return NULL;
-	}
-	ig_buf_free(&ddl);
-	for (int i = 0; i < m->ncolls; i++)
-		if (prepare_upsert(s, &m->colls[i], err, errlen)) {
-			ig_sqlcat_close(s);
-			return NULL;
-		}
 	return s;
 }
 
-/* v into the statement's parameter k, as f's column holds it; 0, or -1
- * if it is not of the field's type */
+/* v as f's column holds it, into c (text in scratch); 0, or -1 if it is
+ * not of the field's type */
 static int
-bind(sqlite3_stmt *st, int k, const struct ig_field *f, jv v, struct ig_buf *scratch)
+cell_from(struct ig_cell *c, const struct ig_field *f, jv v, struct ig_buf *scratch)
 {
 	jv_kind kind = ig_kind(v);
 
+	memset(c, 0, sizeof *c);
 	if (kind == JV_KIND_INVALID || kind == JV_KIND_NULL)
-		return sqlite3_bind_null(st, k) == SQLITE_OK ? 0 : -1;
+		return 0;
 	switch (f->type) {
 	case IG_T_STRING:
 	case IG_T_UUID:
 	case IG_T_TIMESTAMP:
 		if (kind != JV_KIND_STRING)
 			return -1;
-		return sqlite3_bind_text(st, k, jv_string_value(v), jv_string_length_bytes(jv_copy(v)),
-		    SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+		c->kind = IG_CELL_TEXT;
+		c->s = jv_string_value(v);
+		c->n = (size_t)jv_string_length_bytes(jv_copy(v));
+		return 0;
 	case IG_T_INTEGER:
-	case IG_T_NUMBER: {
-		double d;
-
+	case IG_T_NUMBER:
 		if (kind != JV_KIND_NUMBER)
 			return -1;
-		d = jv_number_value(v);
-		if (f->type == IG_T_INTEGER && d == (double)(sqlite3_int64)d)
-			return sqlite3_bind_int64(st, k, (sqlite3_int64)d) == SQLITE_OK ? 0 : -1;
-		return sqlite3_bind_double(st, k, d) == SQLITE_OK ? 0 : -1;
-	}
+		c->d = jv_number_value(v);
+		if (f->type == IG_T_INTEGER && c->d >= -9.2e18 && c->d <= 9.2e18 && c->d == (double)(int64_t)c->d) {
+			c->kind = IG_CELL_INT;
+			c->i = (int64_t)c->d;
+		} else {
+			c->kind = IG_CELL_REAL;
+		}
+		return 0;
 	case IG_T_BOOLEAN:
 		if (kind != JV_KIND_TRUE && kind != JV_KIND_FALSE)
 			return -1;
-		return sqlite3_bind_int(st, k, kind == JV_KIND_TRUE) == SQLITE_OK ? 0 : -1;
+		c->kind = IG_CELL_BOOL;
+		c->i = kind == JV_KIND_TRUE;
+		return 0;
 	default:
-		scratch->len = 0;
+		c->kind = IG_CELL_TEXT;
+		c->i = (int64_t)scratch->len;	/* where, until scratch stops growing */
 		ig_json_write(scratch, v);
-		return sqlite3_bind_text(st, k, scratch->p, (int)scratch->len, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+		c->n = scratch->len - (size_t)c->i;
+		return 0;
 	}
 }
 
-/* a kept line into its table: 0, 1 refused (why in err), -1 the database */
+static int
+is_json(const struct ig_field *f)
+{
+	return f->type == IG_T_OBJECT || f->type == IG_T_ARRAY || f->type == IG_T_JSON;
+}
+
+/* a line into its table: 0, 1 refused (why in err), -1 the database */
 static int
 apply(struct ig_sqlcat *s, const char *line, size_t n, int *table, char *id, char *err, size_t errlen)
 {
 	struct ig_members mem = { 0 };
 	const struct ig_collection *c = NULL;
-	sqlite3_stmt *st;
-	struct ig_buf scratch = { 0 }, nulls = { 0 };
+	struct ig_buf scratch = { 0 }, nulls = { 0 }, source = { 0 };
+	struct ig_cell *cells = NULL;
 	jv coll, *row = NULL;
 	uint8_t uid[16];
-	int rc = 1, k;
+	int rc = 1, k, ncells;
 
+	err[0] = '\0';
 	if (ig_json_parse_members(line, n, &mem, err, errlen) != 0) {
 		if (!err[0])
 			snprintf(err, errlen, "not a JSON object");
@@ -180,45 +137,45 @@ apply(struct ig_sqlcat *s, const char *line, size_t n, int *table, char *id, cha
 	}
 	*table = c->index;
 	snprintf(id, IG_UUID_TEXT, "%s", jv_string_value(row[c->f_id]));
-	st = s->upsert[c->index];
+	ncells = c->nfields + (s->drv->dialect == IG_SQL_POSTGRES ? 2 : 1);
+	cells = ig_malloc((size_t)ncells * sizeof *cells);
 	for (k = 0; k < c->nfields; k++) {
+		const struct ig_field *f = &c->fields[k];
+
 		if (ig_kind(row[k]) == JV_KIND_NULL) {
 			ig_buf_adds(&nulls, nulls.len ? "," : "[");
-			ig_json_write_string(&nulls, c->fields[k].name, c->fields[k].namelen);
+			ig_json_write_string(&nulls, f->name, f->namelen);
+		} else if (is_json(f) && ig_kind(row[k]) != JV_KIND_INVALID) {
+			ig_buf_adds(&source, source.len ? "," : "{");
+			ig_json_write_string(&source, f->name, f->namelen);
+			ig_buf_addc(&source, ':');
+			ig_json_write(&source, row[k]);
 		}
-		if (bind(st, k + 1, &c->fields[k], row[k], &scratch) != 0) {
-			snprintf(err, errlen, "%s is not what its column holds", c->fields[k].name);
-			goto reset;
+		if (cell_from(&cells[k], f, row[k], &scratch) != 0) {
+			snprintf(err, errlen, "%s is not what its column holds", f->name);
+			goto out;
 		}
 	}
+	/* JSON cells point into scratch, now that it has stopped growing */
+	for (int i = 0; i < c->nfields; i++)
+		if (is_json(&c->fields[i]) && cells[i].kind == IG_CELL_TEXT)
+			cells[i].s = scratch.p + cells[i].i;
 	if (nulls.len)
 		ig_buf_addc(&nulls, ']');
-	if ((nulls.len ? sqlite3_bind_text(st, k + 1, nulls.p, (int)nulls.len, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(st, k + 1)) != SQLITE_OK) {
-		rc = db_error(s, c->name, err, errlen);
-		goto reset;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_DONE:
-		rc = 0;
-		break;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_TOOBIG:
-		snprintf(err, errlen, "%s refuses it: %s", c->name, sqlite3_errmsg(s->db));
-		break;
-	default:
-		rc = db_error(s, c->name, err, errlen);
-	}
-reset:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	if (source.len)
+		ig_buf_addc(&source, '}');
+	cells[k] = (struct ig_cell){ nulls.len ? IG_CELL_TEXT : IG_CELL_NULL, nulls.p, nulls.len, 0, 0 };
+	if (ncells > k + 1)
+		cells[k + 1] = (struct ig_cell){ source.len ? IG_CELL_TEXT : IG_CELL_NULL, source.p, source.len, 0, 0 };
+	rc = s->drv->upsert(s->db, c, cells, ncells, err, errlen);
 out:
 	if (row)
 		ig_row_free(c, row);
+	free(cells);
 	ig_members_free(&mem);
 	ig_buf_free(&scratch);
 	ig_buf_free(&nulls);
+	ig_buf_free(&source);
 	return rc;
 }
 
@@ -231,7 +188,7 @@ ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *li
 	int rc;
 
 	if (!s->in_txn) {
-		if (exec(s, "BEGIN", err, errlen))
+		if (s->drv->exec(s->db, "BEGIN", err, errlen))
 			return -1;
 		s->in_txn = 1;
 	}
@@ -259,45 +216,65 @@ ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *li
 	return 0;
 }
 
-/* the kept lines whose rows name a parent that is nowhere, marked out */
+struct orphan_scan {
+	struct ig_sqlcat *s;
+	const struct ig_collection *c;
+	const char *parent;
+	long *refused;
+	int found;
+};
+
+static int
+orphan_row(void *ctx, const struct ig_cell *cells, int n)
+{
+	struct orphan_scan *o = ctx;
+	char id[IG_UUID_TEXT];
+
+	if (n < 1 || cells[0].kind != IG_CELL_TEXT)
+		return 0;
+	snprintf(id, sizeof id, "%.*s", (int)cells[0].n, cells[0].s);
+	for (long i = 0; i < o->s->nkept; i++) {
+		struct kept *k = &o->s->kept[i];
+
+		if (!k->out && k->table == o->c->index && strcmp(k->id, id) == 0) {
+			k->out = 1;
+			o->found = 1;
+			(*o->refused)++;
+			ig_err_at(k->file, k->lineno, "%s %s names a %s row that is nowhere", o->c->name, id, o->parent);
+		}
+	}
+	return 0;
+}
+
+/* the kept lines whose rows name a parent that is nowhere, marked out:
+ * 1 if there were any */
 static int
 orphans(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int found = 0, rc;
+	struct orphan_scan o = { .s = s, .refused = refused };
+	struct ig_buf q = { 0 };
+	int rc = 0;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, "foreign_key_check", err, errlen);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *table = (const char *)sqlite3_column_text(st, 0);
-		const char *parent = (const char *)sqlite3_column_text(st, 2);
-		sqlite3_int64 rowid = sqlite3_column_int64(st, 1);
-		char q[300], id[IG_UUID_TEXT] = "";
-		sqlite3_stmt *idq;
+	for (int ci = 0; ci < s->m->ncolls && !rc; ci++) {
+		const struct ig_collection *c = &s->m->colls[ci];
 
-		snprintf(q, sizeof q, "SELECT id FROM %s WHERE rowid = ?", table ? table : "");
-		if (sqlite3_prepare_v2(s->db, q, -1, &idq, NULL) == SQLITE_OK) {
-			sqlite3_bind_int64(idq, 1, rowid);
-			if (sqlite3_step(idq) == SQLITE_ROW && sqlite3_column_text(idq, 0))
-				snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(idq, 0));
-			sqlite3_finalize(idq);
-		}
-		for (long i = 0; i < s->nkept; i++) {
-			struct kept *k = &s->kept[i];
+		for (int f = 0; f < c->nfields && !rc; f++) {
+			const char *parent;
 
-			if (!k->out && strcmp(k->id, id) == 0 && table && strcmp(s->m->colls[k->table].name, table) == 0) {
-				k->out = 1;
-				found = 1;
-				(*refused)++;
-				ig_err_at(k->file, k->lineno, "%s %s names a %s row that is nowhere", table, id,
-				    parent ? parent : "parent");
-			}
+			if (c->fields[f].ref < 0)
+				continue;
+			parent = s->m->colls[c->fields[f].ref].name;
+			q.len = 0;
+			ig_buf_printf(&q, "SELECT c.\"id\"%s FROM %s c WHERE c.\"%s\" IS NOT NULL AND NOT EXISTS "
+			    "(SELECT 1 FROM %s p WHERE p.\"id\" = c.\"%s\")", s->drv->dialect == IG_SQL_POSTGRES ?
+			    "::text" : "", c->name, c->fields[f].name, parent, c->fields[f].name);
+			o.c = c;
+			o.parent = parent;
+			rc = s->drv->query(s->db, ig_buf_str(&q), orphan_row, &o, err, errlen);
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(s, "foreign_key_check", err, errlen);
-	return found;
+	ig_buf_free(&q);
+	return rc ? -1 : o.found;
 }
 
 /* the transaction again, without the lines marked out: what the
@@ -308,7 +285,7 @@ replay(struct ig_sqlcat *s, char *err, size_t errlen)
 	char lerr[512], id[IG_UUID_TEXT];
 	int table;
 
-	if (exec(s, "BEGIN", err, errlen))
+	if (s->drv->exec(s->db, "BEGIN", err, errlen))
 		return -1;
 	for (long i = 0; i < s->nkept; i++) {
 		struct kept *k = &s->kept[i];
@@ -330,15 +307,15 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 		return 0;
 	/* at commit every row of the transaction is in: the foreign keys
 	 * still broken name parents that are nowhere */
-	while (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		if (sqlite3_extended_errcode(s->db) != SQLITE_CONSTRAINT_FOREIGNKEY)
-			return db_error(s, "commit", err, errlen);
+	while ((rc = s->drv->commit(s->db, err, errlen)) != 0) {
+		if (rc < 0)
+			return -1;
 		if ((rc = orphans(s, refused, err, errlen)) <= 0) {
 			if (rc == 0)
 				snprintf(err, errlen, "commit: a foreign key fails on no row it can name");
 			return -1;
 		}
-		if (exec(s, "ROLLBACK", err, errlen) || replay(s, err, errlen))
+		if (s->drv->exec(s->db, "ROLLBACK", err, errlen) || replay(s, err, errlen))
 			return -1;
 	}
 	s->in_txn = 0;
@@ -347,15 +324,14 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 	return 0;
 }
 
-/* a column of a row back as the field's value; nulls names the fields
- * that were given as null */
+/* a cell read back as the field's value; nulls names the fields that
+ * were given as null */
 static jv
-value_of(sqlite3_stmt *st, int k, const struct ig_field *f, jv nulls)
+value_of(const struct ig_cell *x, const struct ig_field *f, jv nulls)
 {
-	const char *text;
-	char err[256];
+	char err[256], num[64];
 
-	if (sqlite3_column_type(st, k) == SQLITE_NULL) {
+	if (x->kind == IG_CELL_NULL) {
 		int null = 0;
 
 		if (ig_kind(nulls) == JV_KIND_ARRAY)
@@ -365,65 +341,71 @@ value_of(sqlite3_stmt *st, int k, const struct ig_field *f, jv nulls)
 			}
 		return null ? jv_null() : jv_invalid();
 	}
+	if (x->kind == IG_CELL_INT)
+		return f->type == IG_T_BOOLEAN ? jv_bool(x->i != 0) : jv_number((double)x->i);
+	if (x->kind == IG_CELL_REAL)
+		return jv_number(x->d);
 	switch (f->type) {
 	case IG_T_STRING:
 	case IG_T_UUID:
 	case IG_T_TIMESTAMP:
-		return jv_string_sized((const char *)sqlite3_column_text(st, k), sqlite3_column_bytes(st, k));
+		return jv_string_sized(x->s, (int)x->n);
 	case IG_T_INTEGER:
 	case IG_T_NUMBER:
-		return sqlite3_column_type(st, k) == SQLITE_INTEGER ? jv_number((double)sqlite3_column_int64(st, k)) :
-		    jv_number(sqlite3_column_double(st, k));
+		snprintf(num, sizeof num, "%.*s", (int)(x->n < 63 ? x->n : 63), x->s);
+		return jv_number(strtod(num, NULL));
 	case IG_T_BOOLEAN:
-		return jv_bool(sqlite3_column_int(st, k) != 0);
+		return jv_bool(x->n && (x->s[0] == 't' || x->s[0] == '1'));
 	default:
-		text = (const char *)sqlite3_column_text(st, k);
-		return ig_json_parse(text, (size_t)sqlite3_column_bytes(st, k), err, sizeof err);
+		return ig_json_parse(x->s, x->n, err, sizeof err);
 	}
+}
+
+struct dumping {
+	const struct ig_collection *c;
+	struct ig_buf out;
+};
+
+static int
+dump_row(void *ctx, const struct ig_cell *cells, int n)
+{
+	struct dumping *d = ctx;
+	const struct ig_collection *c = d->c;
+	jv *row, nulls = jv_invalid();
+	char err[256];
+
+	if (n != c->nfields + 1)
+		return -1;
+	if (cells[c->nfields].kind == IG_CELL_TEXT)
+		nulls = ig_json_parse(cells[c->nfields].s, cells[c->nfields].n, err, sizeof err);
+	row = ig_row_new(c);
+	for (int i = 0; i < c->nfields; i++)
+		row[i] = value_of(&cells[i], &c->fields[i], nulls);
+	ig_jv_free(nulls);
+	d->out.len = 0;
+	ig_model_write(&d->out, c, row);
+	ig_put_line(d->out.p, d->out.len);
+	ig_row_free(c, row);
+	return 0;
 }
 
 int
 ig_sqlcat_dump(struct ig_sqlcat *s, char *err, size_t errlen)
 {
-	int order[s->m->ncolls];
-	struct ig_buf out = { 0 };
+	int order[s->m->ncolls], rc = 0;
+	struct dumping d = { 0 };
+	struct ig_buf q = { 0 };
 
 	ig_model_order(s->m, order);
-	for (int o = 0; o < s->m->ncolls; o++) {
-		const struct ig_collection *c = &s->m->colls[order[o]];
-		sqlite3_stmt *st;
-		struct ig_buf q = { 0 };
-		int rc;
-
-		ig_buf_adds(&q, "SELECT ");
-		for (int i = 0; i < c->nfields; i++)
-			ig_buf_printf(&q, "\"%s\", ", c->fields[i].name);
-		ig_buf_printf(&q, "%s FROM %s ORDER BY id", IG_SQL_NULLS, c->name);
-		rc = sqlite3_prepare_v2(s->db, ig_buf_str(&q), -1, &st, NULL);
-		ig_buf_free(&q);
-		if (rc != SQLITE_OK)
-			return db_error(s, c->name, err, errlen);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			jv *row = ig_row_new(c), nulls = jv_invalid();
-			char perr[256];
-
-			if (sqlite3_column_type(st, c->nfields) == SQLITE_TEXT)
-				nulls = ig_json_parse((const char *)sqlite3_column_text(st, c->nfields),
-				    (size_t)sqlite3_column_bytes(st, c->nfields), perr, sizeof perr);
-			for (int i = 0; i < c->nfields; i++)
-				row[i] = value_of(st, i, &c->fields[i], nulls);
-			ig_jv_free(nulls);
-			out.len = 0;
-			ig_model_write(&out, c, row);
-			ig_put_line(out.p, out.len);
-			ig_row_free(c, row);
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return db_error(s, c->name, err, errlen);
+	for (int o = 0; o < s->m->ncolls && !rc; o++) {
+		d.c = &s->m->colls[order[o]];
+		q.len = 0;
+		ig_sql_select(d.c, s->drv->dialect, &q);
+		rc = s->drv->query(s->db, ig_buf_str(&q), dump_row, &d, err, errlen);
 	}
-	ig_buf_free(&out);
-	return 0;
+	ig_buf_free(&q);
+	ig_buf_free(&d.out);
+	return rc;
 }
 
 void
@@ -431,12 +413,7 @@ ig_sqlcat_close(struct ig_sqlcat *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->m->ncolls; i++)
-		if (s->upsert[i])
-			sqlite3_finalize(s->upsert[i]);
-	free(s->upsert);
-	if (s->db)
-		sqlite3_close(s->db);
+	s->drv->close(s->db);
 	ig_buf_free(&s->lines);
 	free(s->kept);
 	free(s);

@@ -1,4 +1,4 @@
-/* sqlcat.h - a SQLite catalogue kept in step with record lines
+/* sqlcat.h - a SQL catalogue (SQLite, PostgreSQL) kept in step with record lines
  *
  * Lines are whole records, as ig-record and ig-query print them: a field a
  * line does not give is the model's default, or NULL, in its row. They are
@@ -19,8 +19,9 @@
 
 struct ig_sqlcat;
 
-/* the catalogue at path, its tables made if missing; NULL with err */
-struct ig_sqlcat *ig_sqlcat_open(const struct ig_model *m, const char *path, char *err, size_t errlen);
+/* the catalogue name says (sqlite:PATH, or a PostgreSQL URI or conninfo),
+ * its tables made if missing; NULL with err, which holds no password */
+struct ig_sqlcat *ig_sqlcat_open(const struct ig_model *m, const char *name, char *err, size_t errlen);
 /* a record line (file:line for messages): 0 taken, 1 refused (said so on
  * stderr), -1 the database failed (err) */
 int ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *line, size_t n,

@@ -96,7 +96,10 @@ table(const struct ig_model *m, const struct ig_collection *c, enum ig_sql_diale
 			ig_buf_printf(out, " REFERENCES %s(id) DEFERRABLE INITIALLY DEFERRED", m->colls[f->ref].name);
 		ig_buf_adds(out, ",\n");
 	}
-	ig_buf_printf(out, "    %s %s\n);\n", IG_SQL_NULLS, d == IG_SQL_POSTGRES ? "JSONB" : "TEXT");
+	if (d == IG_SQL_POSTGRES)
+		ig_buf_printf(out, "    %s JSONB,\n    %s JSON\n);\n", IG_SQL_NULLS, IG_SQL_SOURCE);
+	else
+		ig_buf_printf(out, "    %s TEXT\n);\n", IG_SQL_NULLS);
 	for (int i = 0; i < c->nindexes; i++) {
 		const struct ig_index *ix = &c->indexes[i];
 
@@ -122,4 +125,52 @@ ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *ou
 		ig_buf_addc(out, '\n');
 		table(m, &m->colls[order[i]], d, out);
 	}
+}
+
+void
+ig_sql_upsert(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *q)
+{
+	int n = c->nfields + (d == IG_SQL_POSTGRES ? 2 : 1);
+
+	ig_buf_printf(q, "INSERT INTO %s (", c->name);
+	for (int i = 0; i < c->nfields; i++)
+		ig_buf_printf(q, "\"%s\", ", c->fields[i].name);
+	ig_buf_adds(q, IG_SQL_NULLS);
+	if (d == IG_SQL_POSTGRES)
+		ig_buf_printf(q, ", %s", IG_SQL_SOURCE);
+	ig_buf_adds(q, ") VALUES (");
+	for (int i = 0; i < n; i++)
+		if (d == IG_SQL_POSTGRES)
+			ig_buf_printf(q, "%s$%d", i ? ", " : "", i + 1);
+		else
+			ig_buf_adds(q, i ? ", ?" : "?");
+	ig_buf_adds(q, ") ON CONFLICT (id) DO UPDATE SET ");
+	for (int i = 0; i < c->nfields; i++)
+		if (i != c->f_id)
+			ig_buf_printf(q, "\"%s\" = excluded.\"%s\", ", c->fields[i].name, c->fields[i].name);
+	ig_buf_printf(q, "%s = excluded.%s", IG_SQL_NULLS, IG_SQL_NULLS);
+	if (d == IG_SQL_POSTGRES)
+		ig_buf_printf(q, ", %s = excluded.%s", IG_SQL_SOURCE, IG_SQL_SOURCE);
+}
+
+void
+ig_sql_select(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *q)
+{
+	ig_buf_adds(q, "SELECT ");
+	for (int i = 0; i < c->nfields; i++) {
+		const struct ig_field *f = &c->fields[i];
+		const char *n = f->name;
+
+		if (d == IG_SQL_SQLITE)
+			ig_buf_printf(q, "\"%s\", ", n);
+		else if (f->type == IG_T_TIMESTAMP)
+			/* as the store writes them: UTC, to the microsecond */
+			ig_buf_printf(q, "to_char(\"%s\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ", n);
+		else if (f->type == IG_T_OBJECT || f->type == IG_T_ARRAY || f->type == IG_T_JSON)
+			ig_buf_printf(q, "CASE WHEN (%s -> '%s')::jsonb = \"%s\" THEN (%s -> '%s')::text "
+			    "ELSE \"%s\"::text END, ", IG_SQL_SOURCE, n, n, IG_SQL_SOURCE, n, n);
+		else
+			ig_buf_printf(q, "\"%s\"::text, ", n);
+	}
+	ig_buf_printf(q, "%s%s FROM %s ORDER BY id", IG_SQL_NULLS, d == IG_SQL_POSTGRES ? "::text" : "", c->name);
 }

@@ -3,7 +3,10 @@
  * A table a collection, named as the collection, a column a field, in model
  * order (the base fields first), with one more, ig_nulls: the fields the
  * record gave as null (a JSON array, or NULL), so that a row read back is
- * the record it came from, absent and null kept apart. Seed 000's tables
+ * the record it came from, absent and null kept apart; and in PostgreSQL
+ * ig_source (json, which keeps text as given), the record's JSON fields as
+ * they came, since jsonb orders keys its own way: a row read back takes a
+ * field from ig_source while the jsonb column still equals it. Seed 000's tables
  * (generations, metadata, batches) and seed 003's keep their names and
  * columns; ig's own fields are further columns. Every name is quoted, since
  * one field is called references. Types:
@@ -31,9 +34,15 @@
 enum ig_sql_dialect { IG_SQL_SQLITE, IG_SQL_POSTGRES };
 
 #define IG_SQL_NULLS "ig_nulls"	/* the column naming the fields given as null */
+#define IG_SQL_SOURCE "ig_source"	/* PostgreSQL: the JSON fields' text as given (json keeps it) */
 
 /* the DDL of every collection's table and indexes, appended to out */
 void ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *out);
+/* the upsert of a row of c: its fields, ig_nulls, and in PostgreSQL
+ * ig_source, as parameters in order */
+void ig_sql_upsert(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *out);
+/* every row of c, a column a field then ig_nulls, as ig_sql_upsert wrote them */
+void ig_sql_select(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *out);
 /* a field's column type */
 const char *ig_sql_type(const struct ig_field *f, enum ig_sql_dialect d, char *buf, size_t n);
 

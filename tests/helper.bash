@@ -53,15 +53,17 @@ pg_start() {
 		chown nobody "$PGDIR"
 		as=(runuser -u nobody --)
 	fi
-	"${as[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U ig --no-sync >"$PGDIR/initdb.log" 2>&1 || return 1
-	"${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-		-o "-k $PGDIR -c listen_addresses= -c fsync=off" start >/dev/null || return 1
+	# from /, which nobody may enter
+	(cd / && "${as[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U ig --no-sync >"$PGDIR/initdb.log" 2>&1) ||
+		return 1
+	(cd / && "${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+		-o "-k $PGDIR -c listen_addresses= -c fsync=off" start >/dev/null) || return 1
 	export PGHOST=$PGDIR PGUSER=ig PGDATABASE=postgres
 }
 pg_stop() {
 	[ -n "${PGDIR:-}" ] || return 0
 	local as=()
 	[ "$(id -u)" -ne 0 ] || as=(runuser -u nobody --)
-	"${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+	(cd / && "${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1) || true
 	rm -rf "$PGDIR"
 }
