@@ -21,7 +21,7 @@ static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
-	    "usage: ig-plan [-s store] [--skip-incompatible] [--max-combinations n] [file ...]\n");
+	    "usage: ig-plan [-s store] [--skip-incompatible] [--max-combinations n] [--shard K/N] [file ...]\n");
 	exit(code);
 }
 
@@ -69,12 +69,13 @@ main(int argc, char **argv)
 		{ "store", required_argument, NULL, 's' },
 		{ "skip-incompatible", no_argument, NULL, 'k' },
 		{ "max-combinations", required_argument, NULL, 'm' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *store_opt = NULL;
 	int skip = 0, c, have_store = 0;
-	long max_combinations = IG_PLAN_COMBINATIONS;
+	long max_combinations = IG_PLAN_COMBINATIONS, shard_k = 0, shard_n = 0;
 	char *end;
 	struct ig_store store;
 	struct ig_planner *p;
@@ -89,6 +90,14 @@ main(int argc, char **argv)
 			if (errno || end == optarg || *end || max_combinations < 1)
 				ig_die(IG_EXIT_USAGE, "--max-combinations is a whole number of 1 or more, not %s", optarg);
 			break;
+		case 'S':
+			errno = 0;
+			shard_k = strtol(optarg, &end, 10);
+			if (!errno && end != optarg && *end == '/')
+				shard_n = strtol(end + 1, &end, 10);
+			if (errno || *end || shard_n < 1 || shard_k < 0 || shard_k >= shard_n)
+				ig_die(IG_EXIT_USAGE, "--shard is K/N, N 1 or more and K from 0 to N-1, not %s", optarg);
+			break;
 		case 'h': usage(0); break;
 		default: usage(IG_EXIT_USAGE);
 		}
@@ -96,6 +105,7 @@ main(int argc, char **argv)
 	/* the store is optional: a plan can bring its library in the stream */
 	have_store = ig_store_open_optional(&store, store_opt);
 	p = ig_planner_new(have_store ? &store : NULL, skip, max_combinations);
+	ig_planner_shard(p, shard_k, shard_n);
 	rejected += ig_lines_each(argv + optind, argc - optind, plan_line, p);
 	ig_planner_free(p);
 	if (have_store)

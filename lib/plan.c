@@ -202,6 +202,13 @@ write_params_tail(struct ig_planner *p, struct ig_buf *b, jv plan, struct combo 
 	ig_buf_addc(b, '}');
 }
 
+void
+ig_planner_shard(struct ig_planner *p, long k, long n)
+{
+	p->shard_k = k;
+	p->shard_n = n;
+}
+
 /* a combination's entry in the batch's jobs_json */
 static jv
 job_spec(jv plan, struct combo *c, long count)
@@ -442,6 +449,9 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 			long long seed;
 
 			n++;
+			/* another host's job: its number, seed and id are the same there */
+			if (p->shard_n && n % p->shard_n != p->shard_k)
+				continue;
 			seed = jv_get_kind(c.seed) == JV_KIND_NUMBER ? (long long)jv_number_value(c.seed) + k :
 			    (long long)(mix(base_seed * 1000003u + (uint64_t)n) & 0x7fffffff);
 			idname.len = idlen;

@@ -22,6 +22,9 @@ struct ig_planner;
  * with more than max_combinations combinations is refused */
 struct ig_planner *ig_planner_new(struct ig_store *store, int skip_incompatible, long max_combinations);
 void ig_planner_free(struct ig_planner *p);
+/* only the jobs whose number (from 1, in the order the plan makes them) is
+ * k modulo n, for one of n hosts; the batch record is every host's */
+void ig_planner_shard(struct ig_planner *p, long k, long n);
 /* a theme-library record from the input (consumed): kept for lookups */
 void ig_planner_library(struct ig_planner *p, jv rec);
 /* 1 if obj is a theme-library record */

@@ -23,6 +23,7 @@ struct ig_planner {
 	struct ig_store *store;	/* or NULL */
 	int skip_incompatible;
 	long max_combinations;
+	long shard_k, shard_n;	/* --shard K/N: only jobs numbered K modulo N; N 0, all */
 	jv lib[L_N];		/* key -> record, from the input */
 	jv seen;		/* batch name -> its jobs_json, this run */
 	int loaded;		/* the store's library is in lib */

@@ -225,7 +225,7 @@ stamp_time(const struct ig_collection *pc, const struct ig_derive *d,
 	struct ig_now t = *now;
 	int pf = ig_model_stamp(pc, d->field, state), cf;
 
-	if (pf >= 0 && (cf = ig_field_find(cc, pc->fields[pf].name)) >= 0 &&
+	if (cc && pf >= 0 && (cf = ig_field_find(cc, pc->fields[pf].name)) >= 0 &&
 	    ig_kind(child[cf]) == JV_KIND_STRING && ig_time_parse(jv_string_value(child[cf]), &t.us) == 0)
 		ig_time_format(t.us, t.text);
 	return t;
@@ -288,8 +288,11 @@ derive_parent(struct ig_store *s, MDB_txn *txn, int p, const struct ig_derive *d
 		struct ig_buf scratch = { 0 };
 		struct ig_now at = stamp_time(pc, d, cc, child, st, now);
 
-		if (!rc)
+		if (!rc) {
+			s->deriving++;
 			rc = ig_record_put(s, txn, pc, &in, &at, &scratch, err, errlen);
+			s->deriving--;
+		}
 		ig_members_clear(&in);
 		ig_buf_free(&scratch);
 	}
@@ -533,20 +536,37 @@ ig_record_put(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 		if ((rc = index_put(s, txn, c->index, i, old, row, id)))
 			goto done;
 
-	/* parents whose derived fields follow this child's changes */
-	for (int p = 0; old && p < s->m->ncolls && !rc; p++) {
+	/* parents whose derived fields follow this child's changes: a new
+	 * child too (a merge brings jobs done), unless it is where the
+	 * parent's plan counted it already (a planned job, queued) */
+	for (int p = 0; p < s->m->ncolls && !rc; p++) {
 		const struct ig_collection *pc = &s->m->colls[p];
 
 		for (int d = 0; d < pc->nderives && !rc; d++) {
 			const struct ig_derive *dv = &pc->derives[d];
+			const struct ig_field *cf;
 			uint8_t pid[16];
+			int moved;
 
-			if (dv->child == c->index && !same(old[dv->child_field], row[dv->child_field]) &&
+			if (dv->child != c->index)
+				continue;
+			cf = &c->fields[dv->child_field];
+			moved = old && !same(old[dv->child_by], row[dv->child_by]);
+			if ((old ? moved || !same(old[dv->child_field], row[dv->child_field]) :
+			    dv->planned < 0 || !same(row[dv->child_field], cf->defval)) &&
 			    ig_kind(row[dv->child_by]) == JV_KIND_STRING &&
 			    ig_uuid_parse(jv_string_value(row[dv->child_by]), pid) == 0)
 				rc = derive_parent(s, txn, p, dv, pid, c, row, now, err, errlen);
+			/* a child that moved leaves its old parent one fewer */
+			if (!rc && moved && ig_kind(old[dv->child_by]) == JV_KIND_STRING &&
+			    ig_uuid_parse(jv_string_value(old[dv->child_by]), pid) == 0)
+				rc = derive_parent(s, txn, p, dv, pid, c, old, now, err, errlen);
 		}
 	}
+	/* and a parent written is what its children say, whatever its line
+	 * said: an older copy of a batch merged after its jobs cannot undo them */
+	for (int d = 0; !s->deriving && d < c->nderives && !rc; d++)
+		rc = derive_parent(s, txn, c->index, &c->derives[d], id, NULL, NULL, now, err, errlen);
 done:
 	ig_row_free(c, row);
 	ig_row_free(c, old);
@@ -587,6 +607,7 @@ enum item_kind { ITEM_BLANK, ITEM_PASS, ITEM_REJECT, ITEM_NEW };
 struct item_head {
 	uint8_t kind;
 	uint8_t given;		/* the line named its id: it may be stored already */
+	uint8_t derives;	/* a parent's derived field follows it: the rule book writes it */
 	uint16_t coll, nrefs, nkeys;
 	uint32_t id_at;		/* where the id's text starts in the JSON */
 	uint8_t id[16];
@@ -606,6 +627,24 @@ item_reject(struct ig_buf *item, const struct item_head *h, const char *why)
 	r.nrefs = r.nkeys = 0;
 	ig_buf_add(item, &r, sizeof r);
 	ig_buf_adds(item, why);
+}
+
+/* 1 if a new row of c moves a derived field: c has one (a batch), or its
+ * row is a child not at the stage its parent's plan counts it at */
+static int
+derives_on(const struct ig_model *m, const struct ig_collection *c, const jv *row)
+{
+	if (c->nderives)
+		return 1;
+	for (int p = 0; p < m->ncolls; p++)
+		for (int d = 0; d < m->colls[p].nderives; d++) {
+			const struct ig_derive *dv = &m->colls[p].derives[d];
+
+			if (dv->child == c->index && ig_kind(row[dv->child_by]) == JV_KIND_STRING &&
+			    (dv->planned < 0 || !same(row[dv->child_field], c->fields[dv->child_field].defval)))
+				return 1;
+		}
+	return 0;
 }
 
 void
@@ -664,6 +703,7 @@ ig_record_prepare(const struct ig_model *m, const char *line, size_t len,
 		goto done;
 	}
 	h.kind = ITEM_NEW;
+	h.derives = (uint8_t)derives_on(m, c, row);
 	h.nkeys = (uint16_t)c->nindexes;
 	ig_buf_add(item, &h, sizeof h);
 	for (int i = 0; i < c->nfields; i++) {
@@ -794,6 +834,8 @@ ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *prepared, size_t p
 		ig_buf_add(result, it.body, it.bodylen);
 		return 0;
 	}
+	if (it.h.derives)
+		return apply_line(s, txn, line, len, now, scratch, result, outcome);
 
 	/* a new record: where a reference or a unique key fails, the whole
 	 * rule book says why */

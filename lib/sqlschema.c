@@ -113,6 +113,99 @@ table(const struct ig_model *m, const struct ig_collection *c, enum ig_sql_diale
 	}
 }
 
+/* the SQL list of a rule's states: ('a', 'b') */
+static void
+states_list(struct ig_buf *out, jv states)
+{
+	int first = 1;
+
+	ig_buf_addc(out, '(');
+	jv_array_foreach(states, i, st) {
+		if (ig_kind(st) == JV_KIND_STRING) {
+			ig_buf_adds(out, first ? "" : ", ");
+			quoted(out, jv_string_value(st), strlen(jv_string_value(st)));
+			first = 0;
+		}
+		jv_free(st);
+	}
+	ig_buf_addc(out, ')');
+}
+
+static int
+has_state(jv states, const char *name)
+{
+	int found = 0;
+
+	jv_array_foreach(states, i, st) {
+		found |= ig_kind(st) == JV_KIND_STRING && strcmp(jv_string_value(st), name) == 0;
+		jv_free(st);
+	}
+	return found;
+}
+
+/* PostgreSQL: a view of a derived field over every child in the database,
+ * the model's rules as a CASE, children planned but not yet stored counted
+ * at their lifecycle's ready stage: the rows many hosts sync make one
+ * truthful parent */
+static void
+derived_view(const struct ig_model *m, const struct ig_collection *c, const struct ig_derive *dv,
+    struct ig_buf *out)
+{
+	const struct ig_collection *ch = &m->colls[dv->child];
+	const char *by = ch->fields[dv->child_by].name, *cf = ch->fields[dv->child_field].name;
+	const char *ready = ch->life && ch->life->field == dv->child_field ? ch->life->names[IG_STAGE_READY] : NULL;
+	jv values = ch->fields[dv->child_field].enumv;
+	struct ig_buf missing = { 0 };
+
+	if (dv->planned >= 0)
+		ig_buf_printf(&missing, "greatest(coalesce(jsonb_array_length(p.\"%s\"), 0) - count(x.id), 0)",
+		    c->fields[dv->planned].name);
+	else
+		ig_buf_adds(&missing, "0");
+	ig_buf_printf(out, "CREATE OR REPLACE VIEW %s_%s AS\nSELECT p.id, count(x.id) + %s AS %s", c->name,
+	    c->fields[dv->field].name, ig_buf_str(&missing), ch->name);
+	if (ig_kind(values) == JV_KIND_ARRAY)
+		jv_array_foreach(values, i, v) {
+			if (ig_kind(v) == JV_KIND_STRING) {
+				ig_buf_printf(out, ",\n    count(x.id) FILTER (WHERE x.\"%s\" = ", cf);
+				quoted(out, jv_string_value(v), strlen(jv_string_value(v)));
+				ig_buf_printf(out, ")%s%s AS \"%s\"", ready && strcmp(ready, jv_string_value(v)) == 0 ?
+				    " + " : "", ready && strcmp(ready, jv_string_value(v)) == 0 ? ig_buf_str(&missing) : "",
+				    jv_string_value(v));
+			}
+			jv_free(v);
+		}
+	ig_buf_adds(out, ",\n    CASE");
+	for (int r = 0; r < dv->nrules; r++) {
+		const struct ig_derive_rule *rule = &dv->rules[r];
+		int counts_missing = ready && has_state(rule->states, ready);
+
+		ig_buf_adds(out, "\n        WHEN ");
+		if (rule->all) {
+			ig_buf_printf(out, "count(x.id) + %s > 0 AND count(x.id) FILTER (WHERE x.\"%s\" NOT IN ",
+			    ig_buf_str(&missing), cf);
+			states_list(out, rule->states);
+			ig_buf_printf(out, ") = 0%s%s%s", counts_missing ? "" : " AND ", counts_missing ? "" :
+			    ig_buf_str(&missing), counts_missing ? "" : " = 0");
+		} else {
+			ig_buf_printf(out, "(count(x.id) FILTER (WHERE x.\"%s\" IN ", cf);
+			states_list(out, rule->states);
+			ig_buf_printf(out, ") > 0%s%s%s)", counts_missing ? " OR " : "", counts_missing ?
+			    ig_buf_str(&missing) : "", counts_missing ? " > 0" : "");
+		}
+		ig_buf_adds(out, " THEN ");
+		quoted(out, jv_string_value(rule->then), strlen(jv_string_value(rule->then)));
+	}
+	ig_buf_adds(out, "\n        ELSE ");
+	if (ig_kind(dv->fallback) == JV_KIND_STRING)
+		quoted(out, jv_string_value(dv->fallback), strlen(jv_string_value(dv->fallback)));
+	else
+		ig_buf_adds(out, "NULL");
+	ig_buf_printf(out, "\n    END AS \"%s\"\nFROM %s p LEFT JOIN %s x ON x.\"%s\" = p.id\nGROUP BY p.id;\n",
+	    c->fields[dv->field].name, c->name, ch->name, by);
+	ig_buf_free(&missing);
+}
+
 void
 ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *out)
 {
@@ -125,6 +218,11 @@ ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *ou
 		ig_buf_addc(out, '\n');
 		table(m, &m->colls[order[i]], d, out);
 	}
+	for (int i = 0; d == IG_SQL_POSTGRES && i < m->ncolls; i++)
+		for (int k = 0; k < m->colls[i].nderives; k++) {
+			ig_buf_addc(out, '\n');
+			derived_view(m, &m->colls[i], &m->colls[i].derives[k], out);
+		}
 }
 
 void

@@ -19,6 +19,7 @@ struct ig_store {
 	int opened;		/* database handles are open */
 	int missing;		/* a reader found no database for some collection */
 	int claims;		/* a writer's claims file (claim.h), or -1 */
+	int deriving;		/* record.c is writing a derived step: not derived again */
 };
 
 /* -s DIR, else $IG_STORE, else $XDG_DATA_HOME/ig/store */

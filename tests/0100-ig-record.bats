@@ -367,6 +367,20 @@ reject() { # expected-message line...
 	assert_equal "$(field "$GEN" created_at) $(field "$GEN" prompt)" "2026-01-01T00:00:00.000000Z b"
 }
 
+@test "ig-record: a batch whose jobs come in already done (a merge of stores) is done" {
+	batch_line | ig-record >/dev/null
+	gen_line "$GEN" '"status":"done","started_at":"2026-01-01T00:00:00Z","finished_at":"2026-01-01T00:01:00Z"' |
+		ig-record >/dev/null
+	assert_equal "$(field "$BATCH" status) $(field "$BATCH" finished_at)" "done 2026-01-01T00:01:00.000000Z"
+}
+
+@test "ig-record: a batch recorded after its jobs are done is what its jobs say" {
+	gen_line "$GEN" '"status":"done","batch_id":null' | ig-record >/dev/null
+	gen_line "$GEN" '"status":"done"' >jobs
+	{ batch_line; cat jobs; } | ig-record >/dev/null
+	assert_equal "$(field "$BATCH" status)" done
+}
+
 @test "ig-record: a job left running by a process that ended goes back to queued" {
 	{ batch_line; gen_line "$GEN" '"status":"queued"'; } | ig-record >/dev/null
 	gen_line "$GEN" '"status":"running","claimed_by":"gone:1"' | ig-record 2>err >/dev/null

@@ -334,3 +334,18 @@ vars_plan() { # variables values-each
 	run -1 --separate-stderr ig-plan in
 	assert_equal "$stderr" "ig-plan: in:9: 'count' 1000000000000000 is more than the most jobs a plan makes, 1099511627775"
 }
+
+@test "ig-plan --shard: the shards are disjoint, each prints the batch, and together they are the whole plan, job for job" {
+	cat "$BATS_TEST_DIRNAME/../db/library.jsonl" "$BATS_TEST_DIRNAME/../pipelines/towers.plan" >in
+	ig-plan in | jq -c 'select(.collection == "generations") | del(.created_at, .updated_at)' | sort >whole
+	for k in 0 1 2; do
+		ig-plan --shard $k/3 in >shard.$k
+		assert_equal "$(jq -c 'select(.collection == "batches") | del(.created_at, .updated_at)' shard.$k)" \
+			"$(ig-plan in | jq -c 'select(.collection == "batches") | del(.created_at, .updated_at)')"
+	done
+	cat shard.0 shard.1 shard.2 | jq -c 'select(.collection == "generations") | del(.created_at, .updated_at)' | sort >parts
+	cmp whole parts
+	assert_equal "$(jq -c 'select(.collection == "generations")' shard.1 | wc -l)" 3
+	run -2 ig-plan --shard 3/3 in
+	run -2 ig-plan --shard 1 in
+}
