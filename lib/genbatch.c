@@ -104,25 +104,26 @@ gen_batch_body(const struct ig_job *j, struct ig_body *body, jv *wire)
 	ig_gemini_body(body, wire, &rq);
 }
 
-/* the request's body, as the online path sends it, after its key */
+/* the bytes of a job's JSONL line */
 static uint64_t
-write_request(struct group *gr, struct ig_job *j, jv *wire)
+line_size(const struct ig_job *j, const struct ig_body *body)
 {
-	struct ig_body body = { 0 };
+	return strlen(KEY_PREFIX) + strlen(j->id) + strlen(REQUEST_PREFIX) + body->total + 2;
+}
+
+/* the request's body (built), as the online path sends it, after its key */
+static void
+write_request(struct group *gr, struct ig_job *j, struct ig_body *body)
+{
 	char piece[65536];
 	size_t n;
-	uint64_t total;
 
-	gen_batch_body(j, &body, wire);
-	total = strlen(KEY_PREFIX) + strlen(j->id) + strlen(REQUEST_PREFIX) + body.total + 2;
 	spool_write(&gr->requests, KEY_PREFIX, strlen(KEY_PREFIX));
 	spool_write(&gr->requests, j->id, strlen(j->id));
 	spool_write(&gr->requests, REQUEST_PREFIX, strlen(REQUEST_PREFIX));
-	while ((n = ig_body_read(piece, 1, sizeof piece, &body)) > 0)
+	while ((n = ig_body_read(piece, 1, sizeof piece, body)) > 0)
 		spool_write(&gr->requests, piece, n);
 	spool_write(&gr->requests, "}\n", 2);
-	ig_body_free(&body);
-	return total;
 }
 
 static void group_submit(struct submit *s, struct group *gr);
@@ -132,16 +133,23 @@ group_add(struct submit *s, struct ig_job *j)
 {
 	struct group *gr = group_of(s, j->model);
 	struct ig_buf line = { 0 };
+	struct ig_body body = { 0 };
 	jv wire = jv_invalid(), rec;
+	uint64_t size;
 
-	if (gr->n && gr->bytes + 4096 + (uint64_t)j->ninputs * (64u << 20) > s->api.file_max)
+	gen_batch_body(j, &body, &wire);
+	ig_jv_free(wire);
+	size = line_size(j, &body);
+	/* a file the API takes: the group goes before it would pass the limit */
+	if (gr->n && gr->bytes + size > s->api.file_max)
 		group_submit(s, gr);
 	if (gr->requests.fd < 0) {
 		gen_spool_open(s->e, &gr->requests);
 		gen_spool_open(s->e, &gr->jobs);
 	}
-	gr->bytes += write_request(gr, j, &wire);
-	ig_jv_free(wire);
+	write_request(gr, j, &body);
+	ig_body_free(&body);
+	gr->bytes += size;
 	rec = JV_OBJECT(jv_string("attempts"), jv_number(j->attempts), jv_string("job"), jv_copy(j->rec));
 	ig_json_write(&line, rec);
 	ig_jv_free(rec);
@@ -311,11 +319,13 @@ submit_job(struct submit *s, struct ig_job *j)
 	} else if (!j->set.batch) {
 		snprintf(err, sizeof err, "the Batch API does not serve %s (db/models.json)", j->model);
 		gen_fail_job(e, j, err);
-	} else if (e->o->budget > 0 && (gen_batch_price(j, &s->api), !gen_within_budget(e, j))) {
-		gen_give_back(e, j, NULL);
 	} else {
+		/* the budget counts the Batch API's price */
 		gen_batch_price(j, &s->api);
-		group_add(s, j);
+		if (e->o->budget > 0 && !gen_within_budget(e, j))
+			gen_give_back(e, j, NULL);
+		else
+			group_add(s, j);
 	}
 }
 

@@ -44,6 +44,13 @@ int ig_record_put(struct ig_store *s, MDB_txn *txn, const struct ig_collection *
     struct ig_members *in, const struct ig_now *now, struct ig_buf *out, char *err,
     size_t errlen);
 
+/* derive.c: after row (old, the stored row before, or NULL) of c was put,
+ * the derived fields of its parents, and its own, brought in step */
+int ig_derive_after_put(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, const uint8_t id[16],
+    const jv *old, const jv *row, const struct ig_now *now, char *err, size_t errlen);
+/* 1 if a new row of c moves a derived field: the rule book writes it */
+int ig_derives_on(const struct ig_model *m, const struct ig_collection *c, const jv *row);
+
 /* Give back every record the model says is being worked on whose claim no
  * live process holds (claim.h): the store's own counterpart of LMDB's stale
  * reader check, run by writers as they open and close the store. Adds the
