@@ -25,6 +25,7 @@ struct call {
 	uint64_t fd_size, fd_at;
 	ig_gbatch_sink sink;
 	void *ctx;
+	int stream;			/* a long answer: a stall ends it, not a timeout */
 	/* the answer */
 	long http;
 	int sunk;			/* bytes reached the sink: no second try */
@@ -163,7 +164,14 @@ setup(struct ig_gbatch *g, struct call *c)
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, g->timeout);
+	if (c->stream) {
+		/* a responses file may take longer than any timeout: only a
+		 * transfer that stalls for the timeout ends */
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, g->timeout);
+	} else {
+		curl_easy_setopt(h, CURLOPT_TIMEOUT, g->timeout);
+	}
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -387,6 +395,7 @@ get_to(struct ig_gbatch *g, const char *url, ig_gbatch_sink sink, void *ctx, str
 	snprintf(c.url, sizeof c.url, "%s", url);
 	c.sink = sink;
 	c.ctx = ctx;
+	c.stream = 1;
 	rc = perform(g, &c, r);
 	call_end(&c);
 	return rc;
