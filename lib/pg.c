@@ -185,8 +185,45 @@ quiet(void *arg, const char *message)
 	(void)arg, (void)message;
 }
 
+static int
+prepare_all(struct pg *p, char *err, size_t errlen)
+{
+	struct ig_buf q = { 0 };
+	int rc = 0;
+
+	for (int i = 0; !rc && i < p->m->ncolls; i++) {
+		char name[32];
+		PGresult *r;
+
+		q.len = 0;
+		ig_sql_upsert(&p->m->colls[i], IG_SQL_POSTGRES, &q);
+		snprintf(name, sizeof name, "upsert_%d", i);
+		r = PQprepare(p->conn, name, ig_buf_str(&q), 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_error(p->m->colls[i].name, PQerrorMessage(p->conn), err, errlen);
+		PQclear(r);
+	}
+	ig_buf_free(&q);
+	return rc;
+}
+
+/* a connection the server or the network dropped is made again, once a
+ * failure asks: its prepared statements with it */
+static int
+pg_reconnect(void *db, char *err, size_t errlen)
+{
+	struct pg *p = db;
+
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return -1;
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return pg_error("reconnect", PQerrorMessage(p->conn), err, errlen);
+	return prepare_all(p, err, errlen);
+}
+
 static const struct ig_sqldrv pg_drv = {
-	IG_SQL_POSTGRES, pg_exec, pg_query, pg_upsert, pg_commit, pg_close,
+	IG_SQL_POSTGRES, pg_exec, pg_query, pg_upsert, pg_commit, pg_reconnect, pg_close,
 };
 
 void *
@@ -213,19 +250,8 @@ ig_pg_open(const struct ig_model *m, const char *conninfo, const struct ig_sqldr
 	rc = pg_exec(p, lock, err, errlen) || pg_exec(p, ig_buf_str(&q), err, errlen);
 	snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%d)", SCHEMA_LOCK);
 	rc = rc || pg_exec(p, lock, err, errlen);
-	for (int i = 0; !rc && i < m->ncolls; i++) {
-		char name[32];
-		PGresult *r;
-
-		q.len = 0;
-		ig_sql_upsert(&m->colls[i], IG_SQL_POSTGRES, &q);
-		snprintf(name, sizeof name, "upsert_%d", i);
-		r = PQprepare(p->conn, name, ig_buf_str(&q), 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			rc = pg_error(m->colls[i].name, PQerrorMessage(p->conn), err, errlen);
-		PQclear(r);
-	}
 	ig_buf_free(&q);
+	rc = rc || prepare_all(p, err, errlen);
 	if (rc) {
 		pg_close(p);
 		return NULL;

@@ -32,6 +32,7 @@ struct ig_sqlcat {
 	struct kept *kept;
 	long nkept, capkept;
 	int in_txn;
+	int retried;		/* the connection was made again in this transaction */
 };
 
 struct ig_sqlcat *
@@ -179,6 +180,22 @@ out:
 	return rc;
 }
 
+static int replay(struct ig_sqlcat *s, char *err, size_t errlen);
+
+/* after a failure: a lost connection made again, once a transaction, and
+ * the transaction's lines put again; 0, or -1 (err says why) */
+static int
+again(struct ig_sqlcat *s, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (s->retried || !s->drv->reconnect || s->drv->reconnect(s->db, why, sizeof why) != 0)
+		return -1;
+	ig_warn("%s; connected again, the open transaction is put again", err);
+	s->retried = 1;
+	return replay(s, err, errlen);
+}
+
 int
 ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *line, size_t n, char *err,
     size_t errlen)
@@ -188,7 +205,7 @@ ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *li
 	int rc;
 
 	if (!s->in_txn) {
-		if (s->drv->exec(s->db, "BEGIN", err, errlen))
+		if (s->drv->exec(s->db, "BEGIN", err, errlen) && again(s, err, errlen))
 			return -1;
 		s->in_txn = 1;
 	}
@@ -199,6 +216,11 @@ ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *li
 	k = &s->kept[s->nkept];
 	memset(k, 0, sizeof *k);
 	rc = apply(s, line, n, &k->table, k->id, lerr, sizeof lerr);
+	if (rc < 0 && again(s, lerr, sizeof lerr) == 0) {
+		k = &s->kept[s->nkept];
+		memset(k, 0, sizeof *k);
+		rc = apply(s, line, n, &k->table, k->id, lerr, sizeof lerr);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", lerr);
 		return -1;
@@ -308,6 +330,8 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 	/* at commit every row of the transaction is in: the foreign keys
 	 * still broken name parents that are nowhere */
 	while ((rc = s->drv->commit(s->db, err, errlen)) != 0) {
+		if (rc < 0 && again(s, err, errlen) == 0)
+			continue;
 		if (rc < 0)
 			return -1;
 		if ((rc = orphans(s, refused, err, errlen)) <= 0) {
@@ -319,6 +343,7 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 			return -1;
 	}
 	s->in_txn = 0;
+	s->retried = 0;
 	s->nkept = 0;
 	s->lines.len = 0;
 	return 0;

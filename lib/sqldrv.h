@@ -39,6 +39,9 @@ struct ig_sqldrv {
 	/* the open transaction committed: 0; 1 a foreign key refuses it and the
 	 * transaction is still open, to query; -1 failed */
 	int (*commit)(void *db, char *err, size_t errlen);
+	/* after a failure: 0 if the connection was lost and is made again
+	 * (the open transaction gone with it), -1 if not; NULL for a file */
+	int (*reconnect)(void *db, char *err, size_t errlen);
 	void (*close)(void *db);
 };
 

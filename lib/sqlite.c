@@ -156,7 +156,7 @@ lite_close(void *db)
 }
 
 static const struct ig_sqldrv lite_drv = {
-	IG_SQL_SQLITE, lite_exec, lite_query, lite_upsert, lite_commit, lite_close,
+	IG_SQL_SQLITE, lite_exec, lite_query, lite_upsert, lite_commit, NULL, lite_close,
 };
 
 void *

@@ -143,3 +143,24 @@ columns() { # db table
 	[[ "$output" != *hunter2* ]]
 	assert_output --partial "postgresql://ig:***@localhost:1/x"
 }
+
+@test "ig-sql: a PostgreSQL connection lost in a transaction is made again once, and the transaction put again whole" {
+	pg_start
+	gen='{"collection":"generations","id":"01970000-0000-7000-8000-000000000001","prompt":"p","output_path":"o.png","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z"}'
+	meta='{"collection":"metadata","id":"01970000-0000-7000-8000-0000000000a1","generation_id":"01970000-0000-7000-8000-000000000001","prompt":"p","model":"m","timestamp":"2026-01-02T03:04:05Z","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z"}'
+	mkfifo in
+	ig-sql "dbname=postgres application_name=ig-sql-test" in 2>err &
+	sql=$!
+	exec 7>in
+	echo "$gen" >&7
+	for _ in $(seq 100); do
+		[ "$(psql -At -c "select count(*) from pg_stat_activity where application_name = 'ig-sql-test' and xact_start is not null")" = 1 ] && break
+		sleep 0.05
+	done
+	psql -At -c "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'ig-sql-test'" >/dev/null
+	echo "$meta" >&7
+	exec 7>&-
+	wait "$sql"
+	grep -q 'connected again, the open transaction is put again' err
+	assert_equal "$(psql -At -c "select (select count(*) from generations) || ' ' || (select count(*) from metadata)")" "1 1"
+}
