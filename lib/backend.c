@@ -208,7 +208,9 @@ ig_gemini_batch_entry(jv entry, struct ig_answer *a, char *key, size_t keylen)
 	if (ig_kind(status) == JV_KIND_OBJECT) {
 		jv code = ig_get(status, "code");
 		char msg[400];
-		long c = ig_kind(code) == JV_KIND_NUMBER ? (long)jv_number_value(code) : 0;
+		/* a code no status has (out of range, not whole) is none */
+		double d = ig_kind(code) == JV_KIND_NUMBER ? jv_number_value(code) : 0;
+		long c = d >= 0 && d < 1000 && d == (long)d ? (long)d : 0;
 
 		take_string(msg, sizeof msg, ig_get(status, "message"));
 		snprintf(a->reason, sizeof a->reason, "the batch's answer: error %ld: %s", c, msg[0] ? msg : "no message");

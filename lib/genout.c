@@ -354,8 +354,9 @@ gen_claim_held(struct engine *e, struct ig_job *j, const char *want_remote)
 		ig_uuid_v5_text(ig_ns_tasks, j->id, strlen(j->id), task_id);
 		ig_uuid_parse(task_id, tid);
 		attempts = stored_field(e, txn, tc, tid, ig_field_find(tc, "attempts"));
-		if (ig_kind(attempts) == JV_KIND_NUMBER)
-			j->attempts = (int)jv_number_value(attempts);
+		/* a count the model bounds below only: held to an int */
+		if (ig_kind(attempts) == JV_KIND_NUMBER && jv_number_value(attempts) >= 0)
+			j->attempts = jv_number_value(attempts) < 1e9 ? (int)jv_number_value(attempts) : 1000000000;
 		ig_jv_free(attempts);
 		mdb_txn_abort(txn);
 		return 1;
