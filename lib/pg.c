@@ -2,8 +2,12 @@
  *
  * PostgreSQL ends a transaction at its first error, so every row goes in
  * under a savepoint of its own: a row a constraint refuses is rolled back
- * alone and the rest of the transaction goes on, as in SQLite. The tables
- * are made under an advisory lock, since many hosts may start at once.
+ * alone and the rest of the transaction goes on, as in SQLite. That is
+ * three round trips a row, so rows are first staged: COPY'd at commit into
+ * a temporary table a collection and upserted from it in one statement
+ * each; only a transaction a constraint refuses is put again row by row,
+ * to name its lines. The tables are made under an advisory lock, since many
+ * hosts may start at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,46 @@ struct pg {
 	PGconn *conn;
 	const struct ig_model *m;
 	struct ig_buf text;		/* the parameters' text, NUL-separated */
+	struct ig_buf *staged;		/* by collection: COPY's text rows */
+	long nstaged;			/* rows staged in the transaction */
 };
+
+/* a cell's text: a parameter's, or escaped for COPY's text format */
+static void
+cell_text(struct ig_buf *b, const struct ig_cell *x, int copy)
+{
+	switch (x->kind) {
+	case IG_CELL_NULL:
+		ig_buf_adds(b, "\\N");
+		break;
+	case IG_CELL_INT:
+		ig_buf_printf(b, "%lld", (long long)x->i);
+		break;
+	case IG_CELL_BOOL:
+		ig_buf_adds(b, x->i ? "true" : "false");
+		break;
+	case IG_CELL_REAL:
+		ig_buf_printf(b, "%.17g", x->d);
+		break;
+	default:
+		if (!copy) {
+			ig_buf_add(b, x->s, x->n);
+			break;
+		}
+		for (size_t i = 0, run = 0; i <= x->n; i++) {
+			unsigned char ch = i < x->n ? (unsigned char)x->s[i] : 0;
+			const char *esc = ch == '\\' ? "\\\\" : ch == '\n' ? "\\n" : ch == '\r' ? "\\r" :
+			    ch == '\t' ? "\\t" : NULL;
+
+			if (!esc && i < x->n)
+				continue;
+			ig_buf_add(b, x->s + run, i - run);
+			if (esc)
+				ig_buf_adds(b, esc);
+			run = i + 1;
+		}
+	}
+}
 
 /* the server's message, its first line: it names no password */
 static int
@@ -77,6 +120,17 @@ pg_query(void *db, const char *sql, ig_row_fn fn, void *ctx, char *err, size_t e
 	return stop < 0 ? -1 : 0;
 }
 
+/* a statement's failure: 1 if it is the rows' (integrity, 23, or data,
+ * 22), -1 if not; why in err */
+static int
+refusal(struct pg *p, PGresult *r, const char *what, char *err, size_t errlen)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	pg_error(what, PQerrorMessage(p->conn), err, errlen);
+	return state && (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) ? 1 : -1;
+}
+
 static int
 pg_upsert(void *db, const struct ig_collection *c, const struct ig_cell *cells, int n, char *err,
     size_t errlen)
@@ -90,26 +144,11 @@ pg_upsert(void *db, const struct ig_collection *c, const struct ig_cell *cells, 
 
 	p->text.len = 0;
 	for (int k = 0; k < n; k++) {
-		const struct ig_cell *x = &cells[k];
-
-		at[k] = p->text.len;
-		switch (x->kind) {
-		case IG_CELL_NULL:
-			at[k] = (size_t)-1;
-			continue;
-		case IG_CELL_INT:
-			ig_buf_printf(&p->text, "%lld", (long long)x->i);
-			break;
-		case IG_CELL_BOOL:
-			ig_buf_adds(&p->text, x->i ? "true" : "false");
-			break;
-		case IG_CELL_REAL:
-			ig_buf_printf(&p->text, "%.17g", x->d);
-			break;
-		default:
-			ig_buf_add(&p->text, x->s, x->n);
+		at[k] = cells[k].kind == IG_CELL_NULL ? (size_t)-1 : p->text.len;
+		if (cells[k].kind != IG_CELL_NULL) {
+			cell_text(&p->text, &cells[k], 0);
+			ig_buf_addc(&p->text, '\0');
 		}
-		ig_buf_addc(&p->text, '\0');
 	}
 	for (int k = 0; k < n; k++)
 		values[k] = at[k] == (size_t)-1 ? NULL : p->text.p + at[k];
@@ -122,11 +161,7 @@ pg_upsert(void *db, const struct ig_collection *c, const struct ig_cell *cells, 
 	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 		rc = pg_exec(p, "RELEASE SAVEPOINT ig_row", err, errlen);
 	} else {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-
-		/* integrity (23) and data (22) errors are the row's */
-		rc = state && (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) ? 1 : -1;
-		pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
+		rc = refusal(p, r, c->name, err, errlen);
 		if (rc > 0) {
 			char why[512];
 
@@ -140,6 +175,85 @@ pg_upsert(void *db, const struct ig_collection *c, const struct ig_cell *cells, 
 out:
 	free(values);
 	free(at);
+	return rc;
+}
+
+static int
+pg_stage(void *db, const struct ig_collection *c, const struct ig_cell *cells, int n, char *err,
+    size_t errlen)
+{
+	struct pg *p = db;
+	struct ig_buf *b = &p->staged[c->index];
+
+	(void)err, (void)errlen;
+	for (int k = 0; k < n; k++) {
+		cell_text(b, &cells[k], 1);
+		ig_buf_addc(b, '\t');
+	}
+	ig_buf_printf(b, "%ld\n", p->nstaged++);
+	return 0;
+}
+
+static void
+unstage(struct pg *p)
+{
+	for (int i = 0; i < p->m->ncolls; i++)
+		p->staged[i].len = 0;
+	p->nstaged = 0;
+}
+
+/* the rows staged for c COPY'd in and upserted: 0, 1, -1 as flush */
+static int
+flush_one(struct pg *p, const struct ig_collection *c, struct ig_buf *q, char *err, size_t errlen)
+{
+	struct ig_buf *b = &p->staged[c->index];
+	PGresult *r;
+	int rc = 0;
+
+	q->len = 0;
+	ig_sql_copy(c, q);
+	r = PQexec(p->conn, ig_buf_str(q));
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = refusal(p, r, c->name, err, errlen);
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	if (PQputCopyData(p->conn, b->p, (int)b->len) != 1 || PQputCopyEnd(p->conn, NULL) != 1)
+		return pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
+	while ((r = PQgetResult(p->conn))) {
+		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = refusal(p, r, c->name, err, errlen);
+		PQclear(r);
+	}
+	if (rc)
+		return rc;
+	q->len = 0;
+	ig_sql_upsert_staged(c, q);
+	r = PQexec(p->conn, ig_buf_str(q));
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = refusal(p, r, c->name, err, errlen);
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_flush(void *db, char *err, size_t errlen)
+{
+	struct pg *p = db;
+	struct ig_buf q = { 0 };
+	int rc;
+
+	if (!p->nstaged)
+		return 0;
+	rc = pg_exec(p, "SAVEPOINT ig_stage", err, errlen);
+	for (int i = 0; i < p->m->ncolls && !rc; i++)
+		if (p->staged[i].len)
+			rc = flush_one(p, &p->m->colls[i], &q, err, errlen);
+	if (rc > 0 && pg_exec(p, "ROLLBACK TO SAVEPOINT ig_stage", err, errlen))
+		rc = -1;
+	ig_buf_free(&q);
+	unstage(p);
 	return rc;
 }
 
@@ -176,6 +290,9 @@ pg_close(void *db)
 	if (p->conn)
 		PQfinish(p->conn);
 	ig_buf_free(&p->text);
+	for (int i = 0; p->staged && i < p->m->ncolls; i++)
+		ig_buf_free(&p->staged[i]);
+	free(p->staged);
 	free(p);
 }
 
@@ -202,13 +319,17 @@ prepare_all(struct pg *p, char *err, size_t errlen)
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			rc = pg_error(p->m->colls[i].name, PQerrorMessage(p->conn), err, errlen);
 		PQclear(r);
+		q.len = 0;
+		ig_sql_stage(&p->m->colls[i], &q);
+		rc = rc || pg_exec(p, ig_buf_str(&q), err, errlen);
 	}
 	ig_buf_free(&q);
 	return rc;
 }
 
 /* a connection the server or the network dropped is made again, once a
- * failure asks: its prepared statements with it */
+ * failure asks: its prepared statements and staging tables with it, the
+ * rows staged gone with the transaction */
 static int
 pg_reconnect(void *db, char *err, size_t errlen)
 {
@@ -216,6 +337,7 @@ pg_reconnect(void *db, char *err, size_t errlen)
 
 	if (PQstatus(p->conn) == CONNECTION_OK)
 		return -1;
+	unstage(p);
 	PQreset(p->conn);
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		return pg_error("reconnect", PQerrorMessage(p->conn), err, errlen);
@@ -223,7 +345,9 @@ pg_reconnect(void *db, char *err, size_t errlen)
 }
 
 static const struct ig_sqldrv pg_drv = {
-	IG_SQL_POSTGRES, pg_exec, pg_query, pg_upsert, pg_commit, pg_reconnect, pg_close,
+	.dialect = IG_SQL_POSTGRES, .exec = pg_exec, .query = pg_query, .upsert = pg_upsert,
+	.stage = pg_stage, .flush = pg_flush, .commit = pg_commit, .reconnect = pg_reconnect,
+	.close = pg_close,
 };
 
 void *
@@ -236,6 +360,8 @@ ig_pg_open(const struct ig_model *m, const char *conninfo, const struct ig_sqldr
 
 	memset(p, 0, sizeof *p);
 	p->m = m;
+	p->staged = ig_malloc((size_t)m->ncolls * sizeof *p->staged);
+	memset(p->staged, 0, (size_t)m->ncolls * sizeof *p->staged);
 	*drv = &pg_drv;
 	p->conn = PQconnectdb(conninfo);
 	if (PQstatus(p->conn) != CONNECTION_OK) {

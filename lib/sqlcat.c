@@ -3,7 +3,10 @@
  * The lines of the open transaction are kept: a commit that fails on a
  * foreign key is rolled back and the lines put again without those whose
  * parent is nowhere, so that nothing the catalogue held is lost with them.
- * The database is a driver's (sqldrv.h): SQLite or PostgreSQL.
+ * A driver that stages rows (PostgreSQL's COPY) takes them all at commit;
+ * if a constraint refuses that, the transaction is put again row by row,
+ * which names the lines refused. The database is a driver's (sqldrv.h):
+ * SQLite or PostgreSQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,8 @@ struct ig_sqlcat {
 	long nkept, capkept;
 	int in_txn;
 	int retried;		/* the connection was made again in this transaction */
+	int exact;		/* rows go in one by one, not staged, in this transaction */
+	long late;		/* lines refused as the transaction was put again */
 };
 
 struct ig_sqlcat *
@@ -168,7 +173,8 @@ apply(struct ig_sqlcat *s, const char *line, size_t n, int *table, char *id, cha
 	cells[k] = (struct ig_cell){ nulls.len ? IG_CELL_TEXT : IG_CELL_NULL, nulls.p, nulls.len, 0, 0 };
 	if (ncells > k + 1)
 		cells[k + 1] = (struct ig_cell){ source.len ? IG_CELL_TEXT : IG_CELL_NULL, source.p, source.len, 0, 0 };
-	rc = s->drv->upsert(s->db, c, cells, ncells, err, errlen);
+	rc = s->drv->stage && !s->exact ? s->drv->stage(s->db, c, cells, ncells, err, errlen) :
+	    s->drv->upsert(s->db, c, cells, ncells, err, errlen);
 out:
 	if (row)
 		ig_row_free(c, row);
@@ -300,22 +306,47 @@ orphans(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 }
 
 /* the transaction again, without the lines marked out: what the
- * catalogue held before it is as it was */
+ * catalogue held before it is as it was. Put row by row, a line a
+ * constraint refuses is said and marked out. */
 static int
 replay(struct ig_sqlcat *s, char *err, size_t errlen)
 {
 	char lerr[512], id[IG_UUID_TEXT];
-	int table;
+	int table, rc;
 
 	if (s->drv->exec(s->db, "BEGIN", err, errlen))
 		return -1;
 	for (long i = 0; i < s->nkept; i++) {
 		struct kept *k = &s->kept[i];
 
-		if (!k->out && apply(s, s->lines.p + k->at, k->len, &table, id, lerr, sizeof lerr) != 0) {
+		if (k->out || (rc = apply(s, s->lines.p + k->at, k->len, &table, id, lerr, sizeof lerr)) == 0)
+			continue;
+		if (rc < 0) {
 			snprintf(err, errlen, "%s", lerr);
 			return -1;
 		}
+		ig_err_at(k->file, k->lineno, "%s", lerr);
+		k->out = 1;
+		s->late++;
+	}
+	return 0;
+}
+
+/* the staged rows put in: 0, or -1 (err says why). Refused, the
+ * transaction is put again row by row. */
+static int
+flush(struct ig_sqlcat *s, char *err, size_t errlen)
+{
+	int rc;
+
+	while (s->drv->flush && !s->exact && (rc = s->drv->flush(s->db, err, errlen)) != 0) {
+		if (rc < 0 && again(s, err, errlen) == 0)
+			continue;
+		if (rc < 0)
+			return -1;
+		s->exact = 1;
+		if (s->drv->exec(s->db, "ROLLBACK", err, errlen) || replay(s, err, errlen))
+			return -1;
 	}
 	return 0;
 }
@@ -329,7 +360,11 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 		return 0;
 	/* at commit every row of the transaction is in: the foreign keys
 	 * still broken name parents that are nowhere */
-	while ((rc = s->drv->commit(s->db, err, errlen)) != 0) {
+	for (;;) {
+		if (flush(s, err, errlen))
+			return -1;
+		if ((rc = s->drv->commit(s->db, err, errlen)) == 0)
+			break;
 		if (rc < 0 && again(s, err, errlen) == 0)
 			continue;
 		if (rc < 0)
@@ -342,8 +377,11 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 		if (s->drv->exec(s->db, "ROLLBACK", err, errlen) || replay(s, err, errlen))
 			return -1;
 	}
+	*refused += s->late;
+	s->late = 0;
 	s->in_txn = 0;
 	s->retried = 0;
+	s->exact = 0;
 	s->nkept = 0;
 	s->lines.len = 0;
 	return 0;

@@ -36,6 +36,13 @@ struct ig_sqldrv {
 	 * ig_nulls): 0, 1 refused by a constraint (err names it), -1 failed */
 	int (*upsert)(void *db, const struct ig_collection *c, const struct ig_cell *cells, int n, char *err,
 	    size_t errlen);
+	/* NULL, or the faster way in: a row kept to go in with the rest of
+	 * its transaction's at flush (0, or -1 failed) */
+	int (*stage)(void *db, const struct ig_collection *c, const struct ig_cell *cells, int n, char *err,
+	    size_t errlen);
+	/* the rows staged put in, and let go: 0; 1 a constraint refuses one
+	 * and none is in (which, the row by row upsert tells); -1 failed */
+	int (*flush)(void *db, char *err, size_t errlen);
 	/* the open transaction committed: 0; 1 a foreign key refuses it and the
 	 * transaction is still open, to query; -1 failed */
 	int (*commit)(void *db, char *err, size_t errlen);

@@ -156,7 +156,8 @@ lite_close(void *db)
 }
 
 static const struct ig_sqldrv lite_drv = {
-	IG_SQL_SQLITE, lite_exec, lite_query, lite_upsert, lite_commit, NULL, lite_close,
+	.dialect = IG_SQL_SQLITE, .exec = lite_exec, .query = lite_query, .upsert = lite_upsert,
+	.commit = lite_commit, .close = lite_close,
 };
 
 void *
@@ -176,7 +177,7 @@ ig_sqlite_open(const struct ig_model *m, const char *path, const struct ig_sqldr
 	}
 	sqlite3_busy_timeout(l->db, 60000);
 	ig_sql_schema(m, IG_SQL_SQLITE, &q);
-	if (lite_exec(l, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;", err, errlen) ||
+	if (lite_exec(l, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536;", err, errlen) ||
 	    lite_exec(l, ig_buf_str(&q), err, errlen)) {
 		ig_buf_free(&q);
 		lite_close(l);

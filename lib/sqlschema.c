@@ -225,30 +225,73 @@ ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *ou
 		}
 }
 
-void
-ig_sql_upsert(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *q)
+/* the columns a row is written to: its fields, ig_nulls, ig_source */
+static void
+columns(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *q)
 {
-	int n = c->nfields + (d == IG_SQL_POSTGRES ? 2 : 1);
-
-	ig_buf_printf(q, "INSERT INTO %s (", c->name);
 	for (int i = 0; i < c->nfields; i++)
 		ig_buf_printf(q, "\"%s\", ", c->fields[i].name);
 	ig_buf_adds(q, IG_SQL_NULLS);
 	if (d == IG_SQL_POSTGRES)
 		ig_buf_printf(q, ", %s", IG_SQL_SOURCE);
-	ig_buf_adds(q, ") VALUES (");
-	for (int i = 0; i < n; i++)
-		if (d == IG_SQL_POSTGRES)
-			ig_buf_printf(q, "%s$%d", i ? ", " : "", i + 1);
-		else
-			ig_buf_adds(q, i ? ", ?" : "?");
-	ig_buf_adds(q, ") ON CONFLICT (id) DO UPDATE SET ");
+}
+
+/* an upsert's end: a row already there takes every column */
+static void
+on_conflict(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *q)
+{
+	ig_buf_adds(q, " ON CONFLICT (id) DO UPDATE SET ");
 	for (int i = 0; i < c->nfields; i++)
 		if (i != c->f_id)
 			ig_buf_printf(q, "\"%s\" = excluded.\"%s\", ", c->fields[i].name, c->fields[i].name);
 	ig_buf_printf(q, "%s = excluded.%s", IG_SQL_NULLS, IG_SQL_NULLS);
 	if (d == IG_SQL_POSTGRES)
 		ig_buf_printf(q, ", %s = excluded.%s", IG_SQL_SOURCE, IG_SQL_SOURCE);
+}
+
+void
+ig_sql_upsert(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *q)
+{
+	int n = c->nfields + (d == IG_SQL_POSTGRES ? 2 : 1);
+
+	ig_buf_printf(q, "INSERT INTO %s (", c->name);
+	columns(c, d, q);
+	ig_buf_adds(q, ") VALUES (");
+	for (int i = 0; i < n; i++)
+		if (d == IG_SQL_POSTGRES)
+			ig_buf_printf(q, "%s$%d", i ? ", " : "", i + 1);
+		else
+			ig_buf_adds(q, i ? ", ?" : "?");
+	ig_buf_adds(q, ")");
+	on_conflict(c, d, q);
+}
+
+void
+ig_sql_stage(const struct ig_collection *c, struct ig_buf *q)
+{
+	ig_buf_printf(q, "CREATE TEMP TABLE IF NOT EXISTS " IG_SQL_STAGE "%s ON COMMIT DELETE ROWS AS "
+	    "SELECT *, 0::bigint AS ig_ord FROM %s WITH NO DATA", c->name, c->name);
+}
+
+void
+ig_sql_copy(const struct ig_collection *c, struct ig_buf *q)
+{
+	ig_buf_printf(q, "COPY " IG_SQL_STAGE "%s (", c->name);
+	columns(c, IG_SQL_POSTGRES, q);
+	ig_buf_adds(q, ", ig_ord) FROM STDIN");
+}
+
+void
+ig_sql_upsert_staged(const struct ig_collection *c, struct ig_buf *q)
+{
+	ig_buf_printf(q, "INSERT INTO %s (", c->name);
+	columns(c, IG_SQL_POSTGRES, q);
+	ig_buf_adds(q, ") SELECT ");
+	columns(c, IG_SQL_POSTGRES, q);
+	/* the last line of an id wins, as one upsert after another would */
+	ig_buf_printf(q, " FROM (SELECT DISTINCT ON (id) * FROM " IG_SQL_STAGE "%s ORDER BY id, ig_ord DESC) s",
+	    c->name);
+	on_conflict(c, IG_SQL_POSTGRES, q);
 }
 
 void
