@@ -9,6 +9,8 @@
 #include "model.h"
 #include "sqlcat.h"
 #include "sqlschema.h"
+#include "sqlsync.h"
+#include "store.h"
 
 const char *ig_prog = "ig-sql";
 
@@ -17,6 +19,7 @@ usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: ig-sql sqlite:PATH|postgresql://...|conninfo [file ...]\n"
+	    "       ig-sql [-s store] --changes DATABASE\n"
 	    "       ig-sql --dump DATABASE\n"
 	    "       ig-sql --schema sqlite|postgres\n");
 	exit(code);
@@ -67,22 +70,41 @@ shown(const char *db)
 	return out;
 }
 
+/* the store's changes since the catalogue's mark, and a line saying how many */
+static void
+sync_changes(struct sync *s, const char *dir, const char *db)
+{
+	struct ig_store st;
+	long synced = 0;
+
+	if (ig_store_open(&st, ig_store_default(dir), 1, s->err, sizeof s->err) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s", s->err);
+	if (ig_sql_sync_store(s->cat, &st, &synced, &s->refused, s->err, sizeof s->err) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s; what was committed is marked, the rest goes in next time", db,
+		    s->err);
+	printf("{\"changes\":%ld,\"refused\":%ld}\n", synced, s->refused);
+	ig_store_close(&st);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "schema", required_argument, NULL, 'S' },
 		{ "dump", no_argument, NULL, 'D' },
+		{ "changes", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *schema = NULL;
-	int dump = 0, c;
+	const char *schema = NULL, *store_dir = NULL;
+	int dump = 0, changes = 0, c;
 	struct sync s = { 0 };
 	char *stdin_only[] = { "-" };
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "hs:", longopts, NULL)) != -1)
 		switch (c) {
+		case 's': store_dir = optarg; break;
+		case 'C': changes = 1; break;
 		case 'S': schema = optarg; break;
 		case 'D': dump = 1; break;
 		case 'h': usage(0); break;
@@ -91,7 +113,7 @@ main(int argc, char **argv)
 	if (schema) {
 		struct ig_buf ddl = { 0 };
 
-		if (optind != argc || dump)
+		if (optind != argc || dump || changes)
 			usage(IG_EXIT_USAGE);
 		if (strcmp(schema, "sqlite") != 0 && strcmp(schema, "postgres") != 0)
 			ig_die(IG_EXIT_USAGE, "--schema is sqlite or postgres, not %s", schema);
@@ -101,7 +123,8 @@ main(int argc, char **argv)
 		ig_close_stdout();
 		return 0;
 	}
-	if (optind >= argc || (dump && optind + 1 != argc))
+	if (optind >= argc || ((dump || changes) && optind + 1 != argc) || (dump && changes) ||
+	    (store_dir && !changes))
 		usage(IG_EXIT_USAGE);
 	if (strncmp(argv[optind], "sqlite:", 7) == 0 && !argv[optind][7])
 		ig_die(IG_EXIT_USAGE, "sqlite: names a file: sqlite:PATH");
@@ -110,6 +133,8 @@ main(int argc, char **argv)
 	if (dump) {
 		if (ig_sqlcat_dump(s.cat, s.err, sizeof s.err) != 0)
 			ig_die(IG_EXIT_SYSTEM, "%s: %s", shown(argv[optind]), s.err);
+	} else if (changes) {
+		sync_changes(&s, store_dir, shown(argv[optind]));
 	} else {
 		s.refused += ig_lines_each(optind + 1 < argc ? argv + optind + 1 : stdin_only,
 		    optind + 1 < argc ? argc - optind - 1 : 1, sync_line, &s);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "changes.h"
 #include "clock.h"
 #include "err.h"
 #include "json.h"
@@ -365,7 +366,8 @@ ig_record_put(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c,
 	val.mv_size = out->len;
 	val.mv_data = out->p;
 	if ((rc = old ? mdb_put(txn, s->colls[c->index], &key, &val, 0) :
-	    ig_put_ordered(txn, s->colls[c->index], &key, &val, 0)))
+	    ig_put_ordered(txn, s->colls[c->index], &key, &val, 0)) ||
+	    (rc = ig_changes_note(s, txn, c->index, id, IG_CHANGE_PUT)))
 		goto done;
 	for (int i = 0; i < c->nindexes; i++)
 		if ((rc = index_put(s, txn, c->index, i, old, row, id)))
@@ -661,7 +663,8 @@ ig_record_apply(struct ig_store *s, MDB_txn *txn, const char *prepared, size_t p
 	key.mv_data = it.h.id;
 	val.mv_size = result->len;
 	val.mv_data = result->p;
-	if ((rc = ig_put_ordered(txn, s->colls[it.h.coll], &key, &val, 0)))
+	if ((rc = ig_put_ordered(txn, s->colls[it.h.coll], &key, &val, 0)) ||
+	    (rc = ig_changes_note(s, txn, it.h.coll, it.h.id, it.h.given ? IG_CHANGE_PUT : IG_CHANGE_NEW)))
 		return rc;
 	kp = it.keys;
 	for (int i = 0; i < it.h.nkeys; i++) {

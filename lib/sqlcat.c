@@ -25,6 +25,7 @@ struct kept {
 	int table;		/* collection index */
 	char id[IG_UUID_TEXT];
 	int out;		/* refused at commit */
+	int purge;		/* the row deleted (table, id), not a line put */
 };
 
 struct ig_sqlcat {
@@ -38,6 +39,8 @@ struct ig_sqlcat {
 	int retried;		/* the connection was made again in this transaction */
 	int exact;		/* rows go in one by one, not staged, in this transaction */
 	long late;		/* lines refused as the transaction was put again */
+	char mark_store[IG_UUID_TEXT];	/* set at commit: store synced up to mark_seq */
+	uint64_t mark_seq;
 };
 
 struct ig_sqlcat *
@@ -187,6 +190,43 @@ out:
 }
 
 static int replay(struct ig_sqlcat *s, char *err, size_t errlen);
+static int again(struct ig_sqlcat *s, char *err, size_t errlen);
+
+/* the row deleted as the store purged it: 0, or -1 */
+static int
+purge_row(struct ig_sqlcat *s, int table, const char *id, char *err, size_t errlen)
+{
+	struct ig_buf q = { 0 };
+	int rc;
+
+	ig_sql_purge(s->m, &s->m->colls[table], id, &q);
+	rc = s->drv->exec(s->db, ig_buf_str(&q), err, errlen);
+	ig_buf_free(&q);
+	return rc;
+}
+
+/* a new kept entry, cleared */
+static struct kept *
+keep(struct ig_sqlcat *s)
+{
+	if (s->nkept == s->capkept) {
+		s->capkept = s->capkept ? s->capkept * 2 : 1024;
+		s->kept = ig_realloc(s->kept, (size_t)s->capkept * sizeof *s->kept);
+	}
+	memset(&s->kept[s->nkept], 0, sizeof *s->kept);
+	return &s->kept[s->nkept];
+}
+
+static int
+begin(struct ig_sqlcat *s, char *err, size_t errlen)
+{
+	if (!s->in_txn) {
+		if (s->drv->exec(s->db, "BEGIN", err, errlen) && again(s, err, errlen))
+			return -1;
+		s->in_txn = 1;
+	}
+	return 0;
+}
 
 /* after a failure: a lost connection made again, once a transaction, and
  * the transaction's lines put again; 0, or -1 (err says why) */
@@ -210,21 +250,12 @@ ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *li
 	char lerr[512] = "";
 	int rc;
 
-	if (!s->in_txn) {
-		if (s->drv->exec(s->db, "BEGIN", err, errlen) && again(s, err, errlen))
-			return -1;
-		s->in_txn = 1;
-	}
-	if (s->nkept == s->capkept) {
-		s->capkept = s->capkept ? s->capkept * 2 : 1024;
-		s->kept = ig_realloc(s->kept, (size_t)s->capkept * sizeof *s->kept);
-	}
-	k = &s->kept[s->nkept];
-	memset(k, 0, sizeof *k);
+	if (begin(s, err, errlen))
+		return -1;
+	k = keep(s);
 	rc = apply(s, line, n, &k->table, k->id, lerr, sizeof lerr);
 	if (rc < 0 && again(s, lerr, sizeof lerr) == 0) {
-		k = &s->kept[s->nkept];
-		memset(k, 0, sizeof *k);
+		k = keep(s);
 		rc = apply(s, line, n, &k->table, k->id, lerr, sizeof lerr);
 	}
 	if (rc < 0) {
@@ -242,6 +273,81 @@ ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *li
 	ig_buf_add(&s->lines, line, n);
 	s->nkept++;
 	return 0;
+}
+
+int
+ig_sqlcat_remove(struct ig_sqlcat *s, const char *file, long lineno, int table, const char *id, char *err,
+    size_t errlen)
+{
+	struct kept *k;
+	int rc;
+
+	if (begin(s, err, errlen))
+		return -1;
+	if ((rc = purge_row(s, table, id, err, errlen)) && (rc = again(s, err, errlen)) == 0)
+		rc = purge_row(s, table, id, err, errlen);
+	if (rc)
+		return -1;
+	k = keep(s);
+	k->purge = 1;
+	k->table = table;
+	snprintf(k->id, sizeof k->id, "%s", id);
+	snprintf(k->file, sizeof k->file, "%s", file);
+	k->lineno = lineno;
+	s->nkept++;
+	return 0;
+}
+
+static int
+mark_row(void *ctx, const struct ig_cell *cells, int n)
+{
+	uint64_t *seq = ctx;
+	char num[32];
+
+	if (n != 1 || cells[0].kind == IG_CELL_NULL)
+		return -1;
+	if (cells[0].kind == IG_CELL_INT) {
+		*seq = (uint64_t)cells[0].i;
+		return 0;
+	}
+	snprintf(num, sizeof num, "%.*s", (int)(cells[0].n < 31 ? cells[0].n : 31), cells[0].s);
+	*seq = strtoull(num, NULL, 10);
+	return 0;
+}
+
+int
+ig_sqlcat_mark(struct ig_sqlcat *s, const char *store, uint64_t *seq, char *err, size_t errlen)
+{
+	struct ig_buf q = { 0 };
+	int rc;
+
+	*seq = 0;
+	ig_buf_printf(&q, "SELECT seq FROM " IG_SQL_SYNC " WHERE store = '%s'", store);
+	rc = s->drv->query(s->db, ig_buf_str(&q), mark_row, seq, err, errlen);
+	ig_buf_free(&q);
+	return rc;
+}
+
+void
+ig_sqlcat_set_mark(struct ig_sqlcat *s, const char *store, uint64_t seq)
+{
+	snprintf(s->mark_store, sizeof s->mark_store, "%s", store);
+	s->mark_seq = seq;
+}
+
+/* the mark set, in the transaction about to commit */
+static int
+put_mark(struct ig_sqlcat *s, char *err, size_t errlen)
+{
+	struct ig_buf q = { 0 };
+	int rc;
+
+	if (!s->mark_store[0])
+		return 0;
+	ig_sql_mark(s->drv->dialect, s->mark_store, s->mark_seq, &q);
+	rc = s->drv->exec(s->db, ig_buf_str(&q), err, errlen);
+	ig_buf_free(&q);
+	return rc;
 }
 
 struct orphan_scan {
@@ -264,7 +370,7 @@ orphan_row(void *ctx, const struct ig_cell *cells, int n)
 	for (long i = 0; i < o->s->nkept; i++) {
 		struct kept *k = &o->s->kept[i];
 
-		if (!k->out && k->table == o->c->index && strcmp(k->id, id) == 0) {
+		if (!k->out && !k->purge && k->table == o->c->index && strcmp(k->id, id) == 0) {
 			k->out = 1;
 			o->found = 1;
 			(*o->refused)++;
@@ -319,7 +425,13 @@ replay(struct ig_sqlcat *s, char *err, size_t errlen)
 	for (long i = 0; i < s->nkept; i++) {
 		struct kept *k = &s->kept[i];
 
-		if (k->out || (rc = apply(s, s->lines.p + k->at, k->len, &table, id, lerr, sizeof lerr)) == 0)
+		if (k->out)
+			continue;
+		if (k->purge)
+			rc = purge_row(s, k->table, k->id, lerr, sizeof lerr);
+		else
+			rc = apply(s, s->lines.p + k->at, k->len, &table, id, lerr, sizeof lerr);
+		if (rc == 0)
 			continue;
 		if (rc < 0) {
 			snprintf(err, errlen, "%s", lerr);
@@ -363,7 +475,7 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 	for (;;) {
 		if (flush(s, err, errlen))
 			return -1;
-		if ((rc = s->drv->commit(s->db, err, errlen)) == 0)
+		if ((rc = put_mark(s, err, errlen)) == 0 && (rc = s->drv->commit(s->db, err, errlen)) == 0)
 			break;
 		if (rc < 0 && again(s, err, errlen) == 0)
 			continue;
@@ -382,6 +494,7 @@ ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen)
 	s->in_txn = 0;
 	s->retried = 0;
 	s->exact = 0;
+	s->mark_store[0] = '\0';
 	s->nkept = 0;
 	s->lines.len = 0;
 	return 0;

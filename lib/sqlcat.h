@@ -12,6 +12,8 @@
  */
 #ifndef IG_SQLCAT_H
 #define IG_SQLCAT_H
+#include <stdint.h>
+
 #include "buf.h"
 #include "model.h"
 
@@ -26,6 +28,14 @@ struct ig_sqlcat *ig_sqlcat_open(const struct ig_model *m, const char *name, cha
  * stderr), -1 the database failed (err) */
 int ig_sqlcat_put(struct ig_sqlcat *s, const char *file, long lineno, const char *line, size_t n,
     char *err, size_t errlen);
+/* the row id (a UUID's text) of collection table deleted, as the store
+ * purged it, unless a row refers to it: 0, or -1 (err) */
+int ig_sqlcat_remove(struct ig_sqlcat *s, const char *file, long lineno, int table, const char *id,
+    char *err, size_t errlen);
+/* how far the catalogue has synced store's change log (0: not at all) */
+int ig_sqlcat_mark(struct ig_sqlcat *s, const char *store, uint64_t *seq, char *err, size_t errlen);
+/* the next commit records store synced up to seq, with what it commits */
+void ig_sqlcat_set_mark(struct ig_sqlcat *s, const char *store, uint64_t seq);
 /* what was put is committed: the lines refused at commit are said and
  * counted in *refused; 0, or -1 with err */
 int ig_sqlcat_commit(struct ig_sqlcat *s, long *refused, char *err, size_t errlen);

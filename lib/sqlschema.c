@@ -223,6 +223,30 @@ ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *ou
 			ig_buf_addc(out, '\n');
 			derived_view(m, &m->colls[i], &m->colls[i].derives[k], out);
 		}
+	ig_buf_printf(out, "\n-- ig-sql --changes: how far each store's change log is synced\n"
+	    "CREATE TABLE IF NOT EXISTS " IG_SQL_SYNC " (\n"
+	    "    store %s PRIMARY KEY,\n    seq %s NOT NULL,\n    synced_at %s NOT NULL\n);\n",
+	    d == IG_SQL_POSTGRES ? "UUID" : "TEXT", d == IG_SQL_POSTGRES ? "BIGINT" : "INTEGER",
+	    d == IG_SQL_POSTGRES ? "TIMESTAMP WITH TIME ZONE" : "TEXT");
+}
+
+void
+ig_sql_mark(enum ig_sql_dialect d, const char *store, uint64_t seq, struct ig_buf *q)
+{
+	ig_buf_printf(q, "INSERT INTO " IG_SQL_SYNC " (store, seq, synced_at) VALUES ('%s', %llu, %s) "
+	    "ON CONFLICT (store) DO UPDATE SET seq = excluded.seq, synced_at = excluded.synced_at", store,
+	    (unsigned long long)seq, d == IG_SQL_POSTGRES ? "now()" : "strftime('%Y-%m-%dT%H:%M:%fZ')");
+}
+
+void
+ig_sql_purge(const struct ig_model *m, const struct ig_collection *c, const char *id, struct ig_buf *q)
+{
+	ig_buf_printf(q, "DELETE FROM %s WHERE id = '%s'", c->name, id);
+	for (int ci = 0; ci < m->ncolls; ci++)
+		for (int f = 0; f < m->colls[ci].nfields; f++)
+			if (m->colls[ci].fields[f].ref == c->index)
+				ig_buf_printf(q, " AND NOT EXISTS (SELECT 1 FROM %s WHERE \"%s\" = '%s')",
+				    m->colls[ci].name, m->colls[ci].fields[f].name, id);
 }
 
 /* the columns a row is written to: its fields, ig_nulls, ig_source */

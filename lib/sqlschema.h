@@ -28,6 +28,8 @@
  */
 #ifndef IG_SQLSCHEMA_H
 #define IG_SQLSCHEMA_H
+#include <stdint.h>
+
 #include "buf.h"
 #include "model.h"
 
@@ -36,7 +38,10 @@ enum ig_sql_dialect { IG_SQL_SQLITE, IG_SQL_POSTGRES };
 #define IG_SQL_NULLS "ig_nulls"	/* the column naming the fields given as null */
 #define IG_SQL_SOURCE "ig_source"	/* PostgreSQL: the JSON fields' text as given (json keeps it) */
 
-/* the DDL of every collection's table and indexes, appended to out */
+#define IG_SQL_SYNC "ig_sync"	/* ig-sql --changes: a store's id, the last change synced */
+
+/* the DDL of every collection's table and indexes, and of ig_sync,
+ * appended to out */
 void ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_buf *out);
 /* the upsert of a row of c: its fields, ig_nulls, and in PostgreSQL
  * ig_source, as parameters in order */
@@ -51,6 +56,12 @@ void ig_sql_copy(const struct ig_collection *c, struct ig_buf *out);
 void ig_sql_upsert_staged(const struct ig_collection *c, struct ig_buf *out);
 /* every row of c, a column a field then ig_nulls, as ig_sql_upsert wrote them */
 void ig_sql_select(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *out);
+/* store (a UUID's text) synced up to its change seq */
+void ig_sql_mark(enum ig_sql_dialect d, const char *store, uint64_t seq, struct ig_buf *out);
+/* the row id (a UUID's text) of c deleted, unless a row refers to it: as
+ * the store purges */
+void ig_sql_purge(const struct ig_model *m, const struct ig_collection *c, const char *id,
+    struct ig_buf *out);
 /* a field's column type */
 const char *ig_sql_type(const struct ig_field *f, enum ig_sql_dialect d, char *buf, size_t n);
 

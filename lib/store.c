@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "changes.h"
 #include "claim.h"
 #include "err.h"
 #include "json.h"
@@ -146,7 +147,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 		return rc;
 	}
 	if ((rc = mdb_env_create(&s->env)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 1))) ||
+	    (rc = mdb_env_set_maxdbs(s->env, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 4))) ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize_setting())))
 		goto fail;
 	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0666)))
@@ -156,7 +157,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 		goto fail;
 	if ((rc = ig_store_begin(s, rdonly, &txn)))
 		goto fail;
-	if ((rc = open_dbs(s, txn))) {
+	if ((rc = open_dbs(s, txn)) || (rc = ig_changes_open(s, txn))) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}

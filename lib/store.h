@@ -20,6 +20,10 @@ struct ig_store {
 	int missing;		/* a reader found no database for some collection */
 	int claims;		/* a writer's claims file (claim.h), or -1 */
 	int deriving;		/* record.c is writing a derived step: not derived again */
+	MDB_dbi log, at, meta;	/* the change log (changes.h) */
+	int logged;		/* the store has one */
+	uint64_t log_next;	/* its next number, in write transaction log_txn */
+	size_t log_txn;
 };
 
 /* -s DIR, else $IG_STORE, else $XDG_DATA_HOME/ig/store */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "changes.h"
 #include "claim.h"
 #include "clock.h"
 #include "err.h"
@@ -84,7 +85,8 @@ ig_record_purge(struct ig_store *s, MDB_txn *txn, int c, long *purged, long *kep
 				rc = 0;
 		}
 		ig_row_free(col, row);
-		if (rc || (rc = mdb_cursor_del(cur, 0)))
+		if (rc || (rc = mdb_cursor_del(cur, 0)) ||
+		    (rc = ig_changes_note(s, txn, c, id, IG_CHANGE_PURGE)))
 			break;
 		(*purged)++;
 	}

@@ -67,3 +67,12 @@ pg_stop() {
 	(cd / && "${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1) || true
 	rm -rf "$PGDIR"
 }
+
+# every database of a store but its own change log (ig/...), as mdb_dump
+# prints them: what two stores holding the same records share
+dump_records() {
+	local db
+	mdb_stat -a "$1" | sed -n 's/^Status of //p' | grep -v -e '^ig/' -e '^Main DB$' | sort |
+		while read -r db; do mdb_dump -p -s "$db" "$1"; done
+}
+
