@@ -11,33 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$top/bench/mkdata.sh" "$n" 1000 >"$tmp/in.jsonl"
 echo "input: $n metadata lines after 1000 jobs, $(($(wc -c <"$tmp/in.jsonl") / 1000000)) MB"
 
-# raise $peak to process $1's anonymous memory in KB, if it is still there
-sample() {
-	while read -r key kb _; do
-		if [ "$key" = RssAnon: ]; then
-			[ "$kb" -gt "$peak" ] && peak=$kb
-			break
-		fi
-	done 2>/dev/null </proc/"$1"/status || true
-}
-
-# Seconds and peak KB of a command, its output discarded, after a sync so
-# that no run pays for the last one's writeback. The peak is of anonymous
-# memory (RssAnon, sampled every 50 ms): a store's pages mapped from the
-# page cache are not the program's memory, and sqlite3's cache is anonymous.
-measure() {
-	sync
-	start=$(date +%s%N)
-	"$@" >/dev/null &
-	pid=$! peak=0
-	while kill -0 $pid 2>/dev/null; do
-		sample $pid
-		sleep 0.05
-	done
-	wait $pid
-	end=$(date +%s%N)
-	echo "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.2f", ns / 1e9 }') $peak"
-}
+. "$top/bench/measure.sh"
 
 # sqlite3: seed 000's schema, the lines loaded as text and split with json_extract
 cat >"$tmp/load.sql" <<SQL

@@ -3,10 +3,11 @@
  * PostgreSQL ends a transaction at its first error, so every row goes in
  * under a savepoint of its own: a row a constraint refuses is rolled back
  * alone and the rest of the transaction goes on, as in SQLite. That is
- * three round trips a row, so rows are first staged: COPY'd at commit into
- * a temporary table a collection and upserted from it in one statement
- * each; only a transaction a constraint refuses is put again row by row,
- * to name its lines. The tables are made under an advisory lock, since many
+ * three round trips a row, so rows are COPY'd instead, as they come: into
+ * their table while none is there yet, else into a temporary table a
+ * collection, upserted from it at commit in one statement each. Only a
+ * transaction a constraint refuses is put again row by row, to name its
+ * lines. The tables are made under an advisory lock, since many
  * hosts may start at once.
  */
 #include <stdio.h>
@@ -24,9 +25,20 @@ struct pg {
 	PGconn *conn;
 	const struct ig_model *m;
 	struct ig_buf text;		/* the parameters' text, NUL-separated */
-	struct ig_buf *staged;		/* by collection: COPY's text rows */
-	long nstaged;			/* rows staged in the transaction */
+	/* the transaction's rows, by collection: COPY's text rows, how far
+	 * they are sent, and where to (copy_mode) */
+	struct ig_buf *staged;
+	size_t *sent;
+	int *mode;
+	int *direct;			/* rows go straight into the table: no conflict yet */
+	long nstaged;
+	int open;			/* the collection whose COPY is open, or -1 */
+	int failed;			/* a COPY could not begin: flush says so */
 };
+
+enum copy_mode { COPY_NONE, COPY_DIRECT, COPY_STAGED };
+
+static int copy_end(struct pg *p, char *err, size_t errlen);
 
 /* a cell's text: a parameter's, or escaped for COPY's text format */
 static void
@@ -77,8 +89,16 @@ static int
 pg_exec(void *db, const char *sql, char *err, size_t errlen)
 {
 	struct pg *p = db;
-	PGresult *r = PQexec(p->conn, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+	PGresult *r;
+	int ok;
+
+	/* a statement in the middle of a COPY: the COPY ends, failed */
+	if (p->open >= 0) {
+		p->failed = 1;
+		copy_end(p, err, errlen);
+	}
+	r = PQexec(p->conn, sql);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
 
 	if (!ok)
 		pg_error("postgres", PQerrorMessage(p->conn), err, errlen);
@@ -178,81 +198,150 @@ out:
 	return rc;
 }
 
+/* the COPY of c's rows, into its table or its staging table; 0 or what
+ * refusal says */
+static int
+copy_begin(struct pg *p, const struct ig_collection *c, int direct, char *err, size_t errlen)
+{
+	struct ig_buf q = { 0 };
+	PGresult *r;
+	int rc = 0;
+
+	ig_sql_copy(c, direct, &q);
+	r = PQexec(p->conn, ig_buf_str(&q));
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		rc = refusal(p, r, c->name, err, errlen);
+	PQclear(r);
+	ig_buf_free(&q);
+	if (!rc) {
+		p->open = c->index;
+		p->mode[c->index] = direct ? COPY_DIRECT : COPY_STAGED;
+	}
+	return rc;
+}
+
+/* rows sent to the COPY open, as far as c's buffer goes: 0 or -1 */
+static int
+copy_send(struct pg *p, int c, char *err, size_t errlen)
+{
+	struct ig_buf *b = &p->staged[c];
+
+	if (b->len > p->sent[c] && PQputCopyData(p->conn, b->p + p->sent[c], (int)(b->len - p->sent[c])) != 1)
+		return pg_error(p->m->colls[c].name, PQerrorMessage(p->conn), err, errlen);
+	p->sent[c] = b->len;
+	return 0;
+}
+
+/* the COPY open ended: 0 or what refusal says */
+static int
+copy_end(struct pg *p, char *err, size_t errlen)
+{
+	const char *name;
+	PGresult *r;
+	int rc = 0;
+
+	if (p->open < 0)
+		return 0;
+	name = p->m->colls[p->open].name;
+	p->open = -1;
+	if (PQputCopyEnd(p->conn, NULL) != 1)
+		return pg_error(name, PQerrorMessage(p->conn), err, errlen);
+	while ((r = PQgetResult(p->conn))) {
+		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = refusal(p, r, name, err, errlen);
+		PQclear(r);
+	}
+	return rc;
+}
+
+/* A row goes to the COPY open for its collection as it comes, so that the
+ * server takes it in while the next lines are read; a row of another
+ * collection waits in its buffer until then. */
 static int
 pg_stage(void *db, const struct ig_collection *c, const struct ig_cell *cells, int n, char *err,
     size_t errlen)
 {
 	struct pg *p = db;
 	struct ig_buf *b = &p->staged[c->index];
+	int rc;
 
-	(void)err, (void)errlen;
 	for (int k = 0; k < n; k++) {
 		cell_text(b, &cells[k], 1);
-		ig_buf_addc(b, '\t');
+		ig_buf_addc(b, k + 1 < n ? '\t' : '\n');
 	}
-	ig_buf_printf(b, "%ld\n", p->nstaged++);
-	return 0;
+	p->nstaged++;
+	if (p->open < 0 && !p->mode[c->index] && !p->failed) {
+		if ((rc = copy_begin(p, c, p->direct[c->index], err, errlen)) > 0)
+			p->failed = 1;	/* flush says so */
+		else if (rc < 0)
+			return -1;
+	}
+	return p->open == c->index ? copy_send(p, c->index, err, errlen) : 0;
 }
 
 static void
 unstage(struct pg *p)
 {
-	for (int i = 0; i < p->m->ncolls; i++)
+	for (int i = 0; i < p->m->ncolls; i++) {
 		p->staged[i].len = 0;
+		p->sent[i] = 0;
+		p->mode[i] = 0;
+	}
 	p->nstaged = 0;
+	p->failed = 0;
+	p->open = -1;
 }
 
-/* the rows staged for c COPY'd in and upserted: 0, 1, -1 as flush */
+/* A COPY straight into a table fails on a row already there, or an id
+ * twice: the transaction is put again, that collection staged from then
+ * on. A staging table's rows are upserted, the last of an id winning. */
 static int
-flush_one(struct pg *p, const struct ig_collection *c, struct ig_buf *q, char *err, size_t errlen)
+flush_all(struct pg *p, char *err, size_t errlen)
 {
-	struct ig_buf *b = &p->staged[c->index];
-	PGresult *r;
-	int rc = 0;
+	struct ig_buf q = { 0 };
+	int rc, open = p->open;
 
-	q->len = 0;
-	ig_sql_copy(c, q);
-	r = PQexec(p->conn, ig_buf_str(q));
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		rc = refusal(p, r, c->name, err, errlen);
-		PQclear(r);
-		return rc;
+	if ((rc = copy_end(p, err, errlen)) != 0 || p->failed)
+		goto refused;
+	for (int i = 0; i < p->m->ncolls && !rc; i++) {
+		if (p->staged[i].len <= p->sent[i])
+			continue;
+		open = i;
+		if ((rc = copy_begin(p, &p->m->colls[i], p->mode[i] ? p->mode[i] == COPY_DIRECT : p->direct[i],
+		    err, errlen)) || (rc = copy_send(p, i, err, errlen)) || (rc = copy_end(p, err, errlen)))
+			goto refused;
 	}
-	PQclear(r);
-	if (PQputCopyData(p->conn, b->p, (int)b->len) != 1 || PQputCopyEnd(p->conn, NULL) != 1)
-		return pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
-	while ((r = PQgetResult(p->conn))) {
-		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
-			rc = refusal(p, r, c->name, err, errlen);
+	for (int i = 0; i < p->m->ncolls && !rc; i++) {
+		PGresult *r;
+
+		if (p->mode[i] != COPY_STAGED)
+			continue;
+		q.len = 0;
+		ig_sql_upsert_staged(&p->m->colls[i], &q);
+		r = PQexec(p->conn, ig_buf_str(&q));
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = refusal(p, r, p->m->colls[i].name, err, errlen);
 		PQclear(r);
 	}
-	if (rc)
-		return rc;
-	q->len = 0;
-	ig_sql_upsert_staged(c, q);
-	r = PQexec(p->conn, ig_buf_str(q));
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = refusal(p, r, c->name, err, errlen);
-	PQclear(r);
+	ig_buf_free(&q);
 	return rc;
+refused:
+	ig_buf_free(&q);
+	if (rc < 0)
+		return -1;
+	if (open >= 0 && p->mode[open] == COPY_DIRECT) {
+		p->direct[open] = 0;
+		return IG_SQL_AGAIN;
+	}
+	return 1;
 }
 
 static int
 pg_flush(void *db, char *err, size_t errlen)
 {
 	struct pg *p = db;
-	struct ig_buf q = { 0 };
-	int rc;
+	int rc = p->nstaged ? flush_all(p, err, errlen) : 0;
 
-	if (!p->nstaged)
-		return 0;
-	rc = pg_exec(p, "SAVEPOINT ig_stage", err, errlen);
-	for (int i = 0; i < p->m->ncolls && !rc; i++)
-		if (p->staged[i].len)
-			rc = flush_one(p, &p->m->colls[i], &q, err, errlen);
-	if (rc > 0 && pg_exec(p, "ROLLBACK TO SAVEPOINT ig_stage", err, errlen))
-		rc = -1;
-	ig_buf_free(&q);
 	unstage(p);
 	return rc;
 }
@@ -293,6 +382,9 @@ pg_close(void *db)
 	for (int i = 0; p->staged && i < p->m->ncolls; i++)
 		ig_buf_free(&p->staged[i]);
 	free(p->staged);
+	free(p->sent);
+	free(p->mode);
+	free(p->direct);
 	free(p);
 }
 
@@ -362,6 +454,12 @@ ig_pg_open(const struct ig_model *m, const char *conninfo, const struct ig_sqldr
 	p->m = m;
 	p->staged = ig_malloc((size_t)m->ncolls * sizeof *p->staged);
 	memset(p->staged, 0, (size_t)m->ncolls * sizeof *p->staged);
+	p->sent = ig_malloc((size_t)m->ncolls * sizeof *p->sent);
+	p->mode = ig_malloc((size_t)m->ncolls * sizeof *p->mode);
+	p->direct = ig_malloc((size_t)m->ncolls * sizeof *p->direct);
+	for (int i = 0; i < m->ncolls; i++)
+		p->direct[i] = 1;
+	unstage(p);
 	*drv = &pg_drv;
 	p->conn = PQconnectdb(conninfo);
 	if (PQstatus(p->conn) != CONNECTION_OK) {

@@ -59,6 +59,13 @@ ig_sqlcat_open(const struct ig_model *m, const char *name, char *err, size_t err
 	return s;
 }
 
+/* rows go in staged, at commit (else one by one, as they come) */
+static int
+staged(const struct ig_sqlcat *s)
+{
+	return s->drv->stage && !s->exact;
+}
+
 /* v as f's column holds it, into c (text in scratch); 0, or -1 if it is
  * not of the field's type */
 static int
@@ -176,7 +183,7 @@ apply(struct ig_sqlcat *s, const char *line, size_t n, int *table, char *id, cha
 	cells[k] = (struct ig_cell){ nulls.len ? IG_CELL_TEXT : IG_CELL_NULL, nulls.p, nulls.len, 0, 0 };
 	if (ncells > k + 1)
 		cells[k + 1] = (struct ig_cell){ source.len ? IG_CELL_TEXT : IG_CELL_NULL, source.p, source.len, 0, 0 };
-	rc = s->drv->stage && !s->exact ? s->drv->stage(s->db, c, cells, ncells, err, errlen) :
+	rc = staged(s) ? s->drv->stage(s->db, c, cells, ncells, err, errlen) :
 	    s->drv->upsert(s->db, c, cells, ncells, err, errlen);
 out:
 	if (row)
@@ -284,9 +291,10 @@ ig_sqlcat_remove(struct ig_sqlcat *s, const char *file, long lineno, int table, 
 
 	if (begin(s, err, errlen))
 		return -1;
-	if ((rc = purge_row(s, table, id, err, errlen)) && (rc = again(s, err, errlen)) == 0)
+	/* staged rows go in at commit, and so do deletes, after them */
+	if (!staged(s) && (rc = purge_row(s, table, id, err, errlen)) && (rc = again(s, err, errlen)) == 0)
 		rc = purge_row(s, table, id, err, errlen);
-	if (rc)
+	if (!staged(s) && rc)
 		return -1;
 	k = keep(s);
 	k->purge = 1;
@@ -425,7 +433,7 @@ replay(struct ig_sqlcat *s, char *err, size_t errlen)
 	for (long i = 0; i < s->nkept; i++) {
 		struct kept *k = &s->kept[i];
 
-		if (k->out)
+		if (k->out || (k->purge && staged(s)))
 			continue;
 		if (k->purge)
 			rc = purge_row(s, k->table, k->id, lerr, sizeof lerr);
@@ -444,22 +452,26 @@ replay(struct ig_sqlcat *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* the staged rows put in: 0, or -1 (err says why). Refused, the
- * transaction is put again row by row. */
+/* the staged rows put in, then the deletes kept for after them: 0, or -1
+ * (err says why). Refused, the transaction is put again row by row. */
 static int
 flush(struct ig_sqlcat *s, char *err, size_t errlen)
 {
 	int rc;
 
-	while (s->drv->flush && !s->exact && (rc = s->drv->flush(s->db, err, errlen)) != 0) {
+	while (staged(s) && (rc = s->drv->flush(s->db, err, errlen)) != 0) {
 		if (rc < 0 && again(s, err, errlen) == 0)
 			continue;
 		if (rc < 0)
 			return -1;
-		s->exact = 1;
+		if (rc != IG_SQL_AGAIN)
+			s->exact = 1;
 		if (s->drv->exec(s->db, "ROLLBACK", err, errlen) || replay(s, err, errlen))
 			return -1;
 	}
+	for (long i = 0; s->drv->stage && !s->exact && i < s->nkept; i++)
+		if (s->kept[i].purge && !s->kept[i].out && purge_row(s, s->kept[i].table, s->kept[i].id, err, errlen))
+			return -1;
 	return 0;
 }
 

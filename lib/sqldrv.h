@@ -13,10 +13,14 @@
 #include "model.h"
 #include "sqlschema.h"
 
+#define IG_SQL_AGAIN 2
+
 enum ig_cell_kind { IG_CELL_NULL, IG_CELL_TEXT, IG_CELL_INT, IG_CELL_REAL, IG_CELL_BOOL };
 
 struct ig_cell {
-	enum ig_cell_kind kind;
+	#define IG_SQL_AGAIN 2
+
+enum ig_cell_kind kind;
 	const char *s;		/* TEXT: not NUL-terminated */
 	size_t n;
 	int64_t i;		/* INT, BOOL */
@@ -41,7 +45,9 @@ struct ig_sqldrv {
 	int (*stage)(void *db, const struct ig_collection *c, const struct ig_cell *cells, int n, char *err,
 	    size_t errlen);
 	/* the rows staged put in, and let go: 0; 1 a constraint refuses one
-	 * and none is in (which, the row by row upsert tells); -1 failed */
+	 * (which, the row by row upsert tells); IG_SQL_AGAIN the transaction
+	 * is to be put again, staged otherwise; -1 failed. Not 0, the
+	 * transaction is to be rolled back. */
 	int (*flush)(void *db, char *err, size_t errlen);
 	/* the open transaction committed: 0; 1 a foreign key refuses it and the
 	 * transaction is still open, to query; -1 failed */

@@ -294,15 +294,16 @@ void
 ig_sql_stage(const struct ig_collection *c, struct ig_buf *q)
 {
 	ig_buf_printf(q, "CREATE TEMP TABLE IF NOT EXISTS " IG_SQL_STAGE "%s ON COMMIT DELETE ROWS AS "
-	    "SELECT *, 0::bigint AS ig_ord FROM %s WITH NO DATA", c->name, c->name);
+	    "SELECT * FROM %s WITH NO DATA; ALTER TABLE " IG_SQL_STAGE "%s ADD COLUMN IF NOT EXISTS "
+	    "ig_ord bigserial", c->name, c->name, c->name);
 }
 
 void
-ig_sql_copy(const struct ig_collection *c, struct ig_buf *q)
+ig_sql_copy(const struct ig_collection *c, int direct, struct ig_buf *q)
 {
-	ig_buf_printf(q, "COPY " IG_SQL_STAGE "%s (", c->name);
+	ig_buf_printf(q, "COPY %s%s (", direct ? "" : IG_SQL_STAGE, c->name);
 	columns(c, IG_SQL_POSTGRES, q);
-	ig_buf_adds(q, ", ig_ord) FROM STDIN");
+	ig_buf_adds(q, ") FROM STDIN");
 }
 
 void

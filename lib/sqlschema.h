@@ -46,13 +46,14 @@ void ig_sql_schema(const struct ig_model *m, enum ig_sql_dialect d, struct ig_bu
 /* the upsert of a row of c: its fields, ig_nulls, and in PostgreSQL
  * ig_source, as parameters in order */
 void ig_sql_upsert(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *out);
-/* PostgreSQL's staging of rows for COPY (pg.c): c's staging table made,
- * a temporary table emptied at commit; the COPY into it, a column a field,
- * ig_nulls, ig_source, then the row's order in the transaction; and the
- * upsert of what it holds into c's table */
+/* PostgreSQL's COPY (pg.c): c's staging table made, a temporary table
+ * emptied at commit whose ig_ord numbers its rows as they come; the COPY
+ * into c's table, or (direct 0) its staging table, a column a field, then
+ * ig_nulls, ig_source; and the upsert of what the staging table holds
+ * into c's table */
 #define IG_SQL_STAGE "ig_stage_"
 void ig_sql_stage(const struct ig_collection *c, struct ig_buf *out);
-void ig_sql_copy(const struct ig_collection *c, struct ig_buf *out);
+void ig_sql_copy(const struct ig_collection *c, int direct, struct ig_buf *out);
 void ig_sql_upsert_staged(const struct ig_collection *c, struct ig_buf *out);
 /* every row of c, a column a field then ig_nulls, as ig_sql_upsert wrote them */
 void ig_sql_select(const struct ig_collection *c, enum ig_sql_dialect d, struct ig_buf *out);

@@ -9,12 +9,6 @@ teardown() {
 	pg_stop
 }
 
-# the main job's store (every collection it makes), and its export
-main_store() {
-	"$BATS_TEST_DIRNAME/../pipelines/main" work >/dev/null
-	export IG_STORE=$PWD/work/store
-	ig-query export >export.jsonl
-}
 columns() { # db table
 	sqlite3 "$1" "select name from pragma_table_info('$2')" | tr '\n' ' '
 }

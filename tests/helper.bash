@@ -76,3 +76,10 @@ dump_records() {
 		while read -r db; do mdb_dump -p -s "$db" "$1"; done
 }
 
+# the main job's store (every collection it makes) as IG_STORE, and its
+# export in export.jsonl
+main_store() {
+	"$BATS_TEST_DIRNAME/../pipelines/main" work >/dev/null
+	export IG_STORE=$PWD/work/store
+	ig-query export >export.jsonl
+}
