@@ -287,14 +287,14 @@ ig_sqlcat_remove(struct ig_sqlcat *s, const char *file, long lineno, int table, 
     size_t errlen)
 {
 	struct kept *k;
-	int rc;
+	int rc = 0;
 
 	if (begin(s, err, errlen))
 		return -1;
 	/* staged rows go in at commit, and so do deletes, after them */
 	if (!staged(s) && (rc = purge_row(s, table, id, err, errlen)) && (rc = again(s, err, errlen)) == 0)
 		rc = purge_row(s, table, id, err, errlen);
-	if (!staged(s) && rc)
+	if (rc)
 		return -1;
 	k = keep(s);
 	k->purge = 1;
