@@ -15,8 +15,8 @@ override CFLAGS += $(SANITIZE) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Ws
 override LDFLAGS += -Wl,--as-needed $(SANITIZE)
 LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib libjpeg sqlite3 libpq) -ljq -lm -lpthread
 
-CMDS = ig-record ig-query ig-hash ig-plan ig-gen ig-grid ig-sql
-GENERATED = lib/model_data.c lib/models_data.c
+CMDS = ig-record ig-query ig-hash ig-plan ig-gen ig-grid ig-sql ig-sheet
+GENERATED = lib/model_data.c lib/models_data.c lib/gallery_data.c
 LIB_SRCS = $(filter-out $(GENERATED),$(wildcard lib/*.c)) $(GENERATED)
 LIB_OBJS = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 MODEL = $(sort $(wildcard db/model/*.json))
@@ -52,6 +52,13 @@ lib/models_data.c: db/models.json Makefile
 	{ echo '/* generated from db/models.json by make: do not edit */'; \
 	  echo 'const char ig_models_json[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' db/models.json; \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
+
+# the gallery's page (HTML, its stylesheet and script), embedded the same way
+lib/gallery_data.c: lib/gallery.html Makefile
+	{ echo '/* generated from lib/gallery.html by make: do not edit */'; \
+	  echo 'const char ig_gallery_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' lib/gallery.html; \
 	  echo ';'; } >$@.tmp && mv $@.tmp $@
 
 # Fuzz harnesses (tests/fuzz/fuzz-*.c), linked two ways: with a plain

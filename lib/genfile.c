@@ -328,13 +328,53 @@ gen_resume(struct engine *e, struct ig_job *j)
 	return done;
 }
 
+/* a string of the job's params, or NULL */
+static const char *
+param_str(const struct ig_job *j, const char *key)
+{
+	jv v = ig_get(j->params, key);
+	/* the string lives as long as the job's params */
+	const char *s = ig_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+
+	jv_free(v);
+	return s;
+}
+
+/* the job's stand-in image, saying what the job is: its elements (else its
+ * prompt), size, theme and variation, batch and number */
+static int
+placeholder_of(const struct ig_job *j, struct ig_buf *png, char *err, size_t errlen)
+{
+	struct ig_placeholder_says says = { 0 };
+	struct ig_buf subject = { 0 };
+	jv elements = ig_get(j->params, "elements"), n = ig_get(j->params, "n");
+	int rc;
+
+	if (ig_kind(elements) == JV_KIND_ARRAY)
+		jv_array_foreach(elements, i, el) {
+			if (ig_kind(el) == JV_KIND_STRING)
+				ig_buf_printf(&subject, "%s%s", subject.len ? ", " : "", jv_string_value(el));
+			jv_free(el);
+		}
+	says.subject = subject.len ? ig_buf_str(&subject) : NULL;
+	says.theme = param_str(j, "theme");
+	says.variation = param_str(j, "variation");
+	says.batch = param_str(j, "batch");
+	says.n = ig_kind(n) == JV_KIND_NUMBER ? (long)jv_number_value(n) : 0;
+	rc = ig_placeholder(png, j->prompt, j->seed, j->width, j->height, &says, err, errlen);
+	ig_jv_free(elements);
+	ig_jv_free(n);
+	ig_buf_free(&subject);
+	return rc;
+}
+
 void
 gen_run_placeholder(struct engine *e, struct ig_job *j)
 {
 	struct ig_buf png = { 0 };
 	char err[256];
 
-	if (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0)
+	if (placeholder_of(j, &png, err, sizeof err) != 0)
 		gen_fail_job(e, j, err);
 	else
 		finish_placeholder(e, j, (unsigned char *)png.p, png.len);
@@ -358,7 +398,7 @@ gen_make_placeholder(struct engine *e, struct ig_job *j)
 	}
 	path = gen_out_path(e, j->placeholder);
 	if (access(path, F_OK) != 0 &&
-	    (ig_placeholder(&png, j->prompt, j->seed, j->width, j->height, err, sizeof err) != 0 ||
+	    (placeholder_of(j, &png, err, sizeof err) != 0 ||
 	    write_atomically(e, path, png.p, png.len, err, sizeof err) != 0)) {
 		ig_err_at(j->file, j->lineno, "job %s: %s", j->id, err);
 		e->refused++;

@@ -12,51 +12,11 @@
 #include <string.h>
 
 #include "err.h"
+#include "font.h"
 #include "grid.h"
 
 enum { L_LINE, L_MAJOR, L_LABEL, L_N };
 
-/* 5 x 7 glyphs for 0-9 and A-Z, rows top to bottom */
-static const char *const font[36] = {
-	".###. #...# #..## #.#.# ##..# #...# .###.",	/* 0 */
-	"..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###.",
-	".###. #...# ....# ...#. ..#.. .#... #####",
-	"##### ...#. ..#.. ...#. ....# #...# .###.",
-	"...#. ..##. .#.#. #..#. ##### ...#. ...#.",
-	"##### #.... ####. ....# ....# #...# .###.",
-	"..##. .#... #.... ####. #...# #...# .###.",
-	"##### ....# ...#. ..#.. .#... .#... .#...",
-	".###. #...# #...# .###. #...# #...# .###.",
-	".###. #...# #...# .#### ....# ...#. .##..",	/* 9 */
-	".###. #...# #...# ##### #...# #...# #...#",	/* A */
-	"####. #...# #...# ####. #...# #...# ####.",
-	".###. #...# #.... #.... #.... #...# .###.",
-	"###.. #..#. #...# #...# #...# #..#. ###..",
-	"##### #.... #.... ####. #.... #.... #####",
-	"##### #.... #.... ####. #.... #.... #....",
-	".###. #...# #.... #.### #...# #...# .####",
-	"#...# #...# #...# ##### #...# #...# #...#",
-	".###. ..#.. ..#.. ..#.. ..#.. ..#.. .###.",
-	"..### ...#. ...#. ...#. ...#. #..#. .##..",
-	"#...# #..#. #.#.. ##... #.#.. #..#. #...#",
-	"#.... #.... #.... #.... #.... #.... #####",
-	"#...# ##.## #.#.# #.#.# #...# #...# #...#",
-	"#...# #...# ##..# #.#.# #..## #...# #...#",
-	".###. #...# #...# #...# #...# #...# .###.",
-	"####. #...# #...# ####. #.... #.... #....",
-	".###. #...# #...# #...# #.#.# #..#. .##.#",
-	"####. #...# #...# ####. #.#.. #..#. #...#",
-	".#### #.... #.... .###. ....# ....# ####.",
-	"##### ..#.. ..#.. ..#.. ..#.. ..#.. ..#..",
-	"#...# #...# #...# #...# #...# #...# .###.",
-	"#...# #...# #...# #...# #...# .#.#. ..#..",
-	"#...# #...# #...# #.#.# #.#.# #.#.# .#.#.",
-	"#...# #...# .#.#. ..#.. .#.#. #...# #...#",
-	"#...# #...# .#.#. ..#.. ..#.. ..#.. ..#..",
-	"##### ....# ...#. ..#.. .#... #.... #####",	/* Z */
-};
-#define GLYPH_W 5
-#define GLYPH_H 7
 
 static const struct {
 	const char *name;
@@ -409,7 +369,7 @@ label_text(const struct ig_grid_raster *r, long col, long row, char *out)
 static long
 label_width(const struct ig_grid_raster *r, int n)
 {
-	return ((long)n * (GLYPH_W + 1) - 1) * r->scale;
+	return ((long)n * (IG_GLYPH_W + 1) - 1) * r->scale;
 }
 
 /* pixel row y of a label whose top left is at (x0, top) */
@@ -419,17 +379,16 @@ label_draw(struct ig_grid_raster *r, const char *text, int n, long x0, long top,
 	int s = r->scale;
 	long fy = ((long)y - top) / s;
 
-	if (fy < 0 || fy >= GLYPH_H)
+	if (fy < 0 || fy >= IG_GLYPH_H)
 		return;
 	for (int i = 0; i < n; i++) {
-		int gi = text[i] <= '9' ? text[i] - '0' : 10 + text[i] - 'A';
-		const char *bits = font[gi] + fy * (GLYPH_W + 1);
+		unsigned bits = ig_glyph_row(text[i], (int)fy);
 
-		for (int fx = 0; fx < GLYPH_W; fx++) {
-			if (bits[fx] != '#')
+		for (int fx = 0; fx < IG_GLYPH_W; fx++) {
+			if (!(bits >> (IG_GLYPH_W - 1 - fx) & 1))
 				continue;
 			for (int k = 0; k < s; k++) {
-				long x = x0 + (long)(i * (GLYPH_W + 1) + fx) * s + k;
+				long x = x0 + (long)(i * (IG_GLYPH_W + 1) + fx) * s + k;
 
 				if (x >= 0 && x < (long)r->width)
 					r->cov[L_LABEL][x] = 255;
@@ -442,7 +401,7 @@ label_draw(struct ig_grid_raster *r, const char *text, int n, long x0, long top,
 static void
 hex_label(struct ig_grid_raster *r, long pc, long pr, long col, long row, uint32_t y)
 {
-	long gh = (long)GLYPH_H * r->scale, top;
+	long gh = (long)IG_GLYPH_H * r->scale, top;
 	double cx, cy;
 
 	hex_centre(&r->hex, pc, pr, &cx, &cy);
@@ -467,7 +426,7 @@ static void
 labels_row(struct ig_grid_raster *r, uint32_t y)
 {
 	const struct ig_grid *g = &r->g;
-	long gh = (long)GLYPH_H * r->scale;
+	long gh = (long)IG_GLYPH_H * r->scale;
 
 	if (g->type == IG_GRID_SQUARE) {
 		/* top left of each cell, clear of its lines */

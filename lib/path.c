@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 
+#include "buf.h"
 #include "err.h"
 
 #include "path.h"
@@ -354,3 +355,28 @@ ig_pread_full(int fd, void *p, size_t n, off_t at)
 	}
 	return (ssize_t)got;
 }
+
+void
+ig_path_url_from(const char *from, const char *to, struct ig_buf *out)
+{
+	size_t common = 0, i;
+
+	/* the longest leading run of whole segments they share */
+	for (i = 0; from[i] && from[i] == to[i]; i++)
+		if (from[i] == '/')
+			common = i;
+	if (!from[i] && (to[i] == '/' || !to[i]))
+		common = i;
+	for (const char *p = from + common; *p; p++)
+		if (*p == '/')
+			ig_buf_adds(out, "../");
+	for (const char *p = to + common + (to[common] == '/'); *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~/", c))
+			ig_buf_addc(out, (char)c);
+		else
+			ig_buf_printf(out, "%%%02X", c);
+	}
+}
+

@@ -11,6 +11,12 @@ int ig_path_leaves_root(const char *path);
  * lexically: a link's target is not followed). 0, or an errno. */
 int ig_path_absolute(const char *path, char **out);
 
+/* the path to `to` from directory `from`, both absolute and normalized,
+ * as a relative URL: "../" up to their common directory, then the rest,
+ * each byte but unreserved ones and '/' percent-encoded; appended to out */
+struct ig_buf;
+void ig_path_url_from(const char *from, const char *to, struct ig_buf *out);
+
 /* the last segment of a path */
 const char *ig_path_base(const char *path);
 

@@ -180,6 +180,7 @@ check_plan(jv plan, char *err, size_t errlen)
 static void
 write_params_tail(struct ig_planner *p, struct ig_buf *b, jv plan, struct combo *c)
 {
+	plan_put_json(b, "batch", plan, "batch", jv_null());
 	plan_put_json(b, "size", plan, "size", jv_string("1024x1024"));
 	plan_put_json(b, "theme", c->theme, "name", jv_null());
 	plan_put_json(b, "variation", c->variation, "name", jv_null());
@@ -488,6 +489,8 @@ ig_planner_expand(struct ig_planner *p, jv plan, FILE *out,
 			ig_buf_add(&line, model_json.p, model_json.len);
 			ig_buf_adds(&line, ",\"seed\":");
 			ig_buf_add_int(&line, seed);
+			ig_buf_adds(&line, ",\"n\":");
+			ig_buf_add_int(&line, n);
 			ig_buf_add(&line, tail.p, tail.len);
 			ig_buf_adds(&line, "}\n");
 		}

@@ -55,8 +55,9 @@ int ig_derives_on(const struct ig_model *m, const struct ig_collection *c, const
  * live process holds (claim.h): the store's own counterpart of LMDB's stale
  * reader check, run by writers as they open and close the store. Adds the
  * records given back to *n. */
-/* the ids of c's records whose field is value (16 bytes each, appended to
- * ids), through a one-field index on it; MDB_NOTFOUND if there is none */
+/* the ids of c's records whose field is value (a uuid field's value as
+ * its text; 16 bytes each, appended to ids), through a one-field index on
+ * it; MDB_NOTFOUND if there is none */
 int ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
     const char *value, struct ig_buf *ids);
 int ig_record_recover(struct ig_store *s, MDB_txn *txn, const struct ig_now *now, long *n);

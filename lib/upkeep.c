@@ -100,8 +100,16 @@ ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c
 {
 	MDB_cursor *cur;
 	MDB_val k = { strlen(value), (void *)value }, d;
+	uint8_t uuid[16];
 	int ix = -1, rc;
 
+	/* a uuid is indexed by its 16 bytes */
+	if (c->fields[field].type == IG_T_UUID) {
+		if (ig_uuid_parse(value, uuid) != 0)
+			return 0;
+		k.mv_size = 16;
+		k.mv_data = uuid;
+	}
 	for (int i = 0; i < c->nindexes && ix < 0; i++)
 		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
 			ix = i;

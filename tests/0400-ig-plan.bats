@@ -57,10 +57,10 @@ jobs() { # plan-overrides: the generations lines
 	assert_equal "$(jobs '{"variation":"grim","preset":"map"}' | jq -c .params.config)" '{"aspect_ratio":"1:1","depth":"variation","view":"top-down"}'
 }
 
-@test "ig-plan: a job's params carry model, seed, size, theme, variation, preset, elements, type and subtype" {
+@test "ig-plan: a job's params carry model, seed, its number, batch, size, theme, variation, preset, elements, type and subtype" {
 	run -0 jobs '{"variation":"grim","preset":"map","element":"oak","model":"m1","size":"512x256","type":"map","subtype":"cave"}'
 	assert_equal "$(jq -c '.params | del(.seed, .config)' <<<"$output")" \
-		'{"model":"m1","size":"512x256","theme":"fantasy","variation":"grim","preset":"map","elements":["oak"],"type":"map","subtype":"cave"}'
+		'{"model":"m1","n":1,"batch":"b","size":"512x256","theme":"fantasy","variation":"grim","preset":"map","elements":["oak"],"type":"map","subtype":"cave"}'
 	assert_equal "$(jq -c '[.status, .output_path]' <<<"$output")" '["queued","out/1.png"]'
 }
 

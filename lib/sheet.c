@@ -1,0 +1,250 @@
+/* sheet.c - contact sheets (sheet.h) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "err.h"
+#include "font.h"
+#include "path.h"
+#include "pngenc.h"
+#include "pool.h"
+#include "sheet.h"
+#include "spool.h"
+#include "thumb.h"
+
+#define GAP 8
+static const unsigned char BG[3] = { 0x20, 0x20, 0x22 }, FG[3] = { 0xe8, 0xe8, 0xe8 }, BAD[3] = { 0xc0, 0x30, 0x30 };
+
+struct tile {
+	const char *path, *label, *file;
+	long line;
+	struct ig_thumb t;
+	int bad;
+	char err[256];
+};
+
+struct ig_sheet {
+	struct ig_sheet_opts o;
+	struct ig_spool tiles;	/* "path\0label\0file", tagged with the line */
+	int scale;		/* label pixels a font pixel */
+	uint32_t label_h, tile_w, tile_h;
+};
+
+struct ig_sheet *
+ig_sheet_new(const struct ig_sheet_opts *o)
+{
+	struct ig_sheet *s = ig_malloc(sizeof *s);
+
+	memset(s, 0, sizeof *s);
+	s->o = *o;
+	ig_spool_init(&s->tiles, 1);
+	s->scale = o->thumb >= 256 ? (int)(o->thumb / 160) : 1;
+	s->label_h = (uint32_t)(o->label_lines * (IG_GLYPH_H + 2) * s->scale);
+	s->tile_w = o->thumb + GAP;
+	s->tile_h = o->thumb + s->label_h + GAP + (o->label_lines ? (uint32_t)s->scale * 2 : 0);
+	return s;
+}
+
+void
+ig_sheet_add(struct ig_sheet *s, const char *path, const char *label, const char *file, long line)
+{
+	struct ig_buf *b = ig_spool_start(&s->tiles);
+
+	ig_buf_add(b, path, strlen(path) + 1);
+	ig_buf_add(b, label, strlen(label) + 1);
+	ig_buf_add(b, file, strlen(file));
+	ig_spool_finish(&s->tiles, line);
+}
+
+void
+ig_sheet_page_path(const struct ig_sheet_opts *o, long k, char *out, size_t n)
+{
+	size_t len = strlen(o->path);
+
+	if (!o->per_page)
+		snprintf(out, n, "%s", o->path);
+	else if (len > 4 && strcmp(o->path + len - 4, ".png") == 0)
+		snprintf(out, n, "%.*s-%ld.png", (int)(len - 4), o->path, k);
+	else
+		snprintf(out, n, "%s-%ld.png", o->path, k);
+}
+
+static void
+make_thumb(void *ctx, void *item, int worker)
+{
+	struct ig_sheet *s = ctx;
+	struct tile *t = item;
+
+	(void)worker;
+	t->bad = ig_thumb_make(&t->t, t->path, s->o.thumb, BG, t->err, sizeof t->err) != 0;
+}
+
+static void
+thumb_done(void *ctx, void *item)
+{
+	(void)ctx, (void)item;
+}
+
+/* pixel row y of a band of tiles (y from the band's top) into out */
+static void
+band_row(const struct ig_sheet *s, const struct tile *tiles, int n, uint32_t y, unsigned char *out,
+    uint32_t width)
+{
+	for (uint32_t x = 0; x < width; x++)
+		memcpy(out + 3 * x, BG, 3);
+	if (y < GAP)
+		return;
+	y -= GAP;
+	for (int i = 0; i < n; i++) {
+		const struct tile *t = &tiles[i];
+		uint32_t x0 = GAP + (uint32_t)i * s->tile_w;
+
+		if (y < s->o.thumb) {
+			uint32_t tw = t->bad ? s->o.thumb : t->t.width, th = t->bad ? s->o.thumb : t->t.height;
+			uint32_t ox = (s->o.thumb - tw) / 2, oy = (s->o.thumb - th) / 2;
+
+			if (y < oy || y >= oy + th)
+				continue;
+			for (uint32_t x = 0; x < tw; x++) {
+				unsigned char *px = out + 3 * (x0 + ox + x);
+
+				if (!t->bad)
+					memcpy(px, t->t.rgb + ((size_t)(y - oy) * tw + x) * 3, 3);
+				else if (x == y || x + 1 == y || x == tw - 1 - y || x + 1 == tw - 1 - y || x == 0 ||
+				    y == 0 || x == tw - 1 || y == th - 1)
+					memcpy(px, BAD, 3);
+			}
+		} else if (s->label_h) {
+			/* the label: a line of text a font row band, under the thumbnail */
+			long ly = (long)y - s->o.thumb - s->scale * 2, line_h = (long)(IG_GLYPH_H + 2) * s->scale;
+			int li = (int)(ly / line_h), fy = (int)(ly % line_h / s->scale);
+			int cols = (int)(s->o.thumb / (IG_GLYPH_ADVANCE * (unsigned)s->scale));
+			const char *p = t->label;
+
+			if (ly < 0 || fy >= IG_GLYPH_H)
+				continue;
+			for (int k = 0; k < li && p; k++)
+				p = (p = strchr(p, '\n')) ? p + 1 : NULL;
+			for (int c = 0; p && c < cols && p[c] && p[c] != '\n'; c++) {
+				unsigned bits = ig_glyph_row((unsigned char)p[c], fy);
+
+				for (int fx = 0; fx < IG_GLYPH_W; fx++)
+					if (bits >> (IG_GLYPH_W - 1 - fx) & 1)
+						for (int k = 0; k < s->scale; k++)
+							memcpy(out + 3 * (x0 + (uint32_t)((c * IG_GLYPH_ADVANCE + fx) * s->scale + k)),
+							    FG, 3);
+			}
+		}
+	}
+}
+
+/* one page of n tiles from the spool */
+static int
+write_page(struct ig_sheet *s, const char *path, long n, struct ig_pool *pool, long *unreadable, char *err,
+    size_t errlen)
+{
+	int cols = n < s->o.columns ? (int)n : s->o.columns;
+	uint32_t width = GAP + (uint32_t)cols * s->tile_w, rows = (uint32_t)((n + cols - 1) / cols);
+	uint32_t height = rows * s->tile_h + GAP;
+	struct tile *tiles = ig_malloc((size_t)cols * sizeof *tiles);
+	unsigned char *line = ig_malloc((size_t)width * 3);
+	struct ig_root none = { -1, NULL };
+	struct ig_tmpfile tf;
+	struct ig_pngenc *enc;
+	char *abs = NULL;
+	int rc = -1;
+
+	if ((errno = ig_path_absolute(path, &abs)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ig_tmpfile_open(&tf, &none, abs, err, errlen) != 0)
+		goto out;
+	enc = ig_pngenc_new(tf.fd, width, height, 3, 8, 6, Z_DEFAULT_STRATEGY, IG_FILTER_ADAPTIVE, ig_cpus(), NULL);
+	for (uint32_t r = 0; r < rows; r++) {
+		int k = 0;
+		long tag;
+		const char *p;
+		size_t len;
+
+		for (; k < cols && (long)(r * (uint32_t)cols) + k < n && ig_spool_next(&s->tiles, &tag, &p, &len); k++) {
+			struct tile *t = &tiles[k];
+
+			memset(t, 0, sizeof *t);
+			t->path = p;
+			t->label = p + strlen(p) + 1;
+			t->file = t->label + strlen(t->label) + 1;
+			t->line = tag;
+			/* the spool's item is its buffer until the next: copied */
+			t->path = ig_strdup(t->path);
+			t->label = ig_strdup(t->label);
+			t->file = ig_strdup(t->file);
+			ig_pool_submit(pool, t, 1);
+		}
+		ig_pool_reap(pool, 1);
+		for (int i = 0; i < k; i++)
+			if (tiles[i].bad) {
+				ig_err_at(tiles[i].file, tiles[i].line, "%s", tiles[i].err);
+				(*unreadable)++;
+			}
+		for (uint32_t y = 0; y < s->tile_h; y++) {
+			band_row(s, tiles, k, y, line, width);
+			(void)ig_pngenc_row(enc, line);
+		}
+		for (int i = 0; i < k; i++) {
+			ig_thumb_free(&tiles[i].t);
+			free((char *)tiles[i].path);
+			free((char *)tiles[i].label);
+			free((char *)tiles[i].file);
+		}
+	}
+	/* the bottom gap */
+	band_row(s, tiles, 0, 0, line, width);
+	for (uint32_t y = 0; y < GAP; y++)
+		(void)ig_pngenc_row(enc, line);
+	/* a row that could not be written is the finish's error */
+	if (ig_pngenc_finish(enc, NULL, err, errlen) != 0) {
+		ig_pngenc_free(enc);
+		ig_tmpfile_abandon(&tf);
+		goto out;
+	}
+	ig_pngenc_free(enc);
+	rc = ig_tmpfile_commit(&tf, err, errlen);
+out:
+	free(abs);
+	free(tiles);
+	free(line);
+	return rc;
+}
+
+int
+ig_sheet_write(struct ig_sheet *s, long *unreadable, char *err, size_t errlen)
+{
+	long total = (long)s->tiles.count, per = s->o.per_page ? s->o.per_page : total;
+	struct ig_pool *pool;
+	char path[4200];
+	int rc = 0;
+
+	*unreadable = 0;
+	if (!total)
+		return 0;
+	pool = ig_pool_new(ig_cpus(), make_thumb, thumb_done, s);
+	ig_spool_rewind(&s->tiles);
+	for (long page = 1, done = 0; done < total && !rc; page++, done += per) {
+		ig_sheet_page_path(&s->o, page, path, sizeof path);
+		rc = write_page(s, path, total - done < per ? total - done : per, pool, unreadable, err, errlen);
+	}
+	ig_pool_free(pool);
+	return rc;
+}
+
+void
+ig_sheet_free(struct ig_sheet *s)
+{
+	if (!s)
+		return;
+	ig_spool_free(&s->tiles);
+	free(s);
+}

@@ -1,0 +1,182 @@
+/* story.c - an image's whole story from the store (story.h) */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "record.h"
+#include "story.h"
+#include "uuid.h"
+
+/* the record of collection name whose id is the string v, or invalid */
+static int
+by_id(struct ig_store *s, MDB_txn *txn, const char *name, jv v, jv *out)
+{
+	const struct ig_collection *c = ig_model_find(s->m, name);
+	char err[256];
+	uint8_t id[16];
+	MDB_val val;
+	int rc;
+
+	*out = jv_invalid();
+	if (!c || ig_kind(v) != JV_KIND_STRING || ig_uuid_parse(jv_string_value(v), id) != 0)
+		return 0;
+	if ((rc = ig_store_get(s, txn, c->index, id, &val)) == MDB_NOTFOUND)
+		return 0;
+	if (!rc)
+		*out = ig_json_parse(val.mv_data, val.mv_size, err, sizeof err);
+	return rc;
+}
+
+/* the records of collection name whose field is the string v, as an array */
+static int
+by_field(struct ig_store *s, MDB_txn *txn, const char *name, const char *field, jv v, jv *out)
+{
+	const struct ig_collection *c = ig_model_find(s->m, name);
+	struct ig_buf ids = { 0 };
+	int rc = 0, f;
+
+	*out = jv_array();
+	if (!c || (f = ig_field_find(c, field)) < 0 || ig_kind(v) != JV_KIND_STRING)
+		return 0;
+	rc = ig_record_ids_at(s, txn, c, f, jv_string_value(v), &ids);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; !rc && i + 16 <= ids.len; i += 16) {
+		char err[256];
+		MDB_val val;
+
+		if ((rc = ig_store_get(s, txn, c->index, (uint8_t *)ids.p + i, &val)) == MDB_NOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (!rc)
+			*out = jv_array_append(*out, ig_json_parse(val.mv_data, val.mv_size, err, sizeof err));
+	}
+	ig_buf_free(&ids);
+	return rc;
+}
+
+static jv
+put(jv story, const char *key, jv v)
+{
+	if (ig_kind(v) == JV_KIND_INVALID || (ig_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) == 0)) {
+		ig_jv_free(v);
+		return story;
+	}
+	return jv_object_set(story, jv_string(key), v);
+}
+
+int
+ig_story(struct ig_store *s, MDB_txn *txn, jv image, jv *story)
+{
+	jv id = ig_get(image, "id"), gen_id = ig_get(image, "generation_id"), v, gen = jv_invalid();
+	int rc = 0;
+
+	*story = JV_OBJECT(jv_string("image"), jv_copy(image));
+	if (s && txn) {
+		if (!(rc = by_id(s, txn, "generations", gen_id, &gen))) {
+			jv batch_id = ig_get(gen, "batch_id");
+
+			*story = put(*story, "generation", jv_copy(gen));
+			if (!(rc = by_id(s, txn, "batches", batch_id, &v)))
+				*story = put(*story, "batch", v);
+			ig_jv_free(batch_id);
+		}
+		if (!rc && !(rc = by_field(s, txn, "metadata", "generation_id", gen_id, &v)))
+			*story = put(*story, "metadata", v);
+		if (!rc && !(rc = by_field(s, txn, "generation_tasks", "generation_id", gen_id, &v)))
+			*story = put(*story, "tasks", v);
+		if (!rc && !(rc = by_field(s, txn, "image_overlays", "image_id", id, &v)))
+			*story = put(*story, "overlays", v);
+		if (!rc && !(rc = by_field(s, txn, "map_grids", "image_id", id, &v)))
+			*story = put(*story, "grid", ig_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) ?
+			    jv_array_get(v, 0) : (ig_jv_free(v), jv_invalid()));
+		if (!rc) {
+			jv src = ig_get(image, "source_id");
+
+			if (!(rc = by_id(s, txn, "images", src, &v)))
+				*story = put(*story, "source", v);
+			ig_jv_free(src);
+		}
+	}
+	ig_jv_free(gen);
+	ig_jv_free(id);
+	ig_jv_free(gen_id);
+	ig_jv_free(image);
+	return rc;
+}
+
+/* v as label text: a string as it is, a number, an array joined */
+static jv
+text_of(jv v)
+{
+	char num[64];
+
+	switch (ig_kind(v)) {
+	case JV_KIND_STRING:
+		if (jv_string_length_bytes(jv_copy(v)) == 0)
+			break;
+		return v;
+	case JV_KIND_NUMBER:
+		snprintf(num, sizeof num, "%.17g", jv_number_value(v));
+		jv_free(v);
+		return jv_string(num);
+	case JV_KIND_TRUE:
+		return jv_string("true");
+	case JV_KIND_FALSE:
+		return jv_string("false");
+	case JV_KIND_ARRAY: {
+		struct ig_buf b = { 0 };
+		jv out;
+
+		jv_array_foreach(v, i, el) {
+			jv t = text_of(el);
+
+			if (ig_kind(t) == JV_KIND_STRING)
+				ig_buf_printf(&b, "%s%s", b.len ? ", " : "", jv_string_value(t));
+			ig_jv_free(t);
+		}
+		jv_free(v);
+		out = b.len ? jv_string(ig_buf_str(&b)) : jv_invalid();
+		ig_buf_free(&b);
+		return out;
+	}
+	default:
+		break;
+	}
+	ig_jv_free(v);
+	return jv_invalid();
+}
+
+jv
+ig_story_field(jv story, const char *name)
+{
+	jv image = ig_get(story, "image"), gen = ig_get(story, "generation"), params = ig_get(gen, "params");
+	jv meta = ig_get(story, "metadata"), first = ig_kind(meta) == JV_KIND_ARRAY ? jv_array_get(jv_copy(meta), 0) :
+	    jv_invalid(), out = jv_invalid();
+
+	if (strcmp(name, "size") == 0) {
+		jv w = ig_get(image, "width"), h = ig_get(image, "height");
+		char size[64];
+
+		if (ig_kind(w) == JV_KIND_NUMBER && ig_kind(h) == JV_KIND_NUMBER) {
+			snprintf(size, sizeof size, "%.0fx%.0f", jv_number_value(w), jv_number_value(h));
+			out = jv_string(size);
+		}
+		ig_jv_free(w);
+		ig_jv_free(h);
+	} else if (strcmp(name, "status") == 0) {
+		out = text_of(ig_get(gen, "status"));
+	} else {
+		const jv from[] = { image, params, first, gen };
+
+		for (size_t i = 0; i < sizeof from / sizeof *from && ig_kind(out) == JV_KIND_INVALID; i++)
+			out = text_of(ig_get(from[i], name));
+	}
+	ig_jv_free(image);
+	ig_jv_free(gen);
+	ig_jv_free(params);
+	ig_jv_free(meta);
+	ig_jv_free(first);
+	return out;
+}
