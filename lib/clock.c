@@ -1,5 +1,8 @@
 /* clock.c - RFC 3339 timestamps */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,6 +15,24 @@ ig_now_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+ig_file_time_us(void)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	int64_t now = ig_now_us();
+	char *end;
+	long long v;
+
+	if (!e || !*e)
+		return now;
+	errno = 0;
+	v = strtoll(e, &end, 10);
+	if (*end || end == e || errno || v < 0 || v > INT64_MAX / 1000000)
+		return now;	/* not a count of seconds: not a date to use */
+	/* the reproducible-builds rule: a later time is clamped to it */
+	return (int64_t)v * 1000000 < now ? (int64_t)v * 1000000 : now;
 }
 
 void

@@ -8,6 +8,10 @@
 /* microseconds since the epoch */
 int64_t ig_now_us(void);
 void ig_time_format(int64_t us, char out[IG_TIME_TEXT]);
+/* the time written into a file made now: now, or SOURCE_DATE_EPOCH
+ * (seconds) when it is set and earlier, so that the same input makes the
+ * same bytes */
+int64_t ig_file_time_us(void);
 /* one moment and its text, formatted once for every record stamped with it */
 struct ig_now {
 	int64_t us;

@@ -89,7 +89,7 @@ now_text(void)
 {
 	char t[IG_TIME_TEXT];
 
-	ig_time_format(ig_now_us(), t);
+	ig_time_format(ig_file_time_us(), t);
 	return jv_string(t);
 }
 

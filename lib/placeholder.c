@@ -127,9 +127,11 @@ add_line(struct look *l, const char *s)
 static void
 lay_out(struct look *l, const struct ig_placeholder_says *says, const char *prompt)
 {
-	long margin = l->border + (l->width < l->height ? l->width : l->height) / 16 + 1;
+	long side = l->width < l->height ? l->width : l->height;
+	/* at the smallest sizes every column counts: ten characters in 64 */
+	long margin = l->border + (side >= 128 ? side / 16 : 0);
 	long room_w = (long)l->width - 2 * margin, room_h = (long)l->height - 2 * margin;
-	int cols = (int)(room_w / IG_GLYPH_ADVANCE), widest = 1;
+	int cols = (int)((room_w + 1) / IG_GLYPH_ADVANCE), widest = 1;
 	char line[LINE_MAX + 1];
 	long line_h;
 
@@ -143,7 +145,13 @@ lay_out(struct look *l, const struct ig_placeholder_says *says, const char *prom
 	if (says && says->theme) {
 		snprintf(line, sizeof line, "%.*s%s%.*s", cols, says->theme, says->variation ? " / " : "",
 		    cols, says->variation ? says->variation : "");
-		add_line(l, line);
+		/* theme and variation on a line each when one is too narrow */
+		if ((int)strlen(line) > cols && says->variation) {
+			add_line(l, says->theme);
+			add_line(l, says->variation);
+		} else {
+			add_line(l, line);
+		}
 	}
 	if (says && (says->batch || says->n)) {
 		snprintf(line, sizeof line, "%.*s%s#%ld", cols, says->batch ? says->batch : "",
@@ -158,7 +166,7 @@ lay_out(struct look *l, const struct ig_placeholder_says *says, const char *prom
 		if (n > widest)
 			widest = n;
 	}
-	l->scale = (int)(room_w / ((long)widest * IG_GLYPH_ADVANCE));
+	l->scale = (int)((room_w + 1) / ((long)widest * IG_GLYPH_ADVANCE));
 	if ((long)l->nlines * (IG_GLYPH_H + 2) * l->scale > room_h)
 		l->scale = (int)(room_h / ((long)l->nlines * (IG_GLYPH_H + 2)));
 	if (l->scale < 1) {

@@ -77,6 +77,30 @@ ID2=01960000-0000-7000-8000-000000000002
 	assert_equal "$(identify -format '%wx%h' out/1.png)" 1024x1024
 }
 
+@test "ig-gen: a placeholder says what it stands for, legibly from 64 to 4096 pixels: OCR reads its element, size and batch number" {
+	for size in 64x64 1024x1024 4096x4096; do
+		job 7 "a ruined keep" "" ',"theme":"fantasy","variation":"feywild","elements":["watchtower"],"batch":"towers","n":7' |
+			sed "s/64x48/$size/" | ig-gen >/dev/null
+		$IM out/7.png -filter point -resize 1024x1024 ocr.png
+		run -0 tesseract ocr.png - 2>/dev/null
+		assert_output --partial WATCHTOWER
+		assert_output --partial "TOWERS #7"
+		rm -r out "$IG_STORE"
+	done
+	# the size, read at the size where its digits are largest
+	assert_output --partial 4096x4096
+}
+
+@test "ig-gen: with SOURCE_DATE_EPOCH set, the same job makes the same bytes, in another store and another second" {
+	job 1 "a keep" >in
+	SOURCE_DATE_EPOCH=1700000000 IG_STORE=one ig-gen --out-dir a in >/dev/null
+	sleep 1
+	SOURCE_DATE_EPOCH=1700000000 IG_STORE=two ig-gen --out-dir b in >/dev/null
+	cmp a/out/1.png b/out/1.png
+	assert_equal "$(IG_STORE=one ig-gen --out-dir c in | jq -r 'select(.collection == "metadata") | .timestamp' | cut -c1-4)" "$(date -u +%Y)"
+	[[ "$(strings a/out/1.png | grep -o '"timestamp":"[^"]*"')" == '"timestamp":"2023-11-14T22:13:20.000000Z"' ]]
+}
+
 @test "ig-gen: metadata, images and task records carry the job's story, and ig-record takes them" {
 	job 1 "a keep" >in
 	ig-gen in >lines
