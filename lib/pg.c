@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "pgcopy.h"
 #include "sqldrv.h"
 
 #define SCHEMA_LOCK 7130429	/* pg_advisory_lock's key while the tables are made */
@@ -33,6 +34,7 @@ struct pg {
 	int *direct;			/* rows go straight into the table: no conflict yet */
 	long nstaged;
 	int open;			/* the collection whose COPY is open, or -1 */
+	enum ig_pg_bin **bin;		/* by collection, its columns' binary forms; NULL: text */
 	int failed;			/* a COPY could not begin: flush says so */
 };
 
@@ -208,10 +210,18 @@ copy_begin(struct pg *p, const struct ig_collection *c, int direct, char *err, s
 	int rc = 0;
 
 	ig_sql_copy(c, direct, &q);
+	if (p->bin[c->index])
+		ig_buf_adds(&q, " WITH (FORMAT binary)");
 	r = PQexec(p->conn, ig_buf_str(&q));
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		rc = refusal(p, r, c->name, err, errlen);
 	PQclear(r);
+	if (!rc && p->bin[c->index]) {
+		q.len = 0;
+		ig_pg_bin_header(&q);
+		if (PQputCopyData(p->conn, q.p, (int)q.len) != 1)
+			rc = pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
+	}
 	ig_buf_free(&q);
 	if (!rc) {
 		p->open = c->index;
@@ -237,14 +247,20 @@ static int
 copy_end(struct pg *p, char *err, size_t errlen)
 {
 	const char *name;
+	struct ig_buf end = { 0 };
 	PGresult *r;
-	int rc = 0;
+	int rc = 0, sent = 1;
 
 	if (p->open < 0)
 		return 0;
 	name = p->m->colls[p->open].name;
+	if (p->bin[p->open]) {
+		ig_pg_bin_trailer(&end);
+		sent = PQputCopyData(p->conn, end.p, (int)end.len) == 1;
+		ig_buf_free(&end);
+	}
 	p->open = -1;
-	if (PQputCopyEnd(p->conn, NULL) != 1)
+	if (!sent || PQputCopyEnd(p->conn, NULL) != 1)
 		return pg_error(name, PQerrorMessage(p->conn), err, errlen);
 	while ((r = PQgetResult(p->conn))) {
 		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -263,11 +279,22 @@ pg_stage(void *db, const struct ig_collection *c, const struct ig_cell *cells, i
 {
 	struct pg *p = db;
 	struct ig_buf *b = &p->staged[c->index];
+	const enum ig_pg_bin *bin = p->bin[c->index];
+	size_t at = b->len;
 	int rc;
 
+	if (bin)
+		ig_pg_bin_tuple(b, n);
 	for (int k = 0; k < n; k++) {
-		cell_text(b, &cells[k], 1);
-		ig_buf_addc(b, k + 1 < n ? '\t' : '\n');
+		if (!bin) {
+			cell_text(b, &cells[k], 1);
+			ig_buf_addc(b, k + 1 < n ? '\t' : '\n');
+		} else if (ig_pg_bin_field(b, bin[k], &cells[k]) != 0) {
+			/* no binary form: the row by row path says what is wrong */
+			b->len = at;
+			p->failed = 1;
+			return 0;
+		}
 	}
 	p->nstaged++;
 	if (p->open < 0 && !p->mode[c->index] && !p->failed) {
@@ -385,6 +412,9 @@ pg_close(void *db)
 	free(p->sent);
 	free(p->mode);
 	free(p->direct);
+	for (int i = 0; p->bin && i < p->m->ncolls; i++)
+		free(p->bin[i]);
+	free(p->bin);
 	free(p);
 }
 
@@ -392,6 +422,41 @@ static void
 quiet(void *arg, const char *message)
 {
 	(void)arg, (void)message;
+}
+
+/* c's columns' binary forms, in COPY's order, as the server has their
+ * types; NULL if one has none (its rows go as text) */
+static enum ig_pg_bin *
+binary_forms(struct pg *p, const struct ig_collection *c, char *err, size_t errlen)
+{
+	int n = c->nfields + 2;
+	enum ig_pg_bin *bin = ig_malloc((size_t)n * sizeof *bin);
+	struct ig_buf q = { 0 };
+	PGresult *r;
+
+	for (int k = 0; k < n; k++)
+		bin[k] = IG_PGB_NONE;
+	ig_buf_printf(&q, "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+	    "WHERE attrelid = '%s'::regclass AND attnum > 0 AND NOT attisdropped", c->name);
+	r = PQexec(p->conn, ig_buf_str(&q));
+	ig_buf_free(&q);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
+	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
+		const char *name = PQgetvalue(r, i, 0);
+		int k = strcmp(name, IG_SQL_NULLS) == 0 ? c->nfields : strcmp(name, IG_SQL_SOURCE) == 0 ?
+		    c->nfields + 1 : ig_field_find(c, name);
+
+		if (k >= 0)
+			bin[k] = ig_pg_bin_of(PQgetvalue(r, i, 1));
+	}
+	PQclear(r);
+	for (int k = 0; k < n; k++)
+		if (bin[k] == IG_PGB_NONE) {
+			free(bin);
+			return NULL;
+		}
+	return bin;
 }
 
 static int
@@ -414,6 +479,8 @@ prepare_all(struct pg *p, char *err, size_t errlen)
 		q.len = 0;
 		ig_sql_stage(&p->m->colls[i], &q);
 		rc = rc || pg_exec(p, ig_buf_str(&q), err, errlen);
+		free(p->bin[i]);
+		p->bin[i] = rc ? NULL : binary_forms(p, &p->m->colls[i], err, errlen);
 	}
 	ig_buf_free(&q);
 	return rc;
@@ -457,6 +524,8 @@ ig_pg_open(const struct ig_model *m, const char *conninfo, const struct ig_sqldr
 	p->sent = ig_malloc((size_t)m->ncolls * sizeof *p->sent);
 	p->mode = ig_malloc((size_t)m->ncolls * sizeof *p->mode);
 	p->direct = ig_malloc((size_t)m->ncolls * sizeof *p->direct);
+	p->bin = ig_malloc((size_t)m->ncolls * sizeof *p->bin);
+	memset(p->bin, 0, (size_t)m->ncolls * sizeof *p->bin);
 	for (int i = 0; i < m->ncolls; i++)
 		p->direct[i] = 1;
 	unstage(p);

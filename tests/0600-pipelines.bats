@@ -13,6 +13,34 @@ PIPES="$BATS_TEST_DIRNAME/../pipelines"
 	assert_equal "$(find work/maps -name '*.png' | wc -l)" 16
 }
 
+@test "pipelines/main: ends with the batch's gallery and contact sheet, and says where they are" {
+	run -0 "$PIPES/main" work
+	assert_line "main: see it in file://$PWD/work/gallery/index.html (keep or reject, then pipelines/review) and $PWD/work/sheet.png"
+	assert_equal "$(ls work/gallery/thumbs | wc -l)" 16
+	assert_equal "$(grep -c '"k":' work/gallery/index.html)" 16
+	# 16 tiles of 256 px in six columns: three rows
+	assert_equal "$(identify -format %wx%h work/sheet.png)" "$((8 + 6 * 264))x$((8 + 3 * (256 + 2 + 36 + 8)))"
+}
+
+@test "pipelines/review: a gallery's marks are recorded and each rejected image's job is made again once, with a new seed" {
+	"$PIPES/main" work >/dev/null
+	export IG_STORE=$PWD/work/store
+	ig-query list --where '.origin != null' images | head -2 | jq -c '{collection, id}' >two
+	{ sed -n 1p two | jq -c '. + {review: "reject"}'; sed -n 2p two | jq -c '. + {review: "keep"}'; } >marks.jsonl
+	rejected=$(sed -n 1p two | jq -r .id)
+	job=$(ig-query get "$rejected" | jq -r .generation_id)
+	run -0 "$PIPES/review" marks.jsonl work
+	assert_output --partial "review: 1 kept, 1 rejected, 1 jobs taken again"
+	retake=$(ig-query list --where ".params.retake_of == \"$job\"" generations)
+	assert_equal "$(jq -r .status <<<"$retake")" done
+	assert_equal "$(jq -r .params.seed <<<"$retake")" $((($(ig-query get "$job" | jq -r .params.seed) + 1000003) % 2147483647))
+	[ -s "work/$(jq -r .output_path <<<"$retake")" ]
+	assert_equal "$(ig-query get "$(jq -r .batch_id <<<"$retake")" | jq -r .status)" done
+	"$PIPES/review" marks.jsonl work >/dev/null
+	assert_equal "$(ig-query list --where '.params.retake_of != null' generations | wc -l)" 1
+	"$BATS_TEST_DIRNAME/check-store" "$IG_STORE"
+}
+
 @test "pipelines/main: a second run redoes nothing" {
 	"$PIPES/main" work >/dev/null
 	find work/maps -name '*.png' -exec touch -d 2001-01-01 {} +

@@ -130,3 +130,16 @@ theme() { # id name [is_deleted]: a theme line as a store prints it
 	[[ "$stderr" == "ig-sql: second.jsonl:2: themes refuses it: "*themes_name_key* ]]
 	assert_equal "$(psql -At -c "select string_agg(name, ' ' order by name) from themes")" "arcana ember frost tide"
 }
+
+@test "ig-sql: PostgreSQL's binary COPY leaves a value with no binary form to the row by row path, which names its line" {
+	pg_start
+	{ theme 01970000-0000-7000-8000-0000000000a1 arcane
+	  echo '{"collection":"generations","id":"01970000-0000-7000-8000-000000000001","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z","prompt":"p","output_path":"o.png","cost_usd":0.25}'
+	  echo '{"collection":"images","id":"01970000-0000-7000-8000-0000000000e1","created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:05Z","path":"/m.png","name":"m.png","url":"file:///m.png","width":3000000000,"height":1,"size":1}'
+	  theme 01970000-0000-7000-8000-0000000000a2 frost; } >in.jsonl
+	run -1 --separate-stderr ig-sql dbname=postgres in.jsonl
+	[[ "$stderr" == "ig-sql: in.jsonl:3: images refuses it: "*"out of range for type integer"* ]]
+	assert_equal "$(psql -At -c "select string_agg(name, ' ' order by name) from themes")" "arcane frost"
+	assert_equal "$(psql -At -c "select cost_usd from generations")" 0.25
+	same_records <(ig-sql --dump dbname=postgres | grep -v '"images"') <(grep -v '"images"' in.jsonl | ig-record --strict -s copy >/dev/null; ig-query -s copy export)
+}
