@@ -5,16 +5,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${BENCH_DIR:-/tmp/ig-bench-maps}
-if [ ! -f "$dir/map60.png" ]; then
-	mkdir -p "$dir"
-	i=0
-	while [ $i -le 60 ]; do
-		# structure and a little noise, 8-bit: about 1.5 MB a file, like generated maps
-		/usr/bin/convert -size 1024x1024 -seed $i plasma:fractal -blur 0x1 \
-			-attenuate 0.1 +noise Gaussian -depth 8 "$dir/map$i.png"
-		i=$((i + 1))
-	done
-fi
+"$top/bench/maps.sh" "$dir"
 set -- "$dir"/map*.png
 echo "input: $# PNGs, $(du -cm "$@" | tail -1 | cut -f1) MB"
 cat "$@" >/dev/null	# into the page cache

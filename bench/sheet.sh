@@ -3,7 +3,7 @@
 # by ig-sheet beside ImageMagick's montage -geometry 256x256+4+4 of the same
 # files, in one run; and the thumbnails alone beside libvips' vipsthumbnail,
 # the field's reference for fast, low-memory thumbnails. The maps are
-# bench/hash.sh's 61 (plasma, blur, noise: about 1.5 MB each), named again
+# bench/maps.sh's 61 (plasma, blur, noise: about 1.5 MB each), named again
 # and again up to N, in the page cache. Figures: bench/README.md.
 set -eu
 n=${1:-500}
@@ -12,15 +12,7 @@ dir=${BENCH_DIR:-/tmp/ig-bench-maps}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$top/bench/measure.sh"
-if [ ! -f "$dir/map60.png" ]; then
-	mkdir -p "$dir"
-	i=0
-	while [ $i -le 60 ]; do
-		/usr/bin/convert -size 1024x1024 -seed $i plasma:fractal -blur 0x1 \
-			-attenuate 0.1 +noise Gaussian -depth 8 "$dir/map$i.png"
-		i=$((i + 1))
-	done
-fi
+"$top/bench/maps.sh" "$dir"
 mkdir "$tmp/maps" "$tmp/vips"
 i=0
 while [ $i -lt "$n" ]; do
