@@ -328,8 +328,11 @@ flush_all(struct pg *p, char *err, size_t errlen)
 	struct ig_buf q = { 0 };
 	int rc, open = p->open;
 
-	if ((rc = copy_end(p, err, errlen)) != 0 || p->failed)
+	if ((rc = copy_end(p, err, errlen)) != 0)
 		goto refused;
+	/* a row with no binary form, or a COPY that could not begin */
+	if (p->failed)
+		return 1;
 	for (int i = 0; i < p->m->ncolls && !rc; i++) {
 		if (p->staged[i].len <= p->sent[i])
 			continue;
@@ -425,11 +428,12 @@ quiet(void *arg, const char *message)
 }
 
 /* c's columns' binary forms, in COPY's order, as the server has their
- * types; NULL if one has none (its rows go as text) */
-static enum ig_pg_bin *
-binary_forms(struct pg *p, const struct ig_collection *c, char *err, size_t errlen)
+ * types, to *out; NULL if one has none (its rows go as text). 0, or -1
+ * if the server could not say. */
+static int
+binary_forms(struct pg *p, const struct ig_collection *c, enum ig_pg_bin **out, char *err, size_t errlen)
 {
-	int n = c->nfields + 2;
+	int n = c->nfields + 2, rc = 0;
 	enum ig_pg_bin *bin = ig_malloc((size_t)n * sizeof *bin);
 	struct ig_buf q = { 0 };
 	PGresult *r;
@@ -441,7 +445,7 @@ binary_forms(struct pg *p, const struct ig_collection *c, char *err, size_t errl
 	r = PQexec(p->conn, ig_buf_str(&q));
 	ig_buf_free(&q);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
+		rc = pg_error(c->name, PQerrorMessage(p->conn), err, errlen);
 	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++) {
 		const char *name = PQgetvalue(r, i, 0);
 		int k = strcmp(name, IG_SQL_NULLS) == 0 ? c->nfields : strcmp(name, IG_SQL_SOURCE) == 0 ?
@@ -451,12 +455,14 @@ binary_forms(struct pg *p, const struct ig_collection *c, char *err, size_t errl
 			bin[k] = ig_pg_bin_of(PQgetvalue(r, i, 1));
 	}
 	PQclear(r);
+	*out = bin;
 	for (int k = 0; k < n; k++)
 		if (bin[k] == IG_PGB_NONE) {
 			free(bin);
-			return NULL;
+			*out = NULL;
+			break;
 		}
-	return bin;
+	return rc;
 }
 
 static int
@@ -480,7 +486,8 @@ prepare_all(struct pg *p, char *err, size_t errlen)
 		ig_sql_stage(&p->m->colls[i], &q);
 		rc = rc || pg_exec(p, ig_buf_str(&q), err, errlen);
 		free(p->bin[i]);
-		p->bin[i] = rc ? NULL : binary_forms(p, &p->m->colls[i], err, errlen);
+		p->bin[i] = NULL;
+		rc = rc || binary_forms(p, &p->m->colls[i], &p->bin[i], err, errlen);
 	}
 	ig_buf_free(&q);
 	return rc;

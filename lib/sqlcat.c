@@ -3,9 +3,10 @@
  * The lines of the open transaction are kept: a commit that fails on a
  * foreign key is rolled back and the lines put again without those whose
  * parent is nowhere, so that nothing the catalogue held is lost with them.
- * A driver that stages rows (PostgreSQL's COPY) takes them all at commit;
- * if a constraint refuses that, the transaction is put again row by row,
- * which names the lines refused. The database is a driver's (sqldrv.h):
+ * A driver that stages rows (PostgreSQL's COPY) takes them as they come
+ * and applies them at commit, deletes after them; if a constraint refuses
+ * that, the transaction is put again row by row, which names the lines
+ * refused. The database is a driver's (sqldrv.h):
  * SQLite or PostgreSQL.
  */
 #include <stdio.h>
