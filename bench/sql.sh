@@ -2,11 +2,13 @@
 # bench/sql.sh [N] - ig-sql against the hand-written way of loading a store's
 # export into SQLite and PostgreSQL, on N seed-000 metadata records (default
 # 1M) after 1000 jobs; then an incremental sync of 1000 changed records.
-# Run from the top of the tree after make; PostgreSQL 15 is started here,
+# ONLY=sqlite or ONLY=postgres runs one side. Run from the top of the tree
+# after make; PostgreSQL 15 is started here,
 # in a temporary directory (as nobody when run as root). Figures of the
 # last run: bench/README.md.
 set -eu
 n=${1:-1000000}
+only=${ONLY:-sqlite postgres}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/ig-bench-sql.XXXXXX)
 chmod 755 "$tmp"
@@ -80,24 +82,32 @@ report() { # label seconds KB catalogue (KB of one process: not of a script's)
 	    echo "peak anon $(($3 / 1024)) MB")" "$(rows "$4")"
 }
 
-set -- $(measure sh "$tmp/hand-sqlite.sh"); hand_lite=$1
-report "SQLite by hand (jq to CSV, sqlite3 .import)" "$1" - "sqlite:$tmp/hand.db"
-set -- $(measure "$top/bin/ig-sql" "sqlite:$tmp/ig.db" "$tmp/export.jsonl"); ig_lite=$1
-report "SQLite, ig-sql of the export" "$1" "$2" "sqlite:$tmp/ig.db"
-set -- $(measure "$top/bin/ig-sql" --changes "sqlite:$tmp/changes.db"); ch_lite=$1
-report "SQLite, ig-sql --changes from the store" "$1" "$2" "sqlite:$tmp/changes.db"
-set -- $(measure psql -q -d hand -f "$tmp/hand.sql"); hand_pg=$1
-report "PostgreSQL by hand (psql \\copy, jsonb_populate_record)" "$1" "$2" "dbname=hand"
-set -- $(measure "$top/bin/ig-sql" "dbname=ig" "$tmp/export.jsonl"); ig_pg=$1
-report "PostgreSQL, ig-sql of the export" "$1" "$2" "dbname=ig"
-set -- $(measure "$top/bin/ig-sql" --changes "dbname=changes"); ch_pg=$1
-report "PostgreSQL, ig-sql --changes from the store" "$1" "$2" "dbname=changes"
+hand_lite=0 ig_lite=1 ch_lite=1 hand_pg=0 ig_pg=1 ch_pg=1
+case $only in *sqlite*)
+	set -- $(measure sh "$tmp/hand-sqlite.sh"); hand_lite=$1
+	report "SQLite by hand (jq to CSV, sqlite3 .import)" "$1" - "sqlite:$tmp/hand.db"
+	set -- $(measure "$top/bin/ig-sql" "sqlite:$tmp/ig.db" "$tmp/export.jsonl"); ig_lite=$1
+	report "SQLite, ig-sql of the export" "$1" "$2" "sqlite:$tmp/ig.db"
+	set -- $(measure "$top/bin/ig-sql" --changes "sqlite:$tmp/changes.db"); ch_lite=$1
+	report "SQLite, ig-sql --changes from the store" "$1" "$2" "sqlite:$tmp/changes.db"
+;;
+esac
+case $only in *postgres*)
+	set -- $(measure psql -q -d hand -f "$tmp/hand.sql"); hand_pg=$1
+	report "PostgreSQL by hand (psql \\copy, jsonb_populate_record)" "$1" "$2" "dbname=hand"
+	set -- $(measure "$top/bin/ig-sql" "dbname=ig" "$tmp/export.jsonl"); ig_pg=$1
+	report "PostgreSQL, ig-sql of the export" "$1" "$2" "dbname=ig"
+	set -- $(measure "$top/bin/ig-sql" --changes "dbname=changes"); ch_pg=$1
+	report "PostgreSQL, ig-sql --changes from the store" "$1" "$2" "dbname=changes"
+;;
+esac
 echo "ratios, by hand / ig-sql: SQLite $(ratio "$hand_lite" "$ig_lite") (--changes $(ratio "$hand_lite" "$ch_lite")), PostgreSQL $(ratio "$hand_pg" "$ig_pg") (--changes $(ratio "$hand_pg" "$ch_pg")) (goal: 2 or more)"
 
 # 1000 records changed in the store, then synced into the full catalogues
 "$top/bin/ig-query" list metadata | awk 'NR % 1000 == 0' | head -1000 |
 	jq -c '{collection, id, prompt: (.prompt + ", revised")}' | "$top/bin/ig-record" >/dev/null
-for cat in "sqlite:$tmp/changes.db" "dbname=changes"; do
+for cat in $(case $only in *sqlite*) echo "sqlite:$tmp/changes.db";; esac) \
+    $(case $only in *postgres*) echo "dbname=changes";; esac); do
 	start=$(date +%s%N)
 	out=$("$top/bin/ig-sql" --changes "$cat")
 	end=$(date +%s%N)

@@ -9,6 +9,7 @@
  * refused. The database is a driver's (sqldrv.h):
  * SQLite or PostgreSQL.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,46 @@ cell_from(struct ig_cell *c, const struct ig_field *f, jv v, struct ig_buf *scra
 	}
 }
 
+/* 1 if jsonb gives v back as it is, so that ig_source need not hold it:
+ * every object's keys in jsonb's order (shorter first, then bytewise), and
+ * no -0, which numeric makes 0 */
+static int
+jsonb_keeps(jv v)
+{
+	int keeps = 1;
+
+	switch (ig_kind(v)) {
+	case JV_KIND_OBJECT: {
+		const char *last = NULL;
+		int last_len = 0;
+
+		jv_object_foreach(v, key, val) {
+			const char *k = jv_string_value(key);
+			int len = jv_string_length_bytes(jv_copy(key));
+
+			if (last && (len < last_len || (len == last_len && memcmp(last, k, (size_t)len) >= 0)))
+				keeps = 0;
+			last = k;	/* the key lives as long as v */
+			last_len = len;
+			keeps = keeps && jsonb_keeps(val);
+			jv_free(key);
+			jv_free(val);
+		}
+		return keeps;
+	}
+	case JV_KIND_ARRAY:
+		jv_array_foreach(v, i, el) {
+			keeps = keeps && jsonb_keeps(el);
+			jv_free(el);
+		}
+		return keeps;
+	case JV_KIND_NUMBER:
+		return !(jv_number_value(v) == 0 && signbit(jv_number_value(v)));
+	default:
+		return 1;
+	}
+}
+
 static int
 is_json(const struct ig_field *f)
 {
@@ -162,7 +203,8 @@ apply(struct ig_sqlcat *s, const char *line, size_t n, int *table, char *id, cha
 		if (ig_kind(row[k]) == JV_KIND_NULL) {
 			ig_buf_adds(&nulls, nulls.len ? "," : "[");
 			ig_json_write_string(&nulls, f->name, f->namelen);
-		} else if (is_json(f) && ig_kind(row[k]) != JV_KIND_INVALID) {
+		} else if (is_json(f) && ig_kind(row[k]) != JV_KIND_INVALID && s->drv->dialect == IG_SQL_POSTGRES &&
+		    !jsonb_keeps(row[k])) {
 			ig_buf_adds(&source, source.len ? "," : "{");
 			ig_json_write_string(&source, f->name, f->namelen);
 			ig_buf_addc(&source, ':');

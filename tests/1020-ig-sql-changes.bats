@@ -143,3 +143,17 @@ theme() { # id name [is_deleted]: a theme line as a store prints it
 	assert_equal "$(psql -At -c "select cost_usd from generations")" 0.25
 	same_records <(ig-sql --dump dbname=postgres | grep -v '"images"') <(grep -v '"images"' in.jsonl | ig-record --strict -s copy >/dev/null; ig-query -s copy export)
 }
+
+@test "ig-sql: PostgreSQL keeps a JSON field's text aside only where jsonb would change it, and every one comes back as it went" {
+	pg_start
+	{ echo '{"collection":"generations","id":"01970000-0000-7000-8000-000000000001","prompt":"p","output_path":"o.png","params":{"n":1,"ab":[{"b":1,"a":2}]}}'
+	  echo '{"collection":"generations","id":"01970000-0000-7000-8000-000000000002","prompt":"p","output_path":"o.png","params":{"n":-0,"s":"x"}}'
+	  echo '{"collection":"generations","id":"01970000-0000-7000-8000-000000000003","prompt":"p","output_path":"o.png","params":{"s":"x","ab":{"a":1,"b":[1.5,null]}}}'; } |
+		ig-record --strict >/dev/null
+	ig-query export >export.jsonl
+	ig-sql dbname=postgres export.jsonl
+	# key order jsonb keeps, and no -0: no second copy
+	assert_equal "$(psql -At -c "select id, ig_source is not null from generations order by id" | tr '\n' ' ')" \
+		"01970000-0000-7000-8000-000000000001|t 01970000-0000-7000-8000-000000000002|$(grep -q '"n":-0' export.jsonl && echo t || echo f) 01970000-0000-7000-8000-000000000003|f "
+	same_records <(ig-sql --dump dbname=postgres) export.jsonl
+}
