@@ -35,7 +35,8 @@ gen_spool_open(struct engine *e, struct ig_tmpfile *t)
 	if (ig_tmpfile_open(t, &e->root, path, err, sizeof err) != 0)
 		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	/* nothing of it outlives the run, however it ends */
-	unlinkat(t->dirfd, t->tmpname, 0);
+	if (unlinkat(t->dirfd, t->tmpname, 0) != 0)
+		ig_die(IG_EXIT_SYSTEM, "%s: %s", t->tmp, strerror(errno));
 }
 
 static void

@@ -361,12 +361,11 @@ gen_claim_held(struct engine *e, struct ig_job *j, const char *want_remote)
 		mdb_txn_abort(txn);
 		return 1;
 	}
-	/* a batch's answer for a job it no longer holds says nothing */
-	if (want_remote)
-		;
-	else if (st >= 0)
+	/* a batch's answer for a job it no longer holds says nothing; else
+	 * the job passes on as the store has it, or as it came */
+	if (!want_remote && st >= 0)
 		gen_put_raw(e, val.mv_data, val.mv_size);
-	else
+	else if (!want_remote)
 		gen_emit(e, jv_copy(j->rec));
 	mdb_txn_abort(txn);
 	if (j->claimed)
