@@ -226,6 +226,7 @@ group_print(struct submit *s, struct group *gr, const char *batch, const char *r
 		ig_jv_free(v);
 		if (batch) {
 			snprintf(j->remote_batch, sizeof j->remote_batch, "%s", batch);
+			snprintf(j->remote_api, sizeof j->remote_api, "%s", s->api.name);
 			gen_emit(e, ig_job_at(j, IG_STAGE_WORKING));
 			j->attempts++;
 			j->last_attempt_us = ig_now_us();

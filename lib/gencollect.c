@@ -169,6 +169,7 @@ claim_job(struct collect *c, long i, const char *file, long lineno)
 		return NULL;
 	j = ig_job_new(rec, file, lineno);
 	snprintf(j->remote_batch, sizeof j->remote_batch, "%s", b->name);
+	snprintf(j->remote_api, sizeof j->remote_api, "%s", c->api.name);
 	j->started = 1;
 	if (!gen_claim_held(c->e, j, b->holder)) {
 		ig_job_free(j);
@@ -455,7 +456,7 @@ settle(struct collect *c, struct batch *b)
 	jv op, state;
 
 	c->b = b;
-	ig_remote_holder("gemini", b->name, b->holder, sizeof b->holder);
+	ig_remote_holder(c->api.name, b->name, b->holder, sizeof b->holder);
 	if (c->e->o->batch == IG_BATCH_CANCEL && ig_gbatch_cancel(&c->g, b->name, &res) != 0) {
 		ig_warn("batch %s: cancel: %s", b->name, res.reason);
 		c->e->transient = 1;

@@ -132,7 +132,7 @@ holder_of(const struct ig_job *j)
 
 	if (!j->remote_batch[0])
 		return jv_string(ig_holder());
-	ig_remote_holder("gemini", j->remote_batch, h, sizeof h);
+	ig_remote_holder(j->remote_api, j->remote_batch, h, sizeof h);
 	return jv_string(h);
 }
 

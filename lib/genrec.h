@@ -67,6 +67,7 @@ struct ig_job {
 	int priced_batch;	/* set.price is the Batch API's */
 	double header_wait;
 	char remote_batch[200];	/* the remote batch that runs it (ig-gen --batch), or empty */
+	char remote_api[16];	/* whose batch: the Batch API's name */
 	char source_placeholder[4096];
 	struct ig_buf held;	/* its finished records, until its file is on disk */
 };

@@ -457,6 +457,7 @@ ig_batch_api_of(enum ig_api api, struct ig_batch_api *b)
 		jv_free(e);
 		return -1;
 	}
+	snprintf(b->name, sizeof b->name, "%s", api_names[api]);
 	b->price_factor = number_at(e, "price_factor", NULL);
 	b->inline_max = (uint64_t)number_at(e, "inline_max", NULL);
 	b->file_max = (uint64_t)number_at(e, "file_max", NULL);

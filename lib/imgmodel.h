@@ -41,6 +41,7 @@ struct ig_settings {
 
 /* an API's Batch API, from db/models.json's batch_apis */
 struct ig_batch_api {
+	char name[16];		/* the API's name in db/models.json: a remote holder's first word */
 	double price_factor;	/* of the online price */
 	uint64_t inline_max;	/* bytes of requests sent inline, under this */
 	uint64_t file_max;	/* bytes of a JSONL input file, at most */
