@@ -99,6 +99,11 @@ void gen_pool_stop(struct engine *e);
 int gen_exit_status(const struct engine *e);
 /* a line's job, if it is one to work on; NULL when the line was passed on
  * or refused (said so) */
+/* a line as a record: the JSON object, with *stage its status's stage if it
+ * is a job (else -1); not an object, said by line, counted in *refused,
+ * and jv_invalid() */
+jv gen_line_record(const struct engine *e, const char *file, long lineno, const char *line, size_t n, int *stage,
+    long *refused);
 struct ig_job *gen_job_of_line(struct engine *e, const char *file, long lineno, const char *line, size_t n);
 /* 1 if the job's price keeps the run within --budget; else the run stops */
 int gen_within_budget(struct engine *e, struct ig_job *j);

@@ -77,12 +77,32 @@ window_take(struct engine *e, double now)
 }
 
 
+jv
+gen_line_record(const struct engine *e, const char *file, long lineno, const char *line, size_t n, int *stage,
+    long *refused)
+{
+	char err[512];
+	jv v = ig_json_parse(line, n, err, sizeof err);
+	const char *coll;
+
+	*stage = -1;
+	if (ig_kind(v) != JV_KIND_OBJECT) {
+		ig_err_at(file, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
+		(*refused)++;
+		ig_jv_free(v);
+		return jv_invalid();
+	}
+	coll = ig_str(v, "collection");
+	if (coll && strcmp(coll, e->jobs->name) == 0)
+		*stage = ig_stage_of(e->jobs, ig_str(v, "status"));
+	return v;
+}
+
 struct ig_job *
 gen_job_of_line(struct engine *e, const char *file, long lineno, const char *line, size_t n)
 {
 	char err[512];
 	jv v;
-	const char *coll, *status;
 	struct ig_job *j;
 	int stage;
 
@@ -91,16 +111,8 @@ gen_job_of_line(struct engine *e, const char *file, long lineno, const char *lin
 		gen_put_raw(e, line, n);
 		return NULL;
 	}
-	v = ig_json_parse(line, n, err, sizeof err);
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		ig_err_at(file, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
-		e->refused++;
-		jv_free(v);
+	if (!jv_is_valid(v = gen_line_record(e, file, lineno, line, n, &stage, &e->refused)))
 		return NULL;
-	}
-	coll = ig_str(v, "collection");
-	status = ig_str(v, "status");
-	stage = coll && strcmp(coll, e->jobs->name) == 0 ? ig_stage_of(e->jobs, status) : -1;
 	/* ready, or working: perhaps abandoned, which its claim tells */
 	if (stage != IG_STAGE_READY && stage != IG_STAGE_WORKING) {
 		gen_put_raw(e, line, n);

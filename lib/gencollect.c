@@ -541,26 +541,19 @@ collect_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 {
 	struct collect *c = ctx;
 	struct engine *e = c->e;
-	char err[256];
 	jv v;
-	const char *batch, *status, *coll;
+	const char *batch;
 	struct batch *b;
 	uint8_t id[16];
 	long i;
+	int stage;
 
 	if (gen_stopping(e)) {
 		gen_put_raw(e, line, n);
 		return;
 	}
-	v = ig_json_parse(line, n, err, sizeof err);
-	if (ig_kind(v) != JV_KIND_OBJECT) {
-		ig_err_at(name, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
-		e->refused++;
-		ig_jv_free(v);
+	if (!jv_is_valid(v = gen_line_record(e, name, lineno, line, n, &stage, &e->refused)))
 		return;
-	}
-	coll = ig_str(v, "collection");
-	status = ig_str(v, "status");
 	{
 		jv params = ig_get(v, "params");
 
@@ -568,7 +561,7 @@ collect_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 		ig_jv_free(params);
 	}
 	/* ig_str borrows from v, which holds params */
-	if (!coll || strcmp(coll, e->jobs->name) != 0 || ig_stage_of(e->jobs, status) != IG_STAGE_WORKING || !batch ||
+	if (stage != IG_STAGE_WORKING || !batch ||
 	    !ig_gbatch_name_ok(batch, "batches/") || !ig_str(v, "id") || ig_uuid_parse(ig_str(v, "id"), id) != 0) {
 		gen_put_raw(e, line, n);
 		ig_jv_free(v);

@@ -25,19 +25,12 @@ estimate_line(void *ctx, const char *name, long lineno, char *line, size_t n)
 {
 	struct estimate *es = ctx;
 	char err[512];
-	jv v = ig_json_parse(line, n, err, sizeof err), entry;
-	const char *coll;
+	jv v, entry;
 	struct ig_job *j;
 	int stage;
 
-	if (jv_get_kind(v) != JV_KIND_OBJECT) {
-		ig_err_at(name, lineno, "%s", jv_is_valid(v) ? "not a JSON object" : err);
-		es->refused++;
-		jv_free(v);
+	if (!jv_is_valid(v = gen_line_record(es->e, name, lineno, line, n, &stage, &es->refused)))
 		return;
-	}
-	coll = ig_str(v, "collection");
-	stage = coll && strcmp(coll, es->e->jobs->name) == 0 ? ig_stage_of(es->e->jobs, ig_str(v, "status")) : -1;
 	if (stage != IG_STAGE_READY && stage != IG_STAGE_WORKING) {
 		jv_free(v);
 		return;
