@@ -119,7 +119,8 @@ make_item(void *ctx, void *p, int worker)
 		it->bad = 1;
 		memset(&t, 0, sizeof t);
 		t.width = t.height = g->thumb < 128 ? g->thumb : 128;
-		ig_placeholder(&png, "unreadable", 0, t.width, t.height, &says, alt, sizeof alt);
+		if (ig_placeholder(&png, "unreadable", 0, t.width, t.height, &says, alt, sizeof alt) != 0)
+			snprintf(it->err + strlen(it->err), sizeof it->err - strlen(it->err), "; %.200s", alt);
 	}
 	if (put_file(g, rel, png.p, png.len, alt, sizeof alt) != 0) {
 		snprintf(it->err, sizeof it->err, "%.500s", alt);
