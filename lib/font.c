@@ -1,4 +1,6 @@
 /* font.c - the built-in 5 x 7 font (font.h) */
+#include <string.h>
+
 #include "font.h"
 
 /* rows top to bottom, the leftmost pixel the highest of 5 bits; printable
@@ -107,3 +109,22 @@ ig_glyph_row(int c, int y)
 		c = '?';
 	return glyphs[c][y];
 }
+
+void
+ig_text_row(unsigned char *row, long width, int bpp, const unsigned char *color, long x0, int fy,
+    int scale, const char *text, size_t n)
+{
+	if (fy < 0 || fy >= IG_GLYPH_H)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned bits = ig_glyph_row((unsigned char)text[i], fy);
+		long left = x0 + (long)i * IG_GLYPH_ADVANCE * scale;
+
+		for (int fx = 0; fx < IG_GLYPH_W; fx++)
+			if (bits >> (IG_GLYPH_W - 1 - fx) & 1)
+				for (long x = left + (long)fx * scale; x < left + (long)(fx + 1) * scale; x++)
+					if (x >= 0 && x < width)
+						memcpy(row + x * bpp, color, (size_t)bpp);
+	}
+}
+

@@ -11,5 +11,11 @@
 /* row y (0 at the top) of character c's glyph: 5 bits, the leftmost pixel
  * the highest; a character outside printable ASCII is drawn as '?' */
 unsigned ig_glyph_row(int c, int y);
+/* font row fy (0 to IG_GLYPH_H - 1; any other draws nothing) of the n
+ * characters of text, scale pixels a font pixel, its left edge at x0, into
+ * a row of width pixels of bpp bytes: a lit pixel becomes color (bpp
+ * bytes), what falls outside the row is cut */
+void ig_text_row(unsigned char *row, long width, int bpp, const unsigned char *color, long x0, int fy,
+    int scale, const char *text, size_t n);
 
 #endif

@@ -376,25 +376,12 @@ label_width(const struct ig_grid_raster *r, int n)
 static void
 label_draw(struct ig_grid_raster *r, const char *text, int n, long x0, long top, uint32_t y)
 {
-	int s = r->scale;
-	long fy = ((long)y - top) / s;
+	static const unsigned char full = 255;
+	long dy = (long)y - top;
 
-	if (fy < 0 || fy >= IG_GLYPH_H)
-		return;
-	for (int i = 0; i < n; i++) {
-		unsigned bits = ig_glyph_row(text[i], (int)fy);
-
-		for (int fx = 0; fx < IG_GLYPH_W; fx++) {
-			if (!(bits >> (IG_GLYPH_W - 1 - fx) & 1))
-				continue;
-			for (int k = 0; k < s; k++) {
-				long x = x0 + (long)(i * (IG_GLYPH_W + 1) + fx) * s + k;
-
-				if (x >= 0 && x < (long)r->width)
-					r->cov[L_LABEL][x] = 255;
-			}
-		}
-	}
+	if (dy >= 0)
+		ig_text_row(r->cov[L_LABEL], (long)r->width, 1, &full, x0, (int)(dy / r->scale), r->scale, text,
+		    (size_t)n);
 }
 
 /* the label of the cell at pointy-space (pc, pr), which is (col, row) */

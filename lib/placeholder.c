@@ -33,22 +33,13 @@ struct look {
 static void
 text_row(const struct look *l, uint32_t y, unsigned char *out)
 {
+	static const unsigned char white[3] = { 255, 255, 255 };
 	long line_h = (long)(IG_GLYPH_H + 2) * l->scale, dy = (long)y - l->text_y;
 	int li = (int)(dy / line_h);
-	int fy = (int)(dy % line_h / l->scale);
 
-	if (dy < 0 || li >= l->nlines || fy >= IG_GLYPH_H)
-		return;
-	for (int i = 0; l->text[li][i]; i++) {
-		unsigned bits = ig_glyph_row(l->text[li][i], fy);
-		long x0 = l->text_x[li] + (long)i * IG_GLYPH_ADVANCE * l->scale;
-
-		for (int fx = 0; fx < IG_GLYPH_W; fx++)
-			if (bits >> (IG_GLYPH_W - 1 - fx) & 1)
-				for (long x = x0 + fx * l->scale; x < x0 + (fx + 1) * l->scale; x++)
-					if (x >= 0 && x < (long)l->width)
-						memset(out + 3 * x, 255, 3);
-	}
+	if (dy >= 0 && li < l->nlines)
+		ig_text_row(out, (long)l->width, 3, white, l->text_x[li], (int)(dy % line_h / l->scale), l->scale,
+		    l->text[li], strlen(l->text[li]));
 }
 
 static void

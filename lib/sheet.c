@@ -122,20 +122,17 @@ band_row(const struct ig_sheet *s, const struct tile *tiles, int n, uint32_t y, 
 			int li = (int)(ly / line_h), fy = (int)(ly % line_h / s->scale);
 			int cols = (int)(s->o.thumb / (IG_GLYPH_ADVANCE * (unsigned)s->scale));
 			const char *p = t->label;
+			size_t len;
 
-			if (ly < 0 || fy >= IG_GLYPH_H)
+			if (ly < 0)
 				continue;
 			for (int k = 0; k < li && p; k++)
 				p = (p = strchr(p, '\n')) ? p + 1 : NULL;
-			for (int c = 0; p && c < cols && p[c] && p[c] != '\n'; c++) {
-				unsigned bits = ig_glyph_row((unsigned char)p[c], fy);
-
-				for (int fx = 0; fx < IG_GLYPH_W; fx++)
-					if (bits >> (IG_GLYPH_W - 1 - fx) & 1)
-						for (int k = 0; k < s->scale; k++)
-							memcpy(out + 3 * (x0 + (uint32_t)((c * IG_GLYPH_ADVANCE + fx) * s->scale + k)),
-							    FG, 3);
-			}
+			if (!p)
+				continue;
+			len = strcspn(p, "\n");
+			ig_text_row(out, (long)width, 3, FG, (long)x0, fy, s->scale, p,
+			    len < (size_t)cols ? len : (size_t)cols);
 		}
 	}
 }
