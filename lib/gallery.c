@@ -30,6 +30,7 @@ struct item {
 
 struct ig_gallery {
 	char *dir;		/* absolute */
+	char *title;
 	uint32_t thumb;
 	struct ig_tmpfile index;
 	struct ig_pool *pool;
@@ -93,57 +94,69 @@ facet(jv story, const char *name)
 	return ig_kind(v) == JV_KIND_STRING ? v : (ig_jv_free(v), jv_null());
 }
 
-/* the image's thumbnail and story files, and its entry in the page */
+/* the image's thumbnail, thumbs/K.png, into *t's size (a stand-in if the
+ * image cannot be read: it->bad 1); it->bad 2 if it could not be written */
 static void
-make_item(void *ctx, void *p, int worker)
+write_thumb(const struct ig_gallery *g, struct item *it, const char *path, struct ig_thumb *t)
 {
-	struct ig_gallery *g = ctx;
-	struct item *it = p;
-	jv image = ig_get(it->story, "image"), path = ig_get(image, "path"), name = ig_get(image, "name");
-	jv gen = ig_get(it->story, "generation"), params = ig_get(gen, "params"), elements = ig_get(params, "elements");
-	struct ig_buf png = { 0 }, js = { 0 }, href = { 0 };
-	struct ig_thumb t;
-	char rel[64], alt[600];
-	jv entry, f;
+	struct ig_buf png = { 0 };
+	char rel[64], err[512];
 
-	(void)worker;
-	snprintf(rel, sizeof rel, "thumbs/%ld.png", it->k);
-	if (ig_thumb_make(&t, jv_string_value(path), g->thumb, BG, it->err, sizeof it->err) == 0) {
-		struct rgb_rows rr = { t.rgb, t.width };
+	if (ig_thumb_make(t, path, g->thumb, BG, it->err, sizeof it->err) == 0) {
+		struct rgb_rows rr = { t->rgb, t->width };
 
-		if (ig_png_encode_rgb(&png, t.width, t.height, 6, rgb_row, &rr, it->err, sizeof it->err) != 0)
+		if (ig_png_encode_rgb(&png, t->width, t->height, 6, rgb_row, &rr, it->err, sizeof it->err) != 0)
 			it->bad = 1;
 	} else {
 		struct ig_placeholder_says says = { .subject = "unreadable" };
 
 		it->bad = 1;
-		memset(&t, 0, sizeof t);
-		t.width = t.height = g->thumb < 128 ? g->thumb : 128;
-		if (ig_placeholder(&png, "unreadable", 0, t.width, t.height, &says, alt, sizeof alt) != 0)
-			snprintf(it->err + strlen(it->err), sizeof it->err - strlen(it->err), "; %.200s", alt);
+		memset(t, 0, sizeof *t);
+		t->width = t->height = g->thumb < 128 ? g->thumb : 128;
+		if (ig_placeholder(&png, "unreadable", 0, t->width, t->height, &says, err, sizeof err) != 0)
+			snprintf(it->err + strlen(it->err), sizeof it->err - strlen(it->err), "; %.200s", err);
 	}
-	if (put_file(g, rel, png.p, png.len, alt, sizeof alt) != 0) {
-		snprintf(it->err, sizeof it->err, "%.500s", alt);
+	snprintf(rel, sizeof rel, "thumbs/%ld.png", it->k);
+	if (put_file(g, rel, png.p, png.len, err, sizeof err) != 0) {
+		snprintf(it->err, sizeof it->err, "%.500s", err);
 		it->bad = 2;
 	}
+	ig_buf_free(&png);
+}
+
+/* the image's story, stories/K.js, a script calling igStory */
+static void
+write_story(const struct ig_gallery *g, struct item *it)
+{
+	struct ig_buf js = { 0 };
+	char rel[64], err[512];
+
 	ig_buf_printf(&js, "igStory(%ld, ", it->k);
 	put_script_json(&js, it->story);
 	ig_buf_adds(&js, ");\n");
 	snprintf(rel, sizeof rel, "stories/%ld.js", it->k);
-	if (it->bad != 2 && put_file(g, rel, js.p, js.len, alt, sizeof alt) != 0) {
-		snprintf(it->err, sizeof it->err, "%.500s", alt);
+	if (put_file(g, rel, js.p, js.len, err, sizeof err) != 0) {
+		snprintf(it->err, sizeof it->err, "%.500s", err);
 		it->bad = 2;
 	}
+	ig_buf_free(&js);
+}
+
+/* the image's line of the page's list: k, id, name, thumb, href, alt,
+ * the thumbnail's size and the facets the filters offer */
+static void
+make_entry(const struct ig_gallery *g, struct item *it, const struct ig_thumb *t)
+{
+	jv image = ig_get(it->story, "image"), path = ig_get(image, "path"), name = ig_get(image, "name");
+	jv gen = ig_get(it->story, "generation"), params = ig_get(gen, "params"), elements = ig_get(params, "elements");
+	jv subject = ig_story_field(it->story, "elements"), entry, f;
+	struct ig_buf href = { 0 };
+	char rel[64], alt[600];
+
 	ig_path_url_from(g->dir, jv_string_value(path), &href);
 	snprintf(rel, sizeof rel, "thumbs/%ld.png", it->k);
-	{
-		jv subject = ig_story_field(it->story, "elements");
-
-		snprintf(alt, sizeof alt, "%s%s%s", ig_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "image",
-		    ig_kind(subject) == JV_KIND_STRING ? ": " : "",
-		    ig_kind(subject) == JV_KIND_STRING ? jv_string_value(subject) : "");
-		ig_jv_free(subject);
-	}
+	snprintf(alt, sizeof alt, "%s%s%s", ig_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "image",
+	    ig_kind(subject) == JV_KIND_STRING ? ": " : "", ig_kind(subject) == JV_KIND_STRING ? jv_string_value(subject) : "");
 	f = JV_OBJECT(jv_string("theme"), facet(it->story, "theme"), jv_string("variation"), facet(it->story, "variation"),
 	    jv_string("preset"), facet(it->story, "preset"), jv_string("status"), facet(it->story, "status"),
 	    jv_string("type"), facet(it->story, "type"),
@@ -152,20 +165,37 @@ make_item(void *ctx, void *p, int worker)
 	    jv_string("name"), ig_kind(name) == JV_KIND_STRING ? jv_copy(name) : jv_string(""),
 	    jv_string("thumb"), jv_string(rel), jv_string("href"), jv_string(ig_buf_str(&href)),
 	    jv_string("alt"), jv_string(it->bad ? "unreadable image" : alt),
-	    jv_string("tw"), jv_number(t.width), jv_string("th"), jv_number(t.height), jv_string("f"), f);
+	    jv_string("tw"), jv_number(t->width), jv_string("th"), jv_number(t->height), jv_string("f"), f);
 	put_script_json(&it->entry, entry);
 	ig_buf_adds(&it->entry, ",\n");
 	jv_free(entry);
-	ig_thumb_free(&t);
-	ig_buf_free(&png);
-	ig_buf_free(&js);
 	ig_buf_free(&href);
+	ig_jv_free(subject);
 	ig_jv_free(image);
 	ig_jv_free(path);
 	ig_jv_free(name);
 	ig_jv_free(gen);
 	ig_jv_free(params);
 	ig_jv_free(elements);
+}
+
+/* on a pool thread: the image's files, and its entry in the page */
+static void
+make_item(void *ctx, void *p, int worker)
+{
+	struct ig_gallery *g = ctx;
+	struct item *it = p;
+	jv image = ig_get(it->story, "image"), path = ig_get(image, "path");
+	struct ig_thumb t;
+
+	(void)worker;
+	write_thumb(g, it, jv_string_value(path), &t);
+	if (it->bad != 2)
+		write_story(g, it);
+	make_entry(g, it, &t);
+	ig_thumb_free(&t);
+	ig_jv_free(image);
+	ig_jv_free(path);
 }
 
 static void
@@ -216,8 +246,6 @@ template_part(struct ig_buf *b, const char *from, const char *to, const char *ti
 	}
 }
 
-static const char *title_of;
-
 struct ig_gallery *
 ig_gallery_open(const char *dir, uint32_t thumb, const char *title, char *err, size_t errlen)
 {
@@ -229,9 +257,10 @@ ig_gallery_open(const char *dir, uint32_t thumb, const char *title, char *err, s
 
 	memset(g, 0, sizeof *g);
 	g->thumb = thumb;
-	title_of = title;
+	g->title = ig_strdup(title);
 	if ((rc = ig_path_absolute(dir, &g->dir)) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(rc));
+		free(g->title);
 		free(g);
 		return NULL;
 	}
@@ -239,6 +268,7 @@ ig_gallery_open(const char *dir, uint32_t thumb, const char *title, char *err, s
 	if (ig_tmpfile_open(&g->index, &none, ig_buf_str(&path), err, errlen) != 0) {
 		ig_buf_free(&path);
 		free(g->dir);
+		free(g->title);
 		free(g);
 		return NULL;
 	}
@@ -276,7 +306,7 @@ ig_gallery_close(struct ig_gallery *g, long *unreadable, char *err, size_t errle
 
 	ig_pool_free(g->pool);
 	*unreadable = g->unreadable;
-	template_part(&tail, mark + strlen(ITEMS_MARK), NULL, title_of, g->thumb);
+	template_part(&tail, mark + strlen(ITEMS_MARK), NULL, g->title, g->thumb);
 	if (!g->failed && ig_write_all(g->index.fd, tail.p, tail.len) != 0) {
 		g->failed = 1;
 		snprintf(g->err, sizeof g->err, "%.400s: %s", g->index.tmp, strerror(errno));
@@ -290,6 +320,7 @@ ig_gallery_close(struct ig_gallery *g, long *unreadable, char *err, size_t errle
 		rc = ig_tmpfile_commit(&g->index, err, errlen);
 	}
 	free(g->dir);
+	free(g->title);
 	free(g);
 	return rc;
 }

@@ -56,52 +56,98 @@ by_field(struct ig_store *s, MDB_txn *txn, const char *name, const char *field, 
 	return rc;
 }
 
+/* story[key] = v, unless v is nothing or key is there already */
 static jv
 put(jv story, const char *key, jv v)
 {
-	if (ig_kind(v) == JV_KIND_INVALID || (ig_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) == 0)) {
+	jv had = ig_get(story, key);
+	int empty = ig_kind(v) == JV_KIND_INVALID || (ig_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) == 0);
+
+	if (empty || ig_kind(had) != JV_KIND_INVALID) {
+		ig_jv_free(had);
 		ig_jv_free(v);
 		return story;
 	}
 	return jv_object_set(story, jv_string(key), v);
 }
 
+/* the records rec (of c) refers to, by the model's references, and theirs
+ * in turn: each collection once, under its name */
+static int
+parents(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv rec, jv *story, jv *direct)
+{
+	int rc = 0;
+
+	for (int f = 0; f < c->nfields && !rc; f++) {
+		const struct ig_collection *pc;
+		jv v, parent;
+
+		if (c->fields[f].ref < 0 || c->fields[f].ref == c->index)
+			continue;
+		pc = &s->m->colls[c->fields[f].ref];
+		v = ig_get(rec, c->fields[f].name);
+		if (!(rc = by_id(s, txn, pc->name, v, &parent)) && jv_is_valid(parent)) {
+			jv had = ig_get(*story, pc->name);
+
+			if (!jv_is_valid(had)) {
+				*story = put(*story, pc->name, jv_copy(parent));
+				if (direct)
+					*direct = jv_array_append(*direct, jv_number(pc->index));
+				rc = parents(s, txn, pc, parent, story, NULL);
+			}
+			ig_jv_free(had);
+		}
+		ig_jv_free(parent);
+		ig_jv_free(v);
+	}
+	return rc;
+}
+
+/* the records that refer to rec (of c), through each referring field's
+ * index, under their collection's name: c's own kind left out */
+static int
+children(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, jv rec, jv *story)
+{
+	jv id = ig_get(rec, "id");
+	int rc = 0;
+
+	for (int ci = 0; ci < s->m->ncolls && !rc; ci++)
+		for (int f = 0; f < s->m->colls[ci].nfields && !rc; f++) {
+			const struct ig_collection *cc = &s->m->colls[ci];
+			jv v;
+
+			if (cc->fields[f].ref != c->index || cc->index == c->index)
+				continue;
+			if (!(rc = by_field(s, txn, cc->name, cc->fields[f].name, id, &v)))
+				*story = put(*story, cc->name, v);
+			else
+				ig_jv_free(v);
+		}
+	ig_jv_free(id);
+	return rc;
+}
+
 int
 ig_story(struct ig_store *s, MDB_txn *txn, jv image, jv *story)
 {
-	jv id = ig_get(image, "id"), gen_id = ig_get(image, "generation_id"), v, gen = jv_invalid();
+	const struct ig_collection *c = s ? ig_model_find(s->m, "images") : NULL;
+	jv direct = jv_array();
 	int rc = 0;
 
 	*story = JV_OBJECT(jv_string("image"), jv_copy(image));
-	if (s && txn) {
-		if (!(rc = by_id(s, txn, "generations", gen_id, &gen))) {
-			jv batch_id = ig_get(gen, "batch_id");
+	if (c && txn && !(rc = parents(s, txn, c, image, story, &direct)) && !(rc = children(s, txn, c, image, story)))
+		/* and the children of what the image refers to itself: its job's
+		 * metadata and tasks, not its batch's every job */
+		jv_array_foreach(direct, i, pi) {
+			const struct ig_collection *pc = &s->m->colls[(int)jv_number_value(pi)];
+			jv parent = ig_get(*story, pc->name);
 
-			*story = put(*story, "generation", jv_copy(gen));
-			if (!(rc = by_id(s, txn, "batches", batch_id, &v)))
-				*story = put(*story, "batch", v);
-			ig_jv_free(batch_id);
+			if (!rc)
+				rc = children(s, txn, pc, parent, story);
+			ig_jv_free(parent);
+			jv_free(pi);
 		}
-		if (!rc && !(rc = by_field(s, txn, "metadata", "generation_id", gen_id, &v)))
-			*story = put(*story, "metadata", v);
-		if (!rc && !(rc = by_field(s, txn, "generation_tasks", "generation_id", gen_id, &v)))
-			*story = put(*story, "tasks", v);
-		if (!rc && !(rc = by_field(s, txn, "image_overlays", "image_id", id, &v)))
-			*story = put(*story, "overlays", v);
-		if (!rc && !(rc = by_field(s, txn, "map_grids", "image_id", id, &v)))
-			*story = put(*story, "grid", ig_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) ?
-			    jv_array_get(v, 0) : (ig_jv_free(v), jv_invalid()));
-		if (!rc) {
-			jv src = ig_get(image, "source_id");
-
-			if (!(rc = by_id(s, txn, "images", src, &v)))
-				*story = put(*story, "source", v);
-			ig_jv_free(src);
-		}
-	}
-	ig_jv_free(gen);
-	ig_jv_free(id);
-	ig_jv_free(gen_id);
+	jv_free(direct);
 	ig_jv_free(image);
 	return rc;
 }
@@ -151,7 +197,7 @@ text_of(jv v)
 jv
 ig_story_field(jv story, const char *name)
 {
-	jv image = ig_get(story, "image"), gen = ig_get(story, "generation"), params = ig_get(gen, "params");
+	jv image = ig_get(story, "image"), gen = ig_get(story, "generations"), params = ig_get(gen, "params");
 	jv meta = ig_get(story, "metadata"), first = ig_kind(meta) == JV_KIND_ARRAY ? jv_array_get(jv_copy(meta), 0) :
 	    jv_invalid(), out = jv_invalid();
 
@@ -165,8 +211,6 @@ ig_story_field(jv story, const char *name)
 		}
 		ig_jv_free(w);
 		ig_jv_free(h);
-	} else if (strcmp(name, "status") == 0) {
-		out = text_of(ig_get(gen, "status"));
 	} else {
 		const jv from[] = { image, params, first, gen };
 
