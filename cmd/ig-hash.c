@@ -329,7 +329,7 @@ main(int argc, char **argv)
 	hashers = ig_malloc((size_t)jobs * sizeof *hashers);
 	for (int i = 0; i < jobs; i++)
 		hashers[i] = ig_hasher_new();
-	pool = ig_pool_new(jobs, work, done, NULL);
+	pool = ig_pool_new(jobs, 0, work, done, NULL);
 	if (stored)
 		check_stored(pool, ig_store_default(store_opt));
 	else

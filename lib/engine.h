@@ -33,10 +33,14 @@ struct engine {
 	struct ig_pool *pool;		/* answers are decoded, written, hashed here */
 	struct ig_hasher **hashers;	/* one per pool thread */
 	int threads, finishing;		/* answers in the pool */
+	int depth;			/* answers the pool holds at most */
 	struct ig_job **window;		/* read ahead, waiting to start */
 	int nwindow, cap;
 	struct ig_job **durable;	/* finished, waiting for the sync */
 	int ndurable, capdurable;
+	struct ig_syncer *syncer;	/* syncs while the loop goes on */
+	struct ig_job **syncing;	/* finished, their sync running */
+	int nsyncing, capsyncing;
 	uint8_t (*linger)[16];		/* claims of jobs printed but not yet settled in the store */
 	int nlinger, caplinger;
 	double linger_checked;
@@ -44,6 +48,8 @@ struct engine {
 	struct ig_job **flying;		/* in flight, for a stop to give back */
 	int nflying, capflying;
 	CURLM *multi;
+	int epfd, wakefd;		/* the transfers' sockets, and the threads' wake-ups */
+	double timer_due;		/* when curl asked to be called, or -1 */
 	struct ig_hasher *hasher;
 	double last_start;
 	long done, failed, total, refused;
@@ -94,7 +100,7 @@ void gen_catch_signals(void);
 void gen_engine_open(struct engine *e, const struct ig_gen_options *o, struct ig_store *store);
 void gen_engine_close(struct engine *e);
 /* the pool that writes answers' images, a hasher for each of its threads */
-void gen_pool_start(struct engine *e, int threads, ig_work_fn *work, ig_done_fn *done);
+void gen_pool_start(struct engine *e, int threads, int depth, ig_work_fn *work, ig_done_fn *done);
 void gen_pool_stop(struct engine *e);
 int gen_exit_status(const struct engine *e);
 /* a line's job, if it is one to work on; NULL when the line was passed on
@@ -120,6 +126,7 @@ void gen_finish(struct engine *e, struct ig_job *j);
 void gen_give_back(struct engine *e, struct ig_job *j, const char *reason);
 void gen_fail_job(struct engine *e, struct ig_job *j, const char *reason);
 void gen_durable_flush(struct engine *e);
+void gen_durable_poll(struct engine *e);
 void gen_durable_add(struct engine *e, struct ig_job *j);
 void gen_record_done(struct engine *e, struct ig_job *j, const char *path, jv meta, int origin_placeholder,
     const struct ig_facts *f);
@@ -185,6 +192,11 @@ int gen_batch_collect(struct engine *e, char **files, int nfiles);
 void gen_attempt(struct engine *e, struct ig_job *j);
 void gen_start_transfer(struct engine *e, struct ig_job *j);
 void gen_abort_inflight(struct engine *e);
+/* the transfers: a multi handle driven by its sockets, and the wake-up the
+ * pool's and the syncer's threads call when something is done */
+void gen_net_open(struct engine *e);
+void gen_net_close(struct engine *e);
+void gen_wake(struct engine *e);
 /* the pool's work on an answer, and its end on the main thread */
 void gen_answer_work(void *ctx, void *item, int worker);
 void gen_answer_done(void *ctx, void *item);

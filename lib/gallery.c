@@ -279,7 +279,7 @@ ig_gallery_open(const char *dir, uint32_t thumb, const char *title, char *err, s
 		snprintf(g->err, sizeof g->err, "%.400s: %s", g->index.tmp, strerror(errno));
 	}
 	ig_buf_free(&head);
-	g->pool = ig_pool_new(ig_cpus(), make_item, item_done, g);
+	g->pool = ig_pool_new(ig_cpus(), 0, make_item, item_done, g);
 	return g;
 }
 

@@ -594,7 +594,7 @@ gen_batch_collect(struct engine *e, char **files, int nfiles)
 		ig_die(IG_EXIT_SYSTEM, "db/models.json has no Batch API for gemini");
 	gen_batch_connect(e, &c.g);
 	ig_scan_init(&c.scan, BIG_STRING, &sink);
-	gen_pool_start(e, ig_cpus(), collect_work, collect_done);
+	gen_pool_start(e, ig_cpus(), 0, collect_work, collect_done);
 	e->refused += ig_lines_each(files, nfiles, collect_line, &c);
 	gen_pool_stop(e);
 	for (int i = 0; i < c.nbatches; i++) {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include "backend.h"
 #include "bounds.h"
@@ -302,7 +304,7 @@ gen_answer_work(void *ctx, void *item, int worker)
 	/* the images it did not keep (thought images, a failed answer's) */
 	ig_job_drop_raw(j);
 	/* the main thread may be waiting on the network: done() is due */
-	curl_multi_wakeup(e->multi);
+	gen_wake(e);
 }
 
 /* on the main thread: the job's end, or its next try */
@@ -391,6 +393,8 @@ transfer_done(struct engine *e, CURL *easy, CURLcode code)
 	ig_scan_end(&an->j->scan);
 	if (code == CURLE_OK && raw_flush(an->j) != 0)
 		code = CURLE_WRITE_ERROR;
+	/* an answer may wait its turn in the pool: not holding a buffer */
+	ig_buf_free(&an->j->raw_buf);
 	if (code == CURLE_OK && an->http == 200) {
 		e->finishing++;
 		ig_pool_submit(e->pool, an, 1);
@@ -431,20 +435,134 @@ gen_abort_inflight(struct engine *e)
 	}
 }
 
+/* curl says which sockets to watch */
+static int
+on_socket(CURL *easy, curl_socket_t fd, int what, void *ctx, void *socketp)
+{
+	struct engine *e = ctx;
+	struct epoll_event ev = { .data.fd = fd };
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		/* curl may have closed it already: gone from the set either way */
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(e->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+	    (errno != ENOENT || epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0))
+		ig_die(IG_EXIT_SYSTEM, "epoll_ctl: %s", strerror(errno));
+	return 0;
+}
+
+static int
+on_timer(CURLM *multi, long ms, void *ctx)
+{
+	struct engine *e = ctx;
+
+	(void)multi;
+	e->timer_due = ms < 0 ? -1 : mono() + ms / 1000.0;
+	return 0;
+}
+
+void
+gen_net_open(struct engine *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if ((e->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (e->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		ig_die(IG_EXIT_SYSTEM, "epoll: %s", strerror(errno));
+	ev.data.fd = e->wakefd;
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->wakefd, &ev) != 0)
+		ig_die(IG_EXIT_SYSTEM, "epoll_ctl: %s", strerror(errno));
+	e->timer_due = -1;
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+}
+
+void
+gen_net_close(struct engine *e)
+{
+	close(e->epfd);
+	close(e->wakefd);
+}
+
+void
+gen_wake(struct engine *e)
+{
+	uint64_t one = 1;
+
+	/* a full counter is a wake-up already due */
+	if (e->multi && write(e->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+		ig_die(IG_EXIT_SYSTEM, "eventfd: %s", strerror(errno));
+}
+
+/* the transfers curl has finished; how many */
+static int
+reap_transfers(struct engine *e)
+{
+	CURLMsg *msg;
+	int left, n = 0;
+
+	while ((msg = curl_multi_info_read(e->multi, &left)))
+		if (msg->msg == CURLMSG_DONE) {
+			transfer_done(e, msg->easy_handle, msg->data.result);
+			n++;
+		}
+	return n;
+}
+
+/* Wait for the transfers' sockets, and act on them one at a time: a
+ * transfer that ends goes back to the loop at once, so that the next
+ * request starts while other answers are still being read. Waiting on
+ * them all and reading every answer that is ready before looking (what
+ * curl_multi_perform does) held a round's new requests back until the
+ * whole round was read, and the rounds went in step (bench/README.md). */
+static void
+wait_for_transfers(struct engine *e)
+{
+	struct epoll_event ev[64];
+	double now = mono();
+	int n, ms = 100, running;
+
+	if (e->timer_due >= 0)
+		ms = e->timer_due <= now ? 0 : e->timer_due - now < 0.1 ? (int)((e->timer_due - now) * 1000) + 1 : 100;
+	if ((n = epoll_wait(e->epfd, ev, 64, ms)) < 0 && errno != EINTR)
+		ig_die(IG_EXIT_SYSTEM, "epoll_wait: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.fd == e->wakefd) {
+			uint64_t count;
+
+			if (read(e->wakefd, &count, sizeof count) < 0 && errno != EAGAIN)
+				ig_die(IG_EXIT_SYSTEM, "eventfd: %s", strerror(errno));
+			continue;
+		}
+		curl_multi_socket_action(e->multi, ev[i].data.fd,
+		    (ev[i].events & (EPOLLIN | EPOLLHUP) ? CURL_CSELECT_IN : 0) |
+		    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+		    (ev[i].events & EPOLLERR ? CURL_CSELECT_ERR : 0), &running);
+		if (reap_transfers(e))
+			return;	/* the rest are still ready at the next wait */
+	}
+	if (e->timer_due >= 0 && e->timer_due <= mono()) {
+		e->timer_due = -1;
+		curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	reap_transfers(e);
+}
+
 /* wait for what is due: the network, a retry's time or the rate limit, or input */
 void
 gen_wait_for_work(struct engine *e, struct ig_lines *r, int eof, int window_max)
 {
 	const struct ig_gen_options *o = e->o;
-	CURLMsg *msg;
-	int left, running;
 
 	if (e->multi && e->inflight) {
-		curl_multi_poll(e->multi, NULL, 0, 100, NULL);
-		curl_multi_perform(e->multi, &running);
-		while ((msg = curl_multi_info_read(e->multi, &left)))
-			if (msg->msg == CURLMSG_DONE)
-				transfer_done(e, msg->easy_handle, msg->data.result);
+		wait_for_transfers(e);
 	} else if (e->nwindow) {
 		double due = 1e18, now = mono();
 		int ms;

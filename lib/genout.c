@@ -12,6 +12,7 @@
 #include "err.h"
 #include "json.h"
 #include "record.h"
+#include "syncer.h"
 
 /* Output: once the reader is gone nothing more can be said, and the run
  * stops as if told to (what the store was told is put right at the end). */
@@ -253,22 +254,18 @@ gen_fail_job(struct engine *e, struct ig_job *j, const char *reason)
 	gen_finish(e, j);
 }
 
-/* The finished files are made durable, then their records leave; a
- * failed sync is a failed attempt, and the job goes back. */
-void
-gen_durable_flush(struct engine *e)
+/* The synced files' records leave; a failed sync is a failed attempt,
+ * and the job goes back. */
+static void
+settle_synced(struct engine *e, int err)
 {
-	int rc;
 	char why[300];
 
-	if (!e->ndurable)
-		return;
-	rc = syncfs(e->root.fd);
-	snprintf(why, sizeof why, "syncing %s: %s", e->root.path, strerror(errno));
-	for (int i = 0; i < e->ndurable; i++) {
-		struct ig_job *j = e->durable[i];
+	snprintf(why, sizeof why, "syncing %s: %s", e->root.path, strerror(err));
+	for (int i = 0; i < e->nsyncing; i++) {
+		struct ig_job *j = e->syncing[i];
 
-		if (rc == 0) {
+		if (err == 0) {
 			if (j->held.len)
 				gen_put_raw(e, j->held.p, j->held.len - 1);
 			gen_finish(e, j);
@@ -279,9 +276,68 @@ gen_durable_flush(struct engine *e)
 			gen_give_back(e, j, why);
 		}
 	}
-	if (rc != 0)
+	if (err != 0)
 		ig_warn("%s: the jobs stay queued", why);
+	e->nsyncing = 0;
+}
+
+static void
+wake_loop(void *ctx)
+{
+	struct engine *e = ctx;
+
+	gen_wake(e);
+}
+
+/* the finished files so far become the ones being synced */
+static void
+begin_sync(struct engine *e)
+{
+	struct ig_job **t = e->syncing;
+	int cap = e->capsyncing;
+
+	if (!e->syncer && !(e->syncer = ig_syncer_new(e->root.fd, wake_loop, e)))
+		ig_die(IG_EXIT_SYSTEM, "pthread_create: %s", strerror(errno));
+	e->syncing = e->durable;
+	e->capsyncing = e->capdurable;
+	e->nsyncing = e->ndurable;
+	e->durable = t;
+	e->capdurable = cap;
 	e->ndurable = 0;
+	if (ig_syncer_begin(e->syncer) != 0)
+		ig_die(IG_EXIT_SYSTEM, "a sync began while one ran");
+}
+
+/* Without stopping: the records of a sync that has ended leave, and the
+ * files finished since go to a sync of their own. The loop goes on with
+ * its transfers while the file system writes back. */
+void
+gen_durable_poll(struct engine *e)
+{
+	int err;
+
+	if (e->nsyncing && ig_syncer_poll(e->syncer, 0, &err) == IG_SYNC_DONE)
+		settle_synced(e, err);
+	if (!e->nsyncing && e->ndurable)
+		begin_sync(e);
+}
+
+/* Every finished file made durable, then its records out, before this
+ * returns. */
+void
+gen_durable_flush(struct engine *e)
+{
+	int err;
+
+	if (e->nsyncing) {
+		ig_syncer_poll(e->syncer, 1, &err);
+		settle_synced(e, err);
+	}
+	if (e->ndurable) {
+		begin_sync(e);
+		ig_syncer_poll(e->syncer, 1, &err);
+		settle_synced(e, err);
+	}
 }
 
 void
@@ -293,7 +349,7 @@ gen_durable_add(struct engine *e, struct ig_job *j)
 	}
 	e->durable[e->ndurable++] = j;
 	if (e->ndurable >= DURABLE_BATCH)
-		gen_durable_flush(e);
+		gen_durable_poll(e);
 }
 
 /* the file is written and its facts are known: every record of the job,

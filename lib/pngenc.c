@@ -341,7 +341,7 @@ ig_pngenc_new(int fd, uint32_t width, uint32_t height, int channels, int depth,
 		if (deflateInit2(&w->z, level, Z_DEFLATED, -15, 9, strategy) != Z_OK)
 			ig_die(IG_EXIT_SYSTEM, "zlib: out of memory");
 	}
-	e->pool = ig_pool_new(e->threads, deflate_band, write_band, e);
+	e->pool = ig_pool_new(e->threads, 0, deflate_band, write_band, e);
 	e->adler = adler32(0, NULL, 0);
 	e->first = 1;
 	e->band = band_new(e);

@@ -74,7 +74,7 @@ ig_cpus(void)
 }
 
 struct ig_pool *
-ig_pool_new(int threads, ig_work_fn *work, ig_done_fn *done, void *ctx)
+ig_pool_new(int threads, int depth, ig_work_fn *work, ig_done_fn *done, void *ctx)
 {
 	struct ig_pool *p = ig_malloc(sizeof *p);
 	int rc;
@@ -82,7 +82,7 @@ ig_pool_new(int threads, ig_work_fn *work, ig_done_fn *done, void *ctx)
 	memset(p, 0, sizeof *p);
 	p->threads = threads < 1 ? 1 : threads;
 	/* enough in flight that no thread waits on a slow neighbour */
-	p->depth = p->threads * 4;
+	p->depth = depth > p->threads * 4 ? depth : p->threads * 4;
 	p->work = work;
 	p->done = done;
 	p->ctx = ctx;

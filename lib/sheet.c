@@ -249,7 +249,7 @@ ig_sheet_write(struct ig_sheet *s, long *unreadable, char *err, size_t errlen)
 	*unreadable = 0;
 	if (!total)
 		return 0;
-	pool = ig_pool_new(ig_cpus(), make_thumb, thumb_done, s);
+	pool = ig_pool_new(ig_cpus(), 0, make_thumb, thumb_done, s);
 	ig_spool_rewind(&s->tiles);
 	for (long page = 1, done = 0; done < total && !rc; page++, done += per) {
 		ig_sheet_page_path(&s->o, page, path, sizeof path);

@@ -297,7 +297,7 @@ start_threads(struct ig_writer *w)
 	memset(w->preparers, 0, (size_t)w->threads * sizeof *w->preparers);
 	for (int i = 0; i < w->threads; i++)
 		w->preparers[i].model = ig_model_new();
-	w->pool = ig_pool_new(w->threads, prepare_work, apply_done, w);
+	w->pool = ig_pool_new(w->threads, 0, prepare_work, apply_done, w);
 }
 
 /* hand the chunk being filled on; full: cut for its size (never with
