@@ -278,7 +278,7 @@ render(struct run *r, const struct settings *st, const char *src, const char *sr
 
 	memset(f, 0, sizeof *f);
 	t->fd = -1;
-	if (ig_raster_open(&rs, src, !grey, why, sizeof why) != 0) {
+	if (ig_raster_open(&rs, src, grey ? 0 : IG_RASTER_COLOR, why, sizeof why) != 0) {
 		snprintf(err, errlen, "%.300s: %s", src, why);
 		goto out;
 	}

@@ -34,6 +34,17 @@ png_fail(png_structp png, png_const_charp msg)
 	png_longjmp(png, 1);
 }
 
+/* libpng takes a zlib stream damaged after the last row (its check, its
+ * end) as a warning: here that refuses the file, as the image data read
+ * past libpng does (pngfast.c). Data past the image's stays a warning. */
+static void
+png_warned(png_structp png, png_const_charp msg)
+{
+	if (strncmp(msg, "IDAT: ", 6) == 0 && strcmp(msg + 6, "Extra compressed data") != 0 &&
+	    strcmp(msg + 6, "Too much image data") != 0)
+		png_fail(png, msg);
+}
+
 /* libpng's reads, watched: a chunk whose length is past IG_CHUNK_MAX is
  * refused from its header, before libpng allocates for it (it takes a
  * chunk past its own limit as a warning, and allocates anyway). IDAT is
@@ -152,10 +163,29 @@ too_big(struct ig_raster *r)
 	return 0;
 }
 
+/* Rows as stored, nothing kept after them: the image data is read past
+ * libpng (pngfast.c), from the first IDAT chunk's data, where libpng
+ * stopped. A palette, tRNS, fewer than 8 bits or grey wanted as RGB need
+ * libpng's transforms, and stay with it. */
+static void
+start_fast(struct ig_raster *r, int color, int depth)
+{
+	png_structp png = r->png;
+	png_infop info = r->info;
+	uint32_t len = ig_be32(r->chunk_head);
+
+	if (color == PNG_COLOR_TYPE_PALETTE || depth < 8 || png_get_valid(png, info, PNG_INFO_tRNS) ||
+	    ((r->flags & IG_RASTER_COLOR) && !(color & PNG_COLOR_MASK_COLOR)))
+		return;
+	if (memcmp(r->chunk_head + 4, "IDAT", 4) != 0 || r->next_chunk - 4 - r->at != len)
+		return;
+	r->fast = ig_pngfast_new(r->f, len, r->rowbytes, r->channels * depth / 8, r->err, r->errlen);
+}
+
 static int
 png_open(struct ig_raster *r)
 {
-	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_fail, ig_png_quiet);
+	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_fail, png_warned);
 	png_infop info = png ? png_create_info_struct(png) : NULL;
 	int color, depth, passes;
 
@@ -186,7 +216,7 @@ png_open(struct ig_raster *r)
 		png_set_expand_gray_1_2_4_to_8(png);
 	if (png_get_valid(png, info, PNG_INFO_tRNS))
 		png_set_tRNS_to_alpha(png);
-	if (r->want_color && !(color & PNG_COLOR_MASK_COLOR))
+	if ((r->flags & IG_RASTER_COLOR) && !(color & PNG_COLOR_MASK_COLOR))
 		png_set_gray_to_rgb(png);
 	passes = png_set_interlace_handling(png);
 	png_read_update_info(png, info);
@@ -195,6 +225,8 @@ png_open(struct ig_raster *r)
 	r->rowbytes = png_get_rowbytes(png, info);
 	keep_colors(png, info, &r->head);
 	keep_texts(png, info, &r->head);
+	if (passes == 1 && (r->flags & IG_RASTER_NO_TAIL))
+		start_fast(r, color, depth);
 	if (passes > 1) {
 		/* Adam7 spreads every row over seven passes */
 		size_t total = r->rowbytes * r->height;
@@ -308,7 +340,7 @@ jpeg_open(struct ig_raster *r)
 		snprintf(r->err, r->errlen, "a CMYK JPEG has no place on a map");
 		return -1;
 	}
-	d->out_color_space = d->num_components == 1 && !r->want_color ? JCS_GRAYSCALE : JCS_RGB;
+	d->out_color_space = d->num_components == 1 && !(r->flags & IG_RASTER_COLOR) ? JCS_GRAYSCALE : JCS_RGB;
 	jpeg_start_decompress(d);
 	r->channels = d->output_components;
 	r->depth = 8;
@@ -318,7 +350,7 @@ jpeg_open(struct ig_raster *r)
 }
 
 int
-ig_raster_open(struct ig_raster *r, const char *path, int want_color, char *err, size_t errlen)
+ig_raster_open(struct ig_raster *r, const char *path, int flags, char *err, size_t errlen)
 {
 	unsigned char magic[8];
 	size_t n;
@@ -326,7 +358,7 @@ ig_raster_open(struct ig_raster *r, const char *path, int want_color, char *err,
 	memset(r, 0, sizeof *r);
 	r->err = err;
 	r->errlen = errlen;
-	r->want_color = want_color;
+	r->flags = flags;
 	err[0] = '\0';
 	{
 		int fd = ig_open_regular(path, err, errlen);
@@ -364,6 +396,12 @@ ig_raster_row(struct ig_raster *r, unsigned char *row)
 		memcpy(row, r->whole + (size_t)r->y++ * r->rowbytes, r->rowbytes);
 		return 0;
 	}
+	if (r->fast) {
+		if (ig_pngfast_row(r->fast, row) != 0)
+			return -1;
+		r->y++;
+		return 0;
+	}
 	if (r->png) {
 		if (setjmp(png_jmpbuf((png_structp)r->png)))
 			return -1;
@@ -386,6 +424,8 @@ ig_raster_row(struct ig_raster *r, unsigned char *row)
 int
 ig_raster_finish(struct ig_raster *r)
 {
+	if (r->fast)
+		return ig_pngfast_finish(r->fast);
 	if (r->png) {
 		png_structp png = r->png;
 		png_infop end = png_create_info_struct(png);
@@ -429,6 +469,7 @@ ig_raster_close(struct ig_raster *r)
 	if (r->f)
 		fclose(r->f);
 	free(r->whole);
+	ig_pngfast_free(r->fast);
 	ig_buf_free(&r->head);
 	ig_buf_free(&r->tail);
 	memset(r, 0, sizeof *r);

@@ -6,6 +6,8 @@
  * about its colors (gAMA, cHRM, sRGB, iCCP, pHYs) and its text (tEXt, zTXt,
  * iTXt; a JPEG's comment and XMP) is kept as PNG chunks for the writer.
  * Interlaced PNGs are buffered whole, up to IG_RASTER_BUFFER_MAX bytes.
+ * A reader that keeps nothing after the rows (IG_RASTER_NO_TAIL) has rows
+ * as stored inflated by ISA-L instead of libpng's zlib (pngfast.h).
  */
 #ifndef IG_RASTER_H
 #define IG_RASTER_H
@@ -15,6 +17,7 @@
 
 #include "buf.h"
 #include "bounds.h"
+#include "pngfast.h"
 
 
 struct ig_raster {
@@ -30,15 +33,21 @@ struct ig_raster {
 	uint64_t at, next_chunk;	/* PNG: bytes read, and where the next chunk starts */
 	unsigned char chunk_head[8];
 	unsigned char *whole;	/* an interlaced image */
+	struct ig_pngfast *fast;	/* the image data read past libpng */
 	uint32_t y;
-	int want_color;
+	int flags;
 	char *err;
 	size_t errlen;
 };
 
+enum {
+	IG_RASTER_COLOR = 1,	/* grey comes out as RGB */
+	IG_RASTER_NO_TAIL = 2,	/* the chunks after the rows are checked, not kept */
+};
+
 /* 0, or -1 with the reason in err: not a PNG or JPEG, unsound, or more than
- * IG_MAX_PIXELS (refused before any pixel memory is taken) */
-int ig_raster_open(struct ig_raster *r, const char *path, int want_color, char *err, size_t errlen);
+ * IG_MAX_PIXELS (refused before any pixel memory is taken). flags: IG_RASTER_* */
+int ig_raster_open(struct ig_raster *r, const char *path, int flags, char *err, size_t errlen);
 /* the next row into row (rowbytes); 0 or -1 with err */
 int ig_raster_row(struct ig_raster *r, unsigned char *row);
 /* reads what follows the last row (PNG: the end chunks and their CRCs) */

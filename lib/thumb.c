@@ -60,7 +60,7 @@ ig_thumb_make(struct ig_thumb *t, const char *path, uint32_t max, const unsigned
 
 	pthread_once(&tables_once, make_tables);
 	memset(t, 0, sizeof *t);
-	if (ig_raster_open(&r, path, 1, err, errlen) != 0)
+	if (ig_raster_open(&r, path, IG_RASTER_COLOR | IG_RASTER_NO_TAIL, err, errlen) != 0)
 		return -1;
 	t->src_width = r.width;
 	t->src_height = r.height;

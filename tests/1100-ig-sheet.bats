@@ -95,3 +95,79 @@ near() { # "r g b" "r g b" tolerance: each channel within it
 	# (past ImageMagick's policy for a height: its IHDR says it)
 	[[ "$(file many.png)" == *"272 x $((400 * (256 + 2 + 36 + 8) + 8)),"* ]]
 }
+
+# a PNG rebuilt from its chunks, the zlib stream of its image data given
+# by a Python expression over the inflated bytes r, every CRC made right
+rebuild_png() { # src dst expression
+	python3 - "$@" <<'PY'
+import struct, sys, zlib
+src, dst, expr = sys.argv[1:4]
+d = open(src, 'rb').read()
+p, chunks, idat = 8, [], b''
+while p < len(d):
+    n, = struct.unpack('>I', d[p:p + 4])
+    t, body = d[p + 4:p + 8], d[p + 8:p + 8 + n]
+    if t == b'IDAT':
+        idat += body
+        if not any(c[0] == b'IDAT' for c in chunks):
+            chunks.append((b'IDAT', None))
+    else:
+        chunks.append((t, body))
+    p += 12 + n
+r = zlib.decompress(idat)
+z = eval(expr)
+out = d[:8]
+for t, body in chunks:
+    body = z if body is None else body
+    out += struct.pack('>I', len(body)) + t + body + struct.pack('>I', zlib.crc32(t + body))
+open(dst, 'wb').write(out)
+PY
+}
+
+@test "ig-sheet: image data split into an IDAT chunk a byte reads as the same image in one chunk, pixel for pixel" {
+	# one IDAT chunk of every byte: rows, zlib header and Adler-32 split
+	python3 - "$PNGSUITE/basn6a08.png" one.png <<'PY'
+import struct, sys, zlib
+d = open(sys.argv[1], 'rb').read()
+p, out, idat = 8, d[:8], b''
+while p < len(d):
+    n, = struct.unpack('>I', d[p:p + 4]); t = d[p + 4:p + 8]
+    if t == b'IDAT': idat += d[p + 8:p + 8 + n]
+    elif t == b'IEND':
+        for b in idat: out += struct.pack('>I', 1) + b'IDAT' + bytes([b]) + struct.pack('>I', zlib.crc32(b'IDAT' + bytes([b])))
+        out += d[p:p + 12 + n]
+    else: out += d[p:p + 12 + n]
+    p += 12 + n
+open(sys.argv[2], 'wb').write(out)
+PY
+	cp "$PNGSUITE/basn6a08.png" whole.png
+	[ "$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(b"IDAT"))' one.png)" -gt 100 ]
+	records one.png >a.jsonl
+	records whole.png >b.jsonl
+	ig-sheet --png a.png --thumb 32 a.jsonl >/dev/null
+	ig-sheet --png b.png --thumb 32 b.jsonl >/dev/null
+	# the tiles, not their labels (the names differ)
+	$IM a.png -crop 32x32+8+8 +repage a-tile.png
+	$IM b.png -crop 32x32+8+8 +repage b-tile.png
+	[ "$(/usr/bin/compare -metric AE a-tile.png b-tile.png null: 2>&1)" = 0 ]
+}
+
+@test "ig-sheet: a PNG whose image data fails its Adler-32 is refused, even when every row was read first" {
+	rebuild_png "$PNGSUITE/basn2c08.png" adler.png 'zlib.compress(r)[:-4] + bytes(4)'
+	rebuild_png "$PNGSUITE/basn2c08.png" short.png 'zlib.compress(r)[:-6]'
+	rebuild_png "$PNGSUITE/basn2c08.png" same.png 'zlib.compress(r, 9)'
+	for f in adler short same; do
+		echo '{"collection":"images","path":"'"$PWD/$f.png"'","name":"'"$f"'.png"}'
+	done >in.jsonl
+	run -1 --separate-stderr ig-sheet --png s.png --thumb 32 --columns 3 in.jsonl
+	[[ "${stderr_lines[0]}" == "ig-sheet: in.jsonl:1: "*"Adler-32"* ]]
+	[[ "${stderr_lines[1]}" == "ig-sheet: in.jsonl:2: "*"ends before its zlib stream"* ]]
+	[ "${#stderr_lines[@]}" = 2 ]
+	# the sound one is drawn, as the original is
+	cp "$PNGSUITE/basn2c08.png" orig.png
+	records orig.png >orig.jsonl
+	ig-sheet --png o.png --thumb 32 orig.jsonl >/dev/null
+	$IM s.png -crop 32x32+88+8 +repage drawn.png
+	$IM o.png -crop 32x32+8+8 +repage alone.png
+	[ "$(/usr/bin/compare -metric AE drawn.png alone.png null: 2>&1)" = 0 ]
+}
