@@ -5,26 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "err.h"
-#include "filter.h"
 #include "json.h"
+#include "query.h"
 #include "store.h"
+#include "summary.h"
 #include "uuid.h"
 
 const char *ig_prog = "ig-query";
 
 static struct ig_store store;
 static MDB_txn *txn;
-static struct ig_filter *where;
-static int show_deleted;
-static long errors, where_failed;
+static long errors;
 
 static void
 usage(int code)
 {
 	fprintf(code ? stderr : stdout,
 	    "usage: ig-query [-s store] get [--deleted] id ...\n"
-	    "       ig-query [-s store] list [--deleted] [--where expr] [--of id] collection\n"
+	    "       ig-query [-s store] list [--deleted] [--where expr] [--jq] [--scan] [--of id]\n"
+	    "                [--changed-since time] [--count] [--limit n] [--reverse] [--explain] collection\n"
+	    "       ig-query [-s store] summary batch-id\n"
 	    "       ig-query [-s store] export\n");
 	exit(code);
 }
@@ -35,31 +37,8 @@ fail(int rc)
 	ig_die(IG_EXIT_SYSTEM, "store %s: %s", store.path, mdb_strerror(rc));
 }
 
-/* print a stored record if it passes the filters */
 static void
-emit(const MDB_val *val, int all)
-{
-	if (!all && !show_deleted && ig_stored_deleted(val))
-		return;
-	if (where) {
-		char err[512];
-		jv rec = ig_json_parse(val->mv_data, val->mv_size, err, sizeof err);
-		int r = ig_filter_test(where, rec, err, sizeof err);
-
-		/* the first failure is told; an expression that fails on one
-		 * record mostly fails on all, and the rest are counted */
-		if (r < 0 && where_failed++ == 0)
-			ig_warn("--where: %s", err);
-		if (r <= 0)
-			return;
-	}
-	fwrite(val->mv_data, 1, val->mv_size, stdout);
-	putchar('\n');
-	ig_check_stdout();
-}
-
-static void
-get(int argc, char **argv)
+get(struct ig_query *q, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
 		uint8_t id[16];
@@ -78,9 +57,9 @@ get(int argc, char **argv)
 				continue;
 			if (rc)
 				fail(rc);
-			if (!show_deleted && ig_stored_deleted(&val))
+			if (!q->deleted && ig_stored_deleted(&val))
 				continue;
-			emit(&val, 1);
+			ig_query_emit(q, id, &val, 1);
 			found = 1;
 		}
 		if (!found) {
@@ -90,74 +69,66 @@ get(int argc, char **argv)
 	}
 }
 
-/* records of collection c, oldest first: the created_at index */
 static void
-list_all(int c, int all)
+summary(int argc, char **argv)
 {
-	const struct ig_collection *col = &store.m->colls[c];
-	int ix = -1;
-	MDB_cursor *cur;
-	MDB_val k, v, rec;
+	struct ig_buf b = { 0 };
+	uint8_t id[16];
+	jv out;
 	int rc;
 
-	for (int i = 0; i < col->nindexes; i++)
-		if (col->indexes[i].nfields == 1 && col->indexes[i].fields[0] == col->f_created)
-			ix = i;
-	if (!store.opened || ix < 0)
+	if (argc != 1)
+		usage(IG_EXIT_USAGE);
+	if (ig_uuid_parse(argv[0], id) != 0)
+		ig_die(IG_EXIT_USAGE, "not a UUID: %s", argv[0]);
+	if ((rc = ig_batch_summary(&store, txn, id, &out)) == MDB_NOTFOUND) {
+		ig_warn("no batch %s", argv[0]);
+		errors++;
 		return;
-	if ((rc = mdb_cursor_open(txn, store.indexes[c][ix], &cur)))
-		fail(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((rc = ig_store_get(&store, txn, c, v.mv_data, &rec)))
-			break;
-		emit(&rec, all);
 	}
-	if (rc != MDB_NOTFOUND)
+	if (rc)
 		fail(rc);
-	mdb_cursor_close(cur);
+	ig_json_put_line(&b, out);
+	ig_buf_free(&b);
 }
 
-/* records of collection c that refer to id, through each foreign key's index */
-static void
-list_of(int c, const uint8_t id[16])
+/* --changed-since: a time as the store writes times */
+static const char *
+since_of(const char *s)
 {
-	const struct ig_collection *col = &store.m->colls[c];
-	int any = 0;
+	static char text[IG_TIME_TEXT];
+	int64_t us;
 
-	for (int i = 0; i < col->nindexes && store.opened; i++) {
-		const struct ig_index *ix = &col->indexes[i];
-		int first = 1;
-		MDB_cursor *cur;
-		MDB_val k = { 16, (void *)id }, v, rec;
-		int rc;
+	if (ig_time_parse(s, &us) != 0)
+		ig_die(IG_EXIT_USAGE, "--changed-since: not a time: %s", s);
+	ig_time_format(us, text);
+	return text;
+}
 
-		/* one index per foreign key: the first that starts with it */
-		if (col->fields[ix->fields[0]].ref < 0)
-			continue;
-		for (int j = 0; j < i; j++)
-			if (col->indexes[j].fields[0] == ix->fields[0])
-				first = 0;
-		if (!first)
-			continue;
-		any = 1;
-		if ((rc = mdb_cursor_open(txn, store.indexes[c][i], &cur)))
-			fail(rc);
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			if (k.mv_size < 16 || memcmp(k.mv_data, id, 16) != 0 ||
-			    (k.mv_size > 16 && ((char *)k.mv_data)[16] != '\0'))
-				break;
-			if ((rc = ig_store_get(&store, txn, c, v.mv_data, &rec)))
-				break;
-			emit(&rec, 0);
-		}
-		if (rc && rc != MDB_NOTFOUND)
-			fail(rc);
-		mdb_cursor_close(cur);
+static void
+list(struct ig_query *q, const char *name, const char *of)
+{
+	static uint8_t id[16];
+	int rc;
+
+	if (!(q->col = ig_model_find(store.m, name)))
+		ig_die(IG_EXIT_USAGE, "unknown collection: %s", name);
+	if (of && ig_uuid_parse(of, id) != 0)
+		ig_die(IG_EXIT_USAGE, "--of: not a UUID: %s", of);
+	q->of = of ? id : NULL;
+	rc = ig_query_list(q);
+	if (rc == IG_QUERY_USAGE)
+		ig_die(IG_EXIT_USAGE, "%s", q->plan);
+	if (rc)
+		fail(rc);
+	if (q->explain)
+		ig_warn("plan: %s; predicate: %s; %ld read, %ld shown%s", q->plan[0] ? q->plan : "none",
+		    !q->where ? "none" : q->native ? "native" : "jq", q->read, q->shown,
+		    q->asked_jq && q->native ? ", some through jq" : "");
+	if (q->count) {
+		printf("%ld\n", q->shown);
+		ig_check_stdout();
 	}
-	if (!any)
-		ig_die(IG_EXIT_USAGE, "%s refers to no other collection", col->name);
 }
 
 int
@@ -166,28 +137,55 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "where", required_argument, NULL, 'w' },
+		{ "jq", no_argument, NULL, 'j' },
+		{ "scan", no_argument, NULL, 'S' },
 		{ "of", required_argument, NULL, 'o' },
+		{ "changed-since", required_argument, NULL, 'c' },
+		{ "count", no_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "explain", no_argument, NULL, 'e' },
 		{ "deleted", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ig_query q = { .store = &store, .limit = -1 };
 	const char *store_opt = NULL, *where_expr = NULL, *of = NULL, *cmd;
 	char err[1024];
-	int c, rc;
+	int c, rc, jq_only = 0, scan = 0, listing;
+	struct ig_pred *pred = NULL;
 
 	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1)
 		switch (c) {
 		case 's': store_opt = optarg; break;
 		case 'w': where_expr = optarg; break;
+		case 'j': jq_only = 1; break;
+		case 'S': scan = 1; break;
 		case 'o': of = optarg; break;
-		case 'd': show_deleted = 1; break;
+		case 'c': q.since = since_of(optarg); break;
+		case 'n': q.count = 1; break;
+		case 'l': q.limit = (long)ig_opt_number("--limit", optarg, 0, 1e15, 0); break;
+		case 'r': q.reverse = 1; break;
+		case 'e': q.explain = 1; break;
+		case 'd': q.deleted = 1; break;
 		case 'h': usage(0); break;
 		default: usage(IG_EXIT_USAGE);
 		}
 	if (optind >= argc)
 		usage(IG_EXIT_USAGE);
 	cmd = argv[optind++];
-	if (where_expr && !(where = ig_filter_new(where_expr, err, sizeof err)))
+	listing = strcmp(cmd, "list") == 0;
+	if (!listing && (where_expr || of || q.since || q.count || q.limit >= 0 || q.reverse || q.explain || jq_only || scan))
+		usage(IG_EXIT_USAGE);
+	/* the native subset is jq's: what it parses, jq compiles; the rest
+	 * jq judges now, so a bad expression is a usage error before anything
+	 * is read */
+	q.where = where_expr;
+	if (where_expr && (pred = ig_pred_compile(where_expr))) {
+		q.native = jq_only ? NULL : pred;
+		q.planner = scan ? NULL : pred;
+	}
+	if (where_expr && (!pred || jq_only) && !(q.jq = ig_filter_new(where_expr, err, sizeof err)))
 		ig_die(IG_EXIT_USAGE, "--where: %s", err);
 	/* end the read transaction on a closed pipe instead of dying in it */
 	signal(SIGPIPE, SIG_IGN);
@@ -195,43 +193,39 @@ main(int argc, char **argv)
 		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	if ((rc = ig_store_begin(&store, 1, &txn)))
 		fail(rc);
+	q.txn = txn;
 	if (strcmp(cmd, "get") == 0) {
-		if (optind >= argc || of)
+		if (optind >= argc)
 			usage(IG_EXIT_USAGE);
-		get(argc - optind, argv + optind);
-	} else if (strcmp(cmd, "list") == 0) {
-		const struct ig_collection *col;
-		uint8_t id[16];
-
+		get(&q, argc - optind, argv + optind);
+	} else if (listing) {
 		if (optind + 1 != argc)
 			usage(IG_EXIT_USAGE);
-		if (!(col = ig_model_find(store.m, argv[optind])))
-			ig_die(IG_EXIT_USAGE, "unknown collection: %s", argv[optind]);
-		if (of && ig_uuid_parse(of, id) != 0)
-			ig_die(IG_EXIT_USAGE, "--of: not a UUID: %s", of);
-		if (of)
-			list_of(col->index, id);
-		else
-			list_all(col->index, 0);
+		list(&q, argv[optind], of);
+	} else if (strcmp(cmd, "summary") == 0) {
+		summary(argc - optind, argv + optind);
 	} else if (strcmp(cmd, "export") == 0) {
 		int *order = ig_malloc((size_t)store.m->ncolls * sizeof *order);
 
-		if (optind != argc || of)
+		if (optind != argc)
 			usage(IG_EXIT_USAGE);
 		/* parents before children, so the export imports as it is */
 		ig_model_order(store.m, order);
 		for (int i = 0; i < store.m->ncolls; i++)
-			list_all(order[i], 1);
+			if ((rc = ig_query_scan_all(&q, &store.m->colls[order[i]])))
+				fail(rc);
 		free(order);
 	} else {
 		usage(IG_EXIT_USAGE);
 	}
 	mdb_txn_abort(txn);
 	ig_store_close(&store);
-	ig_filter_free(where);
-	if (where_failed > 1)
-		ig_warn("--where: failed on %ld records in all, each left out", where_failed);
-	errors += where_failed;
+	ig_filter_free(q.jq);
+	ig_pred_free(pred);
+	ig_pred_free(q.since_test);
+	if (q.failed > 1)
+		ig_warn("--where: failed on %ld records in all, each left out", q.failed);
+	errors += q.failed;
 	ig_close_stdout();
 	return errors ? IG_EXIT_REJECT : IG_EXIT_OK;
 }

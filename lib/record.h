@@ -57,9 +57,14 @@ int ig_derives_on(const struct ig_model *m, const struct ig_collection *c, const
  * records given back to *n. */
 /* the ids of c's records whose field is value (a uuid field's value as
  * its text; 16 bytes each, appended to ids), through a one-field index on
- * it; MDB_NOTFOUND if there is none */
+ * it, else one that begins with it; MDB_NOTFOUND if there is none */
 int ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
     const char *value, struct ig_buf *ids);
+/* each stored record those ids name, in turn, to fn (its stored JSON);
+ * fn's non-zero return, or an LMDB error, ends it and is returned. None
+ * when c has no index on the field. */
+int ig_record_each_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
+    const char *value, int (*fn)(const MDB_val *rec, void *ctx), void *ctx);
 int ig_record_recover(struct ig_store *s, MDB_txn *txn, const struct ig_now *now, long *n);
 /* the same in a transaction of its own, growing the map as needed; 0 or an
  * LMDB/errno code */

@@ -86,6 +86,49 @@ ig_store_strerror(const struct ig_store *s, int rc)
 	return mdb_strerror(rc);
 }
 
+/* every record of collection c into its index i */
+static int
+fill_index(struct ig_store *s, MDB_txn *txn, int c, int i)
+{
+	const struct ig_collection *col = &s->m->colls[c];
+	const struct ig_index *ix = &col->indexes[i];
+	struct ig_members m = { 0 };
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->colls[c], &cur)))
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char err[256];
+		uint8_t key[IG_KEY_MAX];
+		size_t len;
+		jv *row = ig_row_new(col);
+		MDB_val ik, id = k;
+
+		/* a stored value ends in "}", which ends any number: no NUL needed */
+		if (ig_json_parse_members(v.mv_data, v.mv_size, &m, err, sizeof err) != 0 ||
+		    ig_row_take(col, row, &m, err, sizeof err) != 0) {
+			ig_row_free(col, row);
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		if (ig_index_key(col, ix, row, key, &len) == 0) {
+			ik.mv_size = len;
+			ik.mv_data = key;
+			rc = mdb_put(txn, s->indexes[c][i], &ik, &id, ix->unique ? 0 : MDB_NODUPDATA);
+			if (rc == MDB_KEYEXIST)
+				rc = 0;
+		}
+		ig_row_free(col, row);
+		if (rc)
+			break;
+	}
+	ig_members_free(&m);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int
 open_dbs(struct ig_store *s, MDB_txn *txn)
 {
@@ -103,10 +146,21 @@ open_dbs(struct ig_store *s, MDB_txn *txn)
 		if (rc)
 			return rc;
 		for (int i = 0; i < col->nindexes; i++) {
-			unsigned flags = create | (col->indexes[i].unique ? 0 : MDB_DUPSORT | MDB_DUPFIXED);
+			unsigned flags = col->indexes[i].unique ? 0 : MDB_DUPSORT | MDB_DUPFIXED;
 
-			if ((rc = mdb_dbi_open(txn, col->indexes[i].name, flags, &s->indexes[c][i])))
+			rc = mdb_dbi_open(txn, col->indexes[i].name, flags, &s->indexes[c][i]);
+			if (rc == MDB_NOTFOUND && s->rdonly) {
+				s->indexes[c][i] = IG_DBI_NONE;
+				continue;
+			}
+			if (rc == MDB_NOTFOUND) {
+				/* an index the model gained: made, and filled from the records */
+				if ((rc = mdb_dbi_open(txn, col->indexes[i].name, flags | MDB_CREATE, &s->indexes[c][i])) ||
+				    (rc = fill_index(s, txn, c, i)))
+					return rc;
+			} else if (rc) {
 				return rc;
+			}
 		}
 	}
 	s->opened = 1;

@@ -8,6 +8,9 @@
 
 /* max key bytes LMDB takes */
 #define IG_KEY_MAX 511
+/* an index a store made before the model had it lacks, for a reader; the
+ * next writer builds it (see open_dbs) */
+#define IG_DBI_NONE ((MDB_dbi)~0u)
 
 struct ig_store {
 	MDB_env *env;

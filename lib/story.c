@@ -27,33 +27,27 @@ by_id(struct ig_store *s, MDB_txn *txn, const char *name, jv v, jv *out)
 	return rc;
 }
 
+static int
+append_parsed(const MDB_val *val, void *ctx)
+{
+	char err[256];
+	jv *out = ctx;
+
+	*out = jv_array_append(*out, ig_json_parse(val->mv_data, val->mv_size, err, sizeof err));
+	return 0;
+}
+
 /* the records of collection name whose field is the string v, as an array */
 static int
 by_field(struct ig_store *s, MDB_txn *txn, const char *name, const char *field, jv v, jv *out)
 {
 	const struct ig_collection *c = ig_model_find(s->m, name);
-	struct ig_buf ids = { 0 };
-	int rc = 0, f;
+	int f;
 
 	*out = jv_array();
 	if (!c || (f = ig_field_find(c, field)) < 0 || ig_kind(v) != JV_KIND_STRING)
 		return 0;
-	rc = ig_record_ids_at(s, txn, c, f, jv_string_value(v), &ids);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	for (size_t i = 0; !rc && i + 16 <= ids.len; i += 16) {
-		char err[256];
-		MDB_val val;
-
-		if ((rc = ig_store_get(s, txn, c->index, (uint8_t *)ids.p + i, &val)) == MDB_NOTFOUND) {
-			rc = 0;
-			continue;
-		}
-		if (!rc)
-			*out = jv_array_append(*out, ig_json_parse(val.mv_data, val.mv_size, err, sizeof err));
-	}
-	ig_buf_free(&ids);
-	return rc;
+	return ig_record_each_at(s, txn, c, f, jv_string_value(v), append_parsed, out);
 }
 
 /* story[key] = v, unless v is nothing or key is there already */

@@ -101,7 +101,9 @@ ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c
 	MDB_cursor *cur;
 	MDB_val k = { strlen(value), (void *)value }, d;
 	uint8_t uuid[16];
-	int ix = -1, rc;
+	int ix = -1, rc, prefix = 0;
+	size_t plen;
+	const void *want;
 
 	/* a uuid is indexed by its 16 bytes */
 	if (c->fields[field].type == IG_T_UUID) {
@@ -113,16 +115,49 @@ ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c
 	for (int i = 0; i < c->nindexes && ix < 0; i++)
 		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
 			ix = i;
+	/* else one that begins with it: its keys with the value, then a
+	 * separator, first (batch_id in generations' batch_id,status) */
+	for (int i = 0; i < c->nindexes && ix < 0; i++)
+		if (c->indexes[i].fields[0] == field)
+			ix = i, prefix = 1;
 	if (ix < 0)
 		return MDB_NOTFOUND;
 	if ((rc = mdb_cursor_open(txn, s->indexes[c->index][ix], &cur)))
 		return rc;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_DUP))
+	want = k.mv_data;
+	plen = k.mv_size;
+	for (rc = mdb_cursor_get(cur, &k, &d, prefix ? MDB_SET_RANGE : MDB_SET); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &d, prefix ? MDB_NEXT : MDB_NEXT_DUP)) {
+		if (prefix && (k.mv_size < plen || memcmp(k.mv_data, want, plen) != 0 ||
+		    (k.mv_size > plen && ((uint8_t *)k.mv_data)[plen] != '\0')))
+			break;
 		if (d.mv_size == 16)
 			ig_buf_add(ids, d.mv_data, 16);
+	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int
+ig_record_each_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c, int field,
+    const char *value, int (*fn)(const MDB_val *rec, void *ctx), void *ctx)
+{
+	struct ig_buf ids = { 0 };
+	int rc = ig_record_ids_at(s, txn, c, field, value, &ids);
+
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; !rc && i + 16 <= ids.len; i += 16) {
+		MDB_val val;
+
+		/* an entry whose record has gone says nothing */
+		if ((rc = ig_store_get(s, txn, c->index, (uint8_t *)ids.p + i, &val)) == MDB_NOTFOUND)
+			rc = 0;
+		else if (!rc)
+			rc = fn(&val, ctx);
+	}
+	ig_buf_free(&ids);
+	return rc;
 }
 
 /* a working record whose claim no live process holds goes back to ready */

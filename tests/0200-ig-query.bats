@@ -125,9 +125,10 @@ store_family() {
 	assert_output --partial "(no active readers)"
 }
 
-@test "ig-query: a --where that fails on every record says so once, with the count, and exits 1 (issue 12.11)" {
+@test "ig-query: a --where that fails on every record says so once, naming the first record, with the count, and exits 1 (issue 12.11)" {
 	for i in 1 2 3 4 5; do theme_line "t$i"; done | ig-record >/dev/null
+	first=$(ig-query list themes | head -1 | jq -r .id)
 	run -1 --separate-stderr ig-query list --where 'error("boom")' themes
 	assert_equal "$output" ""
-	assert_equal "$stderr" "$(printf 'ig-query: --where: boom\nig-query: --where: failed on 5 records in all, each left out')"
+	assert_equal "$stderr" "$(printf 'ig-query: --where: record %s: boom\nig-query: --where: failed on 5 records in all, each left out' "$first")"
 }

@@ -40,6 +40,10 @@ harness() { # name [more seed dirs]
 	harness fuzz-raster "$PNGSUITE"/*
 }
 
+@test "fuzz seeds: the native predicates compile and judge every seed and finding" {
+	harness fuzz-pred
+}
+
 @test "fuzz seeds: the planner expands every seed and finding" {
 	harness fuzz-plan
 }

@@ -1,0 +1,78 @@
+#!/bin/sh
+# bench/query.sh [N] - ig-query beside sqlite3 on N seed-000 metadata records
+# (default 1M) after 1000 jobs, in one run: a full-scan predicate (native,
+# and through libjq, and jq over the JSON lines), an index plan, a count,
+# a change cursor, and `get ID` in a fresh process beside /bin/true.
+# sqlite3 holds the same rows in seed 000's schema (ig-sql --schema), with
+# the index on generation_id seed 000 has. Figures: bench/README.md.
+set -eu
+n=${1:-1000000}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. "$top/bench/measure.sh"
+export IG_STORE="$tmp/store"
+"$top/bench/mkdata.sh" "$n" 1000 >"$tmp/in.jsonl"
+"$top/bin/ig-record" "$tmp/in.jsonl" >/dev/null
+"$top/bin/ig-query" export | "$top/bin/ig-sql" "sqlite:$tmp/db.sqlite" >/dev/null
+cat "$IG_STORE"/data.mdb "$tmp/db.sqlite" >/dev/null
+echo "input: $n metadata records after 1000 jobs, in the store and in SQLite"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+best() { # the best of three runs' seconds, then the last run's peak KB
+	b= kb=
+	for _ in 1 2 3; do
+		r=$(measure "$@")
+		if [ -z "$b" ] || awk -v x="${r% *}" -v y="$b" 'BEGIN { exit !(x < y) }'; then b=${r% *}; fi
+		kb=${r#* }
+	done
+	echo "$b $kb"
+}
+
+# a full scan with a predicate of arithmetic on a field
+sq=$(sqlite3 "$tmp/db.sqlite" 'SELECT count(*) FROM metadata WHERE seed % 1000 = 7')
+ig=$("$top/bin/ig-query" list --count --where '.seed % 1000 == 7' metadata)
+[ "$sq" = "$ig" ] || { echo "counts differ: sqlite3 $sq, ig-query $ig" >&2; exit 1; }
+set -- $(best sqlite3 "$tmp/db.sqlite" 'SELECT * FROM metadata WHERE seed % 1000 = 7')
+sq_s=$1
+set -- $(best "$top/bin/ig-query" list --where '.seed % 1000 == 7' metadata)
+nat_s=$1 nat_kb=$2
+set -- $(measure "$top/bin/ig-query" list --jq --where '.seed % 1000 == 7' metadata)
+jq_s=$1
+set -- $(measure jq -c 'select(.collection == "metadata" and .seed % 1000 == 7)' "$tmp/in.jsonl")
+jql_s=$1
+echo "--where '.seed % 1000 == 7' ($ig rows, full scan): sqlite3 $sq_s s; ig-query native $nat_s s" \
+	"(peak anon $((nat_kb / 1024)) MB), through libjq $jq_s s; jq over the lines $jql_s s;" \
+	"ig-query / sqlite3 $(ratio "$nat_s" "$sq_s") (goal: 2 or less)"
+
+# an index plan: one generation's metadata, by the predicate
+gen=01900000-0000-7000-8000-000000000007
+set -- $(best sqlite3 "$tmp/db.sqlite" "SELECT * FROM metadata WHERE generation_id = '$gen'")
+sqi_s=$1
+set -- $(best "$top/bin/ig-query" list --where ".generation_id == \"$gen\"" metadata)
+ixs=$1
+echo "--where '.generation_id == \"…\"' ($("$top/bin/ig-query" list --count --where ".generation_id == \"$gen\"" metadata) rows," \
+	"$("$top/bin/ig-query" list --explain --count --where ".generation_id == \"$gen\"" metadata 2>&1 >/dev/null | sed 's/^ig-query: plan: //; s/;.*//')):" \
+	"sqlite3 $sqi_s s, ig-query $ixs s (goal: under 0.010 s)"
+
+# a count, and the change cursor on the last records written
+set -- $(best sqlite3 "$tmp/db.sqlite" 'SELECT count(*) FROM metadata')
+sqc=$1
+set -- $(best "$top/bin/ig-query" list --count metadata)
+igc=$1
+since=$("$top/bin/ig-query" list --reverse --limit 100 metadata | tail -1 | jq -r .updated_at)
+set -- $(best "$top/bin/ig-query" list --changed-since "$since" metadata)
+cs=$1
+echo "count of every record: sqlite3 $sqc s, ig-query --count $igc s;" \
+	"--changed-since the 100th newest: $cs s ($("$top/bin/ig-query" list --count --changed-since "$since" metadata) records)"
+
+# get ID in a fresh process, beside /bin/true, 300 of each in turn
+id=$("$top/bin/ig-query" list --limit 1 metadata | jq -r .id)
+loop() { # command...: mean ms a run over 300
+	s=$(date +%s%N)
+	i=0
+	while [ $i -lt 300 ]; do "$@" >/dev/null; i=$((i + 1)); done
+	echo $(( ($(date +%s%N) - s) / 300000 ))
+}
+t1=$(loop /bin/true) g1=$(loop "$top/bin/ig-query" get "$id") t2=$(loop /bin/true) g2=$(loop "$top/bin/ig-query" get "$id")
+echo "get ID, fresh process: ig-query $g1 and $g2 us a run, /bin/true $t1 and $t2 us (goal: under 2000 us)"
