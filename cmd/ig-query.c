@@ -37,36 +37,50 @@ fail(int rc)
 	ig_die(IG_EXIT_SYSTEM, "store %s: %s", store.path, mdb_strerror(rc));
 }
 
+struct got {
+	struct ig_query *q;
+	const uint8_t *id;
+	int shown;
+};
+
 static void
-get(struct ig_query *q, int argc, char **argv)
+got_one(const MDB_val *val, void *ctx)
 {
+	struct got *g = ctx;
+
+	if (!g->q->deleted && ig_stored_deleted(val))
+		return;
+	ig_query_emit(g->q, g->id, val, 1);
+	g->shown++;
+}
+
+/* by id alone, without the model: its load would be most of the time */
+static void
+get(struct ig_query *q, const char *dir, int argc, char **argv)
+{
+	struct ig_store_ids ids;
+	char err[600];
+	int rc;
+
+	if ((rc = ig_store_ids_open(&ids, dir, err, sizeof err)))
+		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	for (int i = 0; i < argc; i++) {
 		uint8_t id[16];
-		int found = 0;
+		struct got g = { q, id, 0 };
 
 		if (ig_uuid_parse(argv[i], id) != 0) {
 			ig_warn("not a UUID: %s", argv[i]);
 			errors++;
 			continue;
 		}
-		for (int c = 0; c < store.m->ncolls; c++) {
-			MDB_val val;
-			int rc = ig_store_get(&store, txn, c, id, &val);
-
-			if (rc == MDB_NOTFOUND)
-				continue;
-			if (rc)
-				fail(rc);
-			if (!q->deleted && ig_stored_deleted(&val))
-				continue;
-			ig_query_emit(q, id, &val, 1);
-			found = 1;
-		}
-		if (!found) {
+		if (ig_store_ids_get(&ids, id, got_one, &g, &rc) < 0)
+			ig_die(IG_EXIT_SYSTEM, "store %s: %s", dir, mdb_strerror(rc));
+		if (!g.shown) {
 			ig_warn("no record %s", argv[i]);
 			errors++;
 		}
 	}
+	ig_store_ids_close(&ids);
 }
 
 static void
@@ -189,16 +203,19 @@ main(int argc, char **argv)
 		ig_die(IG_EXIT_USAGE, "--where: %s", err);
 	/* end the read transaction on a closed pipe instead of dying in it */
 	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(cmd, "get") == 0) {
+		if (optind >= argc)
+			usage(IG_EXIT_USAGE);
+		get(&q, ig_store_default(store_opt), argc - optind, argv + optind);
+		ig_close_stdout();
+		return errors ? IG_EXIT_REJECT : IG_EXIT_OK;
+	}
 	if (ig_store_open(&store, ig_store_default(store_opt), 1, err, sizeof err))
 		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	if ((rc = ig_store_begin(&store, 1, &txn)))
 		fail(rc);
 	q.txn = txn;
-	if (strcmp(cmd, "get") == 0) {
-		if (optind >= argc)
-			usage(IG_EXIT_USAGE);
-		get(&q, argc - optind, argv + optind);
-	} else if (listing) {
+	if (listing) {
 		if (optind + 1 != argc)
 			usage(IG_EXIT_USAGE);
 		list(&q, argv[optind], of);

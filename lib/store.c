@@ -404,3 +404,83 @@ ig_store_get_unique(struct ig_store *s, MDB_txn *txn, const struct ig_collection
 	ig_row_free(c, row);
 	return rc;
 }
+
+int
+ig_store_ids_open(struct ig_store_ids *s, const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	MDB_dbi main;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, dead, cap = 0;
+
+	memset(s, 0, sizeof *s);
+	if (stat(dir, &st) != 0) {
+		rc = errno;
+		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
+		return rc;
+	}
+	/* named databases a plenty: the store's own list says how many */
+	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4096)) ||
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY, 0666)) ||
+	    (rc = mdb_reader_check(s->env, &dead)) ||
+	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->txn)) ||
+	    (rc = mdb_dbi_open(s->txn, NULL, 0, &main)) || (rc = mdb_cursor_open(s->txn, main, &cur)))
+		goto fail;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char name[256];
+
+		if (k.mv_size >= sizeof name || memchr(k.mv_data, ':', k.mv_size) ||
+		    (k.mv_size >= 3 && memcmp(k.mv_data, "ig/", 3) == 0))
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (s->ncolls == cap) {
+			cap = cap ? cap * 2 : 16;
+			s->colls = ig_realloc(s->colls, (size_t)cap * sizeof *s->colls);
+		}
+		if ((rc = mdb_dbi_open(s->txn, name, 0, &s->colls[s->ncolls])) == 0)
+			s->ncolls++;
+		else if (rc != MDB_INCOMPATIBLE)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
+		return 0;
+fail:
+	snprintf(err, errlen, "store %s: %s", dir, mdb_strerror(rc));
+	ig_store_ids_close(s);
+	return rc;
+}
+
+int
+ig_store_ids_get(struct ig_store_ids *s, const uint8_t id[16], void (*fn)(const MDB_val *, void *), void *ctx,
+    int *rc)
+{
+	int found = 0;
+
+	for (int c = 0; c < s->ncolls; c++) {
+		MDB_val key = { 16, (void *)id }, val;
+
+		*rc = mdb_get(s->txn, s->colls[c], &key, &val);
+		if (*rc == MDB_NOTFOUND)
+			continue;
+		if (*rc)
+			return -1;
+		fn(&val, ctx);
+		found++;
+	}
+	*rc = 0;
+	return found;
+}
+
+void
+ig_store_ids_close(struct ig_store_ids *s)
+{
+	if (s->txn)
+		mdb_txn_abort(s->txn);
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s->colls);
+	memset(s, 0, sizeof *s);
+}

@@ -49,6 +49,24 @@ int ig_store_grow(struct ig_store *s);
  * file system (LMDB's EIO) is said to be that */
 const char *ig_store_strerror(const struct ig_store *s, int rc);
 
+/* A reader of records by id alone (ig-query get), without the model: the
+ * store's collections are the named databases its own list holds that
+ * are no index (no ':') and no log ("ig/"). The model's load is most of a
+ * short process's time. */
+struct ig_store_ids {
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi *colls;
+	int ncolls;
+};
+/* 0, or an LMDB/errno code with the reason in err; a store not there is ENOENT */
+int ig_store_ids_open(struct ig_store_ids *s, const char *dir, char *err, size_t errlen);
+/* each stored record with the id, to fn: how many there were, or -1 with
+ * the LMDB error in *rc */
+int ig_store_ids_get(struct ig_store_ids *s, const uint8_t id[16], void (*fn)(const MDB_val *, void *), void *ctx,
+    int *rc);
+void ig_store_ids_close(struct ig_store_ids *s);
+
 /* the stored JSON of a record, or MDB_NOTFOUND */
 int ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], MDB_val *val);
 /* the stored JSON of the record whose one-field unique key is value
