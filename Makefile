@@ -9,11 +9,11 @@ CFLAGS ?= -g -O2
 BUILD ?= build
 BIN ?= bin
 override CFLAGS += $(SANITIZE) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	-MMD -MP -Ilib $(shell $(PKG_CONFIG) --cflags lmdb libxxhash libpng libcurl libcrypto zlib libjpeg sqlite3 libpq libisal)
+	-MMD -MP -Ilib $(shell $(PKG_CONFIG) --cflags lmdb libxxhash libpng libcurl libcrypto zlib libjpeg sqlite3 libpq libisal oniguruma)
 # every command links the same list; --as-needed keeps only what it uses,
 # since a filter that starts often must not load curl and OpenSSL for nothing
 override LDFLAGS += -Wl,--as-needed $(SANITIZE)
-LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib libjpeg sqlite3 libpq libisal) -ljq -lm -lpthread
+LDLIBS = $(shell $(PKG_CONFIG) --libs lmdb libxxhash libpng libcurl libcrypto zlib libjpeg sqlite3 libpq libisal oniguruma) -ljq -lm -lpthread
 
 CMDS = ig-record ig-query ig-hash ig-plan ig-gen ig-grid ig-sql ig-sheet
 GENERATED = lib/model_data.c lib/models_data.c lib/gallery_data.c

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <oniguruma.h>
 
 #include "json.h"
 #include "predint.h"
@@ -131,16 +132,26 @@ length(const struct val *in, struct val *out)
 	}
 }
 
-/* startswith, endswith, contains, test (literal pattern) on strings */
+/* startswith, endswith, contains, test on strings */
 static int
-string_test(enum op op, const struct val *in, const struct val *arg, struct val *out)
+string_test(const struct node *node, const struct val *in, const struct val *arg, struct val *out)
 {
+	enum op op = node->op;
 	const char *p;
 	size_t n;
+	int r;
 
 	if (in->k != K_STR || arg->k != K_STR || pv_str_bytes(in, &pv_scratch[0], &p, &n))
 		return ASK;
 	switch (op) {
+	case N_TEST:
+		/* jq's own search, on the whole string, NULs and all */
+		r = onig_search(node->re, (const UChar *)p, (const UChar *)p + n, (const UChar *)p,
+		    (const UChar *)p + n, NULL, ONIG_OPTION_NONE);
+		if (r < 0 && r != ONIG_MISMATCH)
+			return ASK;
+		*out = boolean(r >= 0);
+		return 0;
 	case N_STARTS:
 		*out = boolean(n >= arg->n && memcmp(p, arg->p, arg->n) == 0);
 		return 0;
@@ -301,7 +312,7 @@ eval(const struct node *n, const struct val *in, struct val *out)
 	case N_HAS:
 		return has(in, &n->lit, out);
 	case N_STARTS: case N_ENDS: case N_CONTAINS: case N_TEST:
-		return string_test(n->op, in, &n->lit, out);
+		return string_test(n, in, &n->lit, out);
 	case N_ANY: case N_ALL:
 		return quantify(n, in, out);
 	case N_SELECT:

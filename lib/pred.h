@@ -2,8 +2,8 @@
  *
  * A --where expression inside the native subset (paths, literals, == != <
  * <= > >=, + - * / % on numbers, and, or, not, select, length, has,
- * startswith, endswith, contains and test on strings with a literal
- * pattern, any and all over an array) is compiled here once and evaluated
+ * startswith, endswith, contains and test (through Oniguruma, as jq) on
+ * strings, any and all over an array) is compiled here once and evaluated
  * on the record's JSON text, reading only the fields it names, without
  * making a jq value. Where jq would raise an error, or a value is one the
  * subset does not compare (two arrays, a string built by +), the answer is

@@ -34,6 +34,7 @@ struct node {
 	char *key;		/* N_FIELD */
 	size_t klen;
 	long index;		/* N_INDEX */
+	void *re;		/* N_TEST: the pattern, compiled by Oniguruma as jq compiles it */
 };
 
 struct ig_pred {

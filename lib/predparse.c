@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <oniguruma.h>
+
 #include "err.h"
 #include "json.h"
 #include "predint.h"
@@ -45,6 +47,8 @@ node_free(struct node *n)
 	node_free(n->a);
 	node_free(n->b);
 	free(n->key);
+	if (n->re)
+		onig_free(n->re);
 	free(n);
 }
 
@@ -231,16 +235,28 @@ function(struct parser *ps)
 	return NULL;
 }
 
-/* test's pattern is native only when it is a plain string */
+/* test's pattern, compiled as jq 1.6's f_match compiles it (UTF-8, Perl
+ * syntax, capture groups on), so that searching gives jq's answer; one
+ * Oniguruma refuses is jq's to report */
 static int
-plain_pattern(const struct parser *ps, const struct val *v)
+compile_pattern(const struct parser *ps, struct node *n)
 {
-	const char *p;
+	static int inited;
+	OnigEncoding utf8 = ONIG_ENCODING_UTF8;
+	OnigErrorInfo einfo;
+	const UChar *p;
+	regex_t *re;
 
-	if (v->k != K_STR || !ps->lits->p)
-		return 0;
-	p = ps->lits->p + (uintptr_t)v->p;
-	return strpbrk(p, ".^$|()[]{}*+?\\") == NULL && strlen(p) == v->n;
+	if (n->lit.k != K_STR || !ps->lits->p)
+		return -1;
+	if (!inited && onig_initialize(&utf8, 1) == ONIG_NORMAL)
+		inited = 1;
+	p = (const UChar *)(ps->lits->p + (uintptr_t)n->lit.p);
+	if (onig_new(&re, p, p + n->lit.n, ONIG_OPTION_CAPTURE_GROUP, ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG,
+	    &einfo) != ONIG_NORMAL)
+		return -1;
+	n->re = re;
+	return 0;
 }
 
 static struct node *
@@ -266,7 +282,7 @@ primary(struct parser *ps)
 		return suffixes(ps, n);
 	}
 	if ((n = function(ps))) {
-		if (n->op == N_TEST && !plain_pattern(ps, &n->lit))
+		if (n->op == N_TEST && compile_pattern(ps, n) != 0)
 			ps->bad = 1;
 		return n;
 	}

@@ -62,9 +62,23 @@ def records():
                     "review": ["keep", "reject", None, "keep"][i] if i != 2 else None, "generation_id": GENS[i]})
         out.append({"collection": "map_grids", "image_id": im, "enabled": i % 2 == 0, "size": [50, 70, 100, 35][i],
                     "opacity": [0.5, 1, 0.25, 0.125][i], "color": ["#000000", "#ffffff", "#ff0000", "#00ff00"][i]})
+    themes = ["01900000-0000-7000-8000-0000000000c%d" % i for i in range(1, 5)]
     for i, name in enumerate(["fantasy", "scifi", "gothic", "é-theme"]):
-        out.append({"collection": "themes", "name": name, "display_name": STRINGS[i + 6] or "x", "config": {"k": i},
-                    "variables": {}, "prompts": ["p"] * (i + 1), "styles": []})
+        out.append({"collection": "themes", "id": themes[i], "name": name, "display_name": STRINGS[i + 6] or "x",
+                    "config": {"k": i}, "variables": {}, "prompts": ["p"] * (i + 1), "styles": []})
+        out.append({"collection": "theme_variations", "theme_id": themes[i], "name": "v%d" % i, "display_name": STRINGS[i],
+                    "config_override": {"lights": i % 2 == 0}, "variable_override": {}})
+        out.append({"collection": "style_presets", "name": "preset%d" % i, "display_name": STRINGS[i + 8], "category": ["map", "token"][i % 2],
+                    "config": {"n": NUMBERS[i]}, "prompts": ["a", "b"][: i % 3], "compatibility": {"themes": [name]}})
+        out.append({"collection": "theme_elements", "category": ["item", "scenery"][i % 2], "name": "e%d" % i,
+                    "display_name": STRINGS[i + 2] or "x", "config": {}, "prompts": [], "compatibility": {}})
+    for i, g in enumerate(GENS):
+        out.append({"collection": "generation_tasks", "generation_id": g, "type": "generate", "params": {"try": i},
+                    "status": ["pending", "running", "done", "error"][i % 4], "attempts": i % 3,
+                    "last_error": ["", "blocked: SAFETY", None, "transport: timeout"][i % 4]})
+    for i, im in enumerate(IMGS):
+        out.append({"collection": "image_overlays", "image_id": im, "type": ["grid", "label"][i % 2], "name": "o%d" % i,
+                    "data": {"cells": i * 10}, "style": {"opacity": [0.5, 1][i % 2]}})
     for r in out:
         r = {k: v for k, v in r.items() if v is not None or k in ("review",)}
         if r.get("review") is None:
@@ -87,6 +101,12 @@ def predicates():
         "images": [".width", ".height", ".review", ".name", ".size"],
         "map_grids": [".enabled", ".size", ".opacity", ".color"],
         "themes": [".name", ".display_name", ".prompts", ".config"],
+        "batches": [".name", ".status", ".jobs_json"],
+        "generation_tasks": [".status", ".attempts", ".last_error", ".params.try"],
+        "image_overlays": [".type", ".data.cells", ".style.opacity"],
+        "theme_variations": [".name", ".config_override.lights"],
+        "style_presets": [".category", ".config.n", ".prompts"],
+        "theme_elements": [".category", ".display_name"],
     }
     ops = ["==", "!=", "<", "<=", ">", ">="]
     for coll, fs in fields.items():
