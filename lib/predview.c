@@ -11,6 +11,7 @@
 #endif
 
 #include "err.h"
+#include "find.h"
 #include "predint.h"
 
 static const char *
@@ -59,40 +60,6 @@ skip_string(const char *p, const char *end, int *esc)
 		}
 	}
 	return NULL;
-}
-
-/* needle in hay: memmem, sixteen places a step where SSE2 is (its first
- * and last bytes compared at once, the rest only where both match) */
-static const char *
-find(const char *hay, size_t n, const char *needle, size_t k)
-{
-	const char *end = hay + n;
-
-	if (k == 0 || k > n)
-		return k == 0 ? hay : NULL;
-#ifdef __SSE2__
-	{
-		const __m128i first = _mm_set1_epi8(needle[0]), last = _mm_set1_epi8(needle[k - 1]);
-		const char *p = hay;
-
-		for (; end - p >= (ptrdiff_t)(k + 15); p += 16) {
-			__m128i a = _mm_loadu_si128((const __m128i *)p);
-			__m128i b = _mm_loadu_si128((const __m128i *)(p + k - 1));
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first),
-			    _mm_cmpeq_epi8(b, last)));
-
-			while (m) {
-				int i = __builtin_ctz(m);
-
-				if (k <= 2 || memcmp(p + i + 1, needle + 1, k - 2) == 0)
-					return p + i;
-				m &= m - 1;
-			}
-		}
-		hay = p;
-	}
-#endif
-	return memmem(hay, (size_t)(end - hay), needle, k);
 }
 
 /* past the array or object opening at p */
@@ -327,7 +294,7 @@ pv_member(const struct val *o, const char *key, size_t klen, struct val *out)
 		memcpy(needle + 1, key, klen);
 		needle[klen + 1] = '"';
 		needle[klen + 2] = ':';
-		m = find(p, (size_t)(end - p), needle, klen + 3);
+		m = ig_find(p, (size_t)(end - p), needle, klen + 3);
 		if (!m && !memchr(p, '{', (size_t)(end - p)) && !memchr(p, '[', (size_t)(end - p)))
 			return 0;
 		if (m && (m[-1] == ',' || m[-1] == '{') && !memchr(p, '{', (size_t)(m - p)) &&

@@ -12,6 +12,7 @@
 #include "changes.h"
 #include "claim.h"
 #include "err.h"
+#include "find.h"
 #include "json.h"
 #include "path.h"
 #include "store.h"
@@ -316,13 +317,51 @@ ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], M
 	return mdb_get(txn, s->colls[coll], &key, val);
 }
 
+/* Where the writer puts is_deleted's value (ig_model_write: the
+ * collection, the id, the two times and deleted_at, each of a known
+ * length), if it is there; else NULL. Every record of a scan is asked. */
+static const char *
+deleted_where_written(const char *p, size_t n)
+{
+	static const char head[] = "{\"collection\":\"", id[] = "\",\"id\":\"", created[] = "\",\"created_at\":\"",
+	    updated[] = "\",\"updated_at\":\"", deleted[] = "\",\"deleted_at\":", key[] = ",\"is_deleted\":";
+	const char *end = p + n, *q;
+
+	if (n < sizeof head || memcmp(p, head, sizeof head - 1) != 0 ||
+	    !(q = memchr(p + sizeof head - 1, '"', n - (sizeof head - 1))))
+		return NULL;
+	/* each piece begins at the closing quote of the value before it */
+#define PIECE(s, skip) \
+	if (end - q < (ptrdiff_t)(sizeof s - 1 + (skip)) || memcmp(q, s, sizeof s - 1) != 0) \
+		return NULL; \
+	q += sizeof s - 1 + (skip)
+	PIECE(id, 36);
+	PIECE(created, 27);
+	PIECE(updated, 27);
+	PIECE(deleted, 0);
+#undef PIECE
+	if (end - q >= 4 && memcmp(q, "null", 4) == 0)
+		q += 4;
+	else if (end - q >= 29 && *q == '"' && q[28] == '"')
+		q += 29;
+	else
+		return NULL;
+	if (end - q < (ptrdiff_t)(sizeof key - 1) || memcmp(q, key, sizeof key - 1) != 0)
+		return NULL;
+	return q + sizeof key - 1;
+}
+
 int
 ig_stored_deleted(const MDB_val *val)
 {
 	/* base fields come before any nested value, so the first occurrence of
 	 * the key is the record's own: see ig_model_write */
 	static const char key[] = "\"is_deleted\":";
-	const char *p = memmem(val->mv_data, val->mv_size, key, sizeof key - 1);
+	const char *v = deleted_where_written(val->mv_data, val->mv_size), *p;
+
+	if (v)
+		return (size_t)(v - (char *)val->mv_data) + 4 <= val->mv_size && memcmp(v, "true", 4) == 0;
+	p = ig_find(val->mv_data, val->mv_size, key, sizeof key - 1);
 
 	return p && (size_t)(p - (char *)val->mv_data) + sizeof key - 1 + 4 <= val->mv_size &&
 	    memcmp(p + sizeof key - 1, "true", 4) == 0;
