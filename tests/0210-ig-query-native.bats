@@ -34,7 +34,9 @@ run_case() { # prefix collection expression options...
 	bad=0 n=0 native=0
 	while IFS=$'\t' read -r coll expr; do
 		run_case native "$coll" "$expr" --scan --explain
-		run_case jq "$coll" "$expr" --scan --jq
+		# the oracle's own leaks are not looked for: jq 1.6 loses 633 bytes
+		# on `.params | any` over these records (valgrind on jq's own CLI)
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 run_case jq "$coll" "$expr" --scan --jq
 		# the plan's line aside, the same errors
 		grep -q '^ig-query: plan: .*predicate: native;' native.err && ! grep -q 'through jq' native.err &&
 			native=$((native + 1))
