@@ -8,6 +8,7 @@
 #include <oniguruma.h>
 
 #include "json.h"
+#include "store.h"
 #include "predint.h"
 
 
@@ -333,7 +334,10 @@ ig_pred_eval(const struct ig_pred *p, const char *json, size_t len)
 	/* a stored record is one object: its ends delimit it, unscanned */
 	while (rec.n && (json[rec.n - 1] == '\n' || json[rec.n - 1] == ' '))
 		rec.n--;
-	if (rec.n < 2 || json[0] != '{' || json[rec.n - 1] != '}' || eval(p->root, &rec, &out) != 0)
+	if (rec.n < 2 || json[0] != '{' || json[rec.n - 1] != '}')
+		return ASK;
+	rec.own = ig_stored_fields_at(json, rec.n);
+	if (eval(p->root, &rec, &out) != 0)
 		return ASK;
 	return out.k != K_EMPTY && truthy(&out);
 }

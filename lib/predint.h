@@ -16,6 +16,7 @@ struct val {
 	size_t n;
 	int esc;		/* K_STR: p is JSON text with escapes, not yet decoded */
 	double num;
+	size_t own;		/* K_OBJ, a stored record: where its own fields begin, or 0 */
 };
 
 enum op {

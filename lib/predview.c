@@ -124,7 +124,8 @@ read_val(const char *p, const char *end, struct val *v)
 		v->k = K_NULL;
 		return end - p >= 4 ? p + 4 : NULL;
 	}
-	for (q = p; q < end && (isdigit((unsigned char)*q) || strchr("+-.eE", *q)); q++)
+	for (q = p; q < end && (isdigit((unsigned char)*q) || *q == '-' || *q == '+' || *q == '.' ||
+	    *q == 'e' || *q == 'E'); q++)
 		;
 	n = (size_t)(q - p);
 	if (n == 0 || n >= sizeof num)
@@ -275,6 +276,18 @@ skip_value(const char *p, const char *end)
 	return p;
 }
 
+static int
+base_key(const char *key, size_t klen)
+{
+	switch (klen) {
+	case 2: return memcmp(key, "id", 2) == 0;
+	case 10: return memcmp(key, "collection", 10) == 0 || memcmp(key, "created_at", 10) == 0 ||
+	    memcmp(key, "updated_at", 10) == 0 || memcmp(key, "deleted_at", 10) == 0 ||
+	    memcmp(key, "is_deleted", 10) == 0;
+	default: return 0;
+	}
+}
+
 /* member key of object o: 1 and *out, 0 if absent, -1 if malformed. Keys
  * are compared where they lie; only the one wanted is read. */
 int
@@ -294,11 +307,15 @@ pv_member(const struct val *o, const char *key, size_t klen, struct val *out)
 		memcpy(needle + 1, key, klen);
 		needle[klen + 1] = '"';
 		needle[klen + 2] = ':';
-		m = ig_find(p, (size_t)(end - p), needle, klen + 3);
-		if (!m && !memchr(p, '{', (size_t)(end - p)) && !memchr(p, '[', (size_t)(end - p)))
+		/* a stored record's base fields hold only base keys and no
+		 * brackets: a field of its own is looked for after them */
+		const char *from = o->own && !base_key(key, klen) ? o->p + o->own : p;
+
+		m = ig_find(from, (size_t)(end - from), needle, klen + 3);
+		if (!m && !memchr(from, '{', (size_t)(end - from)) && !memchr(from, '[', (size_t)(end - from)))
 			return 0;
-		if (m && (m[-1] == ',' || m[-1] == '{') && !memchr(p, '{', (size_t)(m - p)) &&
-		    !memchr(p, '[', (size_t)(m - p)))
+		if (m && (m[-1] == ',' || m[-1] == '{') && !memchr(from, '{', (size_t)(m - from)) &&
+		    !memchr(from, '[', (size_t)(m - from)))
 			return read_val(m + klen + 3, end, out) ? 1 : -1;
 	}
 

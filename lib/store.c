@@ -351,6 +351,20 @@ deleted_where_written(const char *p, size_t n)
 	return q + sizeof key - 1;
 }
 
+size_t
+ig_stored_fields_at(const char *json, size_t n)
+{
+	const char *v = deleted_where_written(json, n), *end = json + n;
+
+	if (!v)
+		return 0;
+	if (end - v >= 5 && memcmp(v, "true", 4) == 0 && (v[4] == ',' || v[4] == '}'))
+		return (size_t)(v + 4 - json);
+	if (end - v >= 6 && memcmp(v, "false", 5) == 0 && (v[5] == ',' || v[5] == '}'))
+		return (size_t)(v + 5 - json);
+	return 0;
+}
+
 int
 ig_stored_deleted(const MDB_val *val)
 {

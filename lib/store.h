@@ -75,6 +75,11 @@ int ig_store_get_unique(struct ig_store *s, MDB_txn *txn, const struct ig_collec
     const char *field, jv value, MDB_val *val);
 /* 1 if the record's serialized form says it is soft-deleted */
 int ig_stored_deleted(const MDB_val *val);
+/* where a stored record's own fields begin, past the base fields the
+ * writer puts first (collection, id, created_at, updated_at, deleted_at,
+ * is_deleted): the offset of the comma or brace after them, 0 if the text
+ * is not laid out so */
+size_t ig_stored_fields_at(const char *json, size_t n);
 
 /* the index key of a row: 0, 1 if a field is null (not indexed), -1 if too long */
 int ig_index_key(const struct ig_collection *c, const struct ig_index *ix, const jv *row,
