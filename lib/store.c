@@ -11,6 +11,7 @@
 
 #include "changes.h"
 #include "claim.h"
+#include "clock.h"
 #include "err.h"
 #include "find.h"
 #include "json.h"
@@ -318,8 +319,12 @@ ig_store_get(struct ig_store *s, MDB_txn *txn, int coll, const uint8_t id[16], M
 }
 
 /* Where the writer puts is_deleted's value (ig_model_write: the
- * collection, the id, the two times and deleted_at, each of a known
- * length), if it is there; else NULL. Every record of a scan is asked. */
+ * collection, then base.json's fields in order, each of a known length:
+ * a UUID's text, two canonical times, deleted_at), if it is there; else
+ * NULL, and the callers search. Every record of a scan is asked, and a
+ * reader without the model (ig-query get) too, so the layout is checked
+ * piece by piece, not assumed: a model that changes base.json changes the
+ * layout and these callers only search. */
 static const char *
 deleted_where_written(const char *p, size_t n)
 {
@@ -335,15 +340,15 @@ deleted_where_written(const char *p, size_t n)
 	if (end - q < (ptrdiff_t)(sizeof s - 1 + (skip)) || memcmp(q, s, sizeof s - 1) != 0) \
 		return NULL; \
 	q += sizeof s - 1 + (skip)
-	PIECE(id, 36);
-	PIECE(created, 27);
-	PIECE(updated, 27);
+	PIECE(id, IG_UUID_TEXT - 1);
+	PIECE(created, IG_TIME_TEXT - 1);
+	PIECE(updated, IG_TIME_TEXT - 1);
 	PIECE(deleted, 0);
 #undef PIECE
 	if (end - q >= 4 && memcmp(q, "null", 4) == 0)
 		q += 4;
-	else if (end - q >= 29 && *q == '"' && q[28] == '"')
-		q += 29;
+	else if (end - q >= IG_TIME_TEXT + 1 && *q == '"' && q[IG_TIME_TEXT] == '"')
+		q += IG_TIME_TEXT + 1;
 	else
 		return NULL;
 	if (end - q < (ptrdiff_t)(sizeof key - 1) || memcmp(q, key, sizeof key - 1) != 0)
