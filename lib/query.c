@@ -91,8 +91,7 @@ walk(struct ig_query *q, MDB_dbi dbi, const uint8_t *prefix, size_t plen, const 
 		op = MDB_PREV;
 	}
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, op)) {
-		if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0 ||
-		    (k.mv_size > plen && ((uint8_t *)k.mv_data)[plen] != '\0')))
+		if (plen && !ig_index_key_begins(&k, prefix, plen))
 			break;
 		if (lo && q->reverse && (k.mv_size < lolen ? memcmp(k.mv_data, lo, k.mv_size) <= 0 :
 		    memcmp(k.mv_data, lo, lolen) < 0))
@@ -132,15 +131,6 @@ scan_records(struct ig_query *q)
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-static int
-index_of(const struct ig_collection *c, int field)
-{
-	for (int i = 0; i < c->nindexes; i++)
-		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
-			return i;
-	return -1;
 }
 
 /* --of ID: each foreign key's index, the first that starts with it */
@@ -261,7 +251,7 @@ ig_query_list(struct ig_query *q)
 	if (q->of)
 		return plan_of(q);
 	if (q->since) {
-		if ((ix = index_of(col, col->f_updated)) < 0 ||
+		if ((ix = ig_index_on(col, col->f_updated)) < 0 ||
 		    q->store->indexes[col->index][ix] == IG_DBI_NONE) {
 			snprintf(q->plan, sizeof q->plan, "scan %s by created_at, updated_at read (the store has "
 			    "no updated_at index yet: its next writer builds it)", col->name);
@@ -286,7 +276,7 @@ ig_query_list(struct ig_query *q)
 	} else {
 		snprintf(q->plan, sizeof q->plan, "scan %s by created_at", col->name);
 	}
-	if ((ix = index_of(col, col->f_created)) < 0)
+	if ((ix = ig_index_on(col, col->f_created)) < 0)
 		return 0;
 	rc = walk(q, q->store->indexes[col->index][ix], NULL, 0, NULL, 0, 0);
 	return rc;
@@ -295,7 +285,7 @@ ig_query_list(struct ig_query *q)
 int
 ig_query_scan_all(struct ig_query *q, const struct ig_collection *col)
 {
-	int ix = index_of(col, col->f_created);
+	int ix = ig_index_on(col, col->f_created);
 
 	q->col = col;
 	if (!q->store->opened || ix < 0)

@@ -542,3 +542,19 @@ ig_store_ids_close(struct ig_store_ids *s)
 	free(s->colls);
 	memset(s, 0, sizeof *s);
 }
+
+int
+ig_index_on(const struct ig_collection *c, int field)
+{
+	for (int i = 0; i < c->nindexes; i++)
+		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
+			return i;
+	return -1;
+}
+
+int
+ig_index_key_begins(const MDB_val *k, const void *prefix, size_t plen)
+{
+	return k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0 &&
+	    (k->mv_size == plen || ((const uint8_t *)k->mv_data)[plen] == '\0');
+}

@@ -81,6 +81,12 @@ int ig_stored_deleted(const MDB_val *val);
  * is not laid out so */
 size_t ig_stored_fields_at(const char *json, size_t n);
 
+/* the index of c on field alone, or -1 */
+int ig_index_on(const struct ig_collection *c, int field);
+/* 1 if an index key begins with the leading fields prefix[0..plen): it is
+ * them, or them and a separator and more */
+int ig_index_key_begins(const MDB_val *k, const void *prefix, size_t plen);
+
 /* the index key of a row: 0, 1 if a field is null (not indexed), -1 if too long */
 int ig_index_key(const struct ig_collection *c, const struct ig_index *ix, const jv *row,
     uint8_t key[IG_KEY_MAX], size_t *len);

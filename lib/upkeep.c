@@ -112,9 +112,7 @@ ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c
 		k.mv_size = 16;
 		k.mv_data = uuid;
 	}
-	for (int i = 0; i < c->nindexes && ix < 0; i++)
-		if (c->indexes[i].nfields == 1 && c->indexes[i].fields[0] == field)
-			ix = i;
+	ix = ig_index_on(c, field);
 	/* else one that begins with it: its keys with the value, then a
 	 * separator, first (batch_id in generations' batch_id,status) */
 	for (int i = 0; i < c->nindexes && ix < 0; i++)
@@ -128,8 +126,7 @@ ig_record_ids_at(struct ig_store *s, MDB_txn *txn, const struct ig_collection *c
 	plen = k.mv_size;
 	for (rc = mdb_cursor_get(cur, &k, &d, prefix ? MDB_SET_RANGE : MDB_SET); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &d, prefix ? MDB_NEXT : MDB_NEXT_DUP)) {
-		if (prefix && (k.mv_size < plen || memcmp(k.mv_data, want, plen) != 0 ||
-		    (k.mv_size > plen && ((uint8_t *)k.mv_data)[plen] != '\0')))
+		if (prefix && !ig_index_key_begins(&k, want, plen))
 			break;
 		if (d.mv_size == 16)
 			ig_buf_add(ids, d.mv_data, 16);
