@@ -166,6 +166,32 @@ plan_of(struct ig_query *q)
 	return 0;
 }
 
+/* a predicate that fixes .id to a UUID as ig writes it (lowercase,
+ * hyphenated): that id, for the record under its key; 0 if it fixes none */
+static int
+plan_key(struct ig_query *q, uint8_t id[16])
+{
+	const struct ig_field *f = &q->col->fields[q->col->f_id];
+	struct ig_pred_fixed fx[4];
+	int nf = q->planner ? ig_pred_fixed(q->planner, fx, 4) : 0;
+	char text[IG_UUID_TEXT];
+
+	for (int k = 0; k < nf; k++)
+		if (fx[k].flen == f->namelen && memcmp(fx[k].field, f->name, f->namelen) == 0 &&
+		    fx[k].is_string && fx[k].vlen == IG_UUID_TEXT - 1) {
+			memcpy(text, fx[k].value, fx[k].vlen);
+			text[fx[k].vlen] = '\0';
+			if (ig_uuid_parse(text, id) == 0) {
+				/* another spelling of it is no stored id: the scan says so */
+				char canon[IG_UUID_TEXT];
+
+				ig_uuid_format(id, canon);
+				return strcmp(canon, text) == 0;
+			}
+		}
+	return 0;
+}
+
 /* the index whose leading fields the predicate fixes most of (a unique
  * one that it fixes whole first), and its key prefix; -1 if none */
 static int
@@ -234,7 +260,7 @@ int
 ig_query_list(struct ig_query *q)
 {
 	const struct ig_collection *col = q->col;
-	uint8_t key[IG_KEY_MAX];
+	uint8_t key[IG_KEY_MAX], id[16];
 	size_t klen = 0;
 	int ix, used, rc;
 
@@ -250,6 +276,15 @@ ig_query_list(struct ig_query *q)
 	}
 	if (q->of)
 		return plan_of(q);
+	if (plan_key(q, id)) {
+		MDB_val rec;
+
+		ig_uuid_format(id, q->plan + snprintf(q->plan, sizeof q->plan, "key %s id = ", col->name));
+		if ((rc = ig_store_get(q->store, q->txn, col->index, id, &rec)))
+			return rc == MDB_NOTFOUND ? 0 : rc;
+		ig_query_emit(q, id, &rec, 0);
+		return 0;
+	}
 	if (q->since) {
 		if ((ix = ig_index_on(col, col->f_updated)) < 0 ||
 		    q->store->indexes[col->index][ix] == IG_DBI_NONE) {

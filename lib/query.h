@@ -2,9 +2,9 @@
  * (native where it can be, else libjq), counts, limits and order
  *
  * The plan is the cheapest the store offers for what is asked: --of ID
- * through the foreign keys' indexes, --changed-since through updated_at's,
- * a predicate's fixed fields (`.f == literal` in its conjunction) through
- * the index they cover best, else every record by created_at. The
+ * through the foreign keys' indexes, `.id == ID` under the record's key,
+ * --changed-since through updated_at's, a predicate's fixed fields
+ * (`.f == literal` in its conjunction) through the index they cover best, else every record by created_at. The
  * predicate still judges every record a plan reads, so a plan only ever
  * changes how much is read, never what is printed; an index plan prints
  * in the index's order (its keys, then ids). See ig-query(1).

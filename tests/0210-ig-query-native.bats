@@ -77,6 +77,10 @@ run_case() { # prefix collection expression options...
 	[[ "$stderr" == "ig-query: plan: index generations:batch_id,status, 2 of its 2 fields fixed; predicate: native; 2 read, 2 shown" ]]
 	run -0 --separate-stderr ig-query list --explain --where '.name == "fantasy"' themes
 	[[ "$stderr" == "ig-query: plan: index themes:unique:name, 1 of its 1 field fixed (unique); predicate: native; 1 read, 1 shown" ]]
+	run -0 --separate-stderr ig-query list --explain --where '.id == "01900000-0000-7000-8000-000000000002"' generations
+	[[ "$stderr" == "ig-query: plan: key generations id = 01900000-0000-7000-8000-000000000002; predicate: native; 1 read, 1 shown" ]]
+	run -0 --separate-stderr ig-query list --explain --where '.id == "01900000-0000-7000-8000-00000000000A"' generations
+	[[ "$stderr" == "ig-query: plan: scan generations by id; predicate: native; 8 read, 0 shown" ]]
 	run -0 --separate-stderr ig-query list --explain --where '.prompt | length > 3' metadata
 	[[ "$stderr" == "ig-query: plan: scan metadata by id; predicate: native; 40 read, "*" shown" ]]
 	run -0 --separate-stderr ig-query list --explain --where '.seed // 1 > 0' metadata

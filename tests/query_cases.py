@@ -169,6 +169,13 @@ def predicates():
               ("themes", '.name == "fantasy"'), ("themes", '.name == "é-theme"'), ("themes", '.name == "none"'),
               ("map_grids", '.image_id == "%s"' % IMGS[1]), ("images", '.generation_id == "%s"' % GENS[2]),
               ("images", '.sha256 == "x"'), ("metadata", '.seed == 7 and .generation_id == "%s"' % GENS[7])]
+    # the key: an id as ig writes it, another spelling of it, none, not one
+    cases += [("generations", '.id == "%s"' % GENS[1]), ("generations", '.id == "%s"' % GENS[1].upper()),
+              ("generations", '"%s" == .id and .status == "queued"' % GENS[1]),
+              ("generations", '.id == "%s" and .status == "done"' % GENS[1]),
+              ("generations", '.id == "01900000-0000-7000-8000-999999999999"'), ("images", '.id == "%s"' % IMGS[0]),
+              ("themes", '.id == "01900000-0000-7000-8000-0000000000c2"'), ("generations", '.id == "x"'),
+              ("generations", '.id == 7')]
     for coll, e in cases:
         print("%s\t%s" % (coll, e))
 
