@@ -169,12 +169,38 @@ open_dbs(struct ig_store *s, MDB_txn *txn)
 	return 0;
 }
 
+/* the environment of the store in dir, its stale reader slots cleared: 0,
+ * or the error, told in err, and no environment */
+static int
+env_open(const char *dir, int rdonly, MDB_dbi maxdbs, MDB_env **env, char *err, size_t errlen)
+{
+	struct stat st;
+	int rc, dead;
+
+	*env = NULL;
+	if (rdonly && stat(dir, &st) != 0) {
+		rc = errno;
+		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
+		return rc;
+	}
+	if ((rc = mdb_env_create(env)) == 0 &&
+	    ((rc = mdb_env_set_maxdbs(*env, maxdbs)) || (rc = mdb_env_set_mapsize(*env, mapsize_setting())) ||
+	    (rc = mdb_env_open(*env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0666)) ||
+	    /* a filter killed mid-read leaves its reader slot behind */
+	    (rc = mdb_reader_check(*env, &dead)))) {
+		mdb_env_close(*env);
+		*env = NULL;
+	}
+	if (rc)
+		snprintf(err, errlen, "store %s: %s", dir, mdb_strerror(rc));
+	return rc;
+}
+
 int
 ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t errlen)
 {
-	struct stat st;
 	MDB_txn *txn;
-	int rc, dead;
+	int rc;
 
 	memset(s, 0, sizeof *s);
 	s->claims = -1;
@@ -185,14 +211,7 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 	s->indexes = ig_malloc((size_t)s->m->ncolls * sizeof *s->indexes);
 	for (int c = 0; c < s->m->ncolls; c++)
 		s->indexes[c] = ig_malloc((size_t)(s->m->colls[c].nindexes + 1) * sizeof **s->indexes);
-	if (rdonly) {
-		if (stat(dir, &st) != 0) {
-			rc = errno;
-			snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
-			ig_store_close(s);
-			return rc;
-		}
-	} else if ((rc = ig_path_mkdirs(dir))) {
+	if (!rdonly && (rc = ig_path_mkdirs(dir))) {
 		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
 		ig_store_close(s);
 		return rc;
@@ -202,15 +221,10 @@ ig_store_open(struct ig_store *s, const char *dir, int rdonly, char *err, size_t
 		ig_store_close(s);
 		return rc;
 	}
-	if ((rc = mdb_env_create(&s->env)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 4))) ||
-	    (rc = mdb_env_set_mapsize(s->env, mapsize_setting())))
-		goto fail;
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0666)))
-		goto fail;
-	/* a filter killed mid-read leaves its reader slot behind */
-	if ((rc = mdb_reader_check(s->env, &dead)))
-		goto fail;
+	if ((rc = env_open(dir, rdonly, (MDB_dbi)(s->m->ncolls + s->m->nindexes + 4), &s->env, err, errlen))) {
+		ig_store_close(s);
+		return rc;
+	}
 	if ((rc = ig_store_begin(s, rdonly, &txn)))
 		goto fail;
 	if ((rc = open_dbs(s, txn)) || (rc = ig_changes_open(s, txn))) {
@@ -466,23 +480,16 @@ ig_store_get_unique(struct ig_store *s, MDB_txn *txn, const struct ig_collection
 int
 ig_store_ids_open(struct ig_store_ids *s, const char *dir, char *err, size_t errlen)
 {
-	struct stat st;
 	MDB_dbi main;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, dead, cap = 0;
+	int rc, cap = 0;
 
 	memset(s, 0, sizeof *s);
-	if (stat(dir, &st) != 0) {
-		rc = errno;
-		snprintf(err, errlen, "store %s: %s", dir, strerror(rc));
-		return rc;
-	}
 	/* named databases a plenty: the store's own list says how many */
-	if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 4096)) ||
-	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY, 0666)) ||
-	    (rc = mdb_reader_check(s->env, &dead)) ||
-	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->txn)) ||
+	if ((rc = env_open(dir, 1, 4096, &s->env, err, errlen)))
+		return rc;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->txn)) ||
 	    (rc = mdb_dbi_open(s->txn, NULL, 0, &main)) || (rc = mdb_cursor_open(s->txn, main, &cur)))
 		goto fail;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
