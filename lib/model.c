@@ -7,6 +7,7 @@
 #include "err.h"
 #include "json.h"
 #include "model.h"
+#include "modelload.h"
 
 /* generated from db/model by the Makefile */
 extern const char ig_model_json[];
@@ -17,18 +18,8 @@ struct pending {
 	struct ig_collection *c;
 	char *ref, *from;
 };
-/* what loading carries: the names to resolve, and the first error, after
- * which every step returns at once and the caller frees what was made */
-struct loader {
-	struct pending *pend;
-	int npend;
-	char *err;
-	size_t errlen;
-	int bad;
-};
-
-static void
-bad_model(struct loader *ld, const char *where, const char *what)
+void
+ig_model_bad(struct loader *ld, const char *where, const char *what)
 {
 	if (!ld->bad)
 		snprintf(ld->err, ld->errlen, "%s: %s", where, what);
@@ -54,7 +45,7 @@ parse_type(struct loader *ld, const char *where, const char *s)
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum ig_type)i;
-	bad_model(ld, where, "unknown type");
+	ig_model_bad(ld, where, "unknown type");
 	return IG_T_JSON;
 }
 
@@ -66,7 +57,7 @@ parse_syntax(struct loader *ld, const char *where, const char *s)
 	for (size_t i = 1; i < sizeof names / sizeof *names; i++)
 		if (strcmp(s, names[i]) == 0)
 			return (enum ig_syntax)i;
-	bad_model(ld, where, "unknown syntax");
+	ig_model_bad(ld, where, "unknown syntax");
 	return IG_S_NONE;
 }
 
@@ -118,7 +109,7 @@ field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 
 	if (strcmp(key, "type") == 0) {
 		if (kind != JV_KIND_STRING)
-			bad_model(ld, name, "field has no type");
+			ig_model_bad(ld, name, "field has no type");
 		else
 			f->type = parse_type(ld, name, jv_string_value(v));
 		*typed = 1;
@@ -132,7 +123,7 @@ field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 		else if (strcmp(as, "file_uri") == 0)
 			f->as = IG_AS_FILE_URI;
 		else
-			bad_model(ld, name, "'as' is basename or file_uri");
+			ig_model_bad(ld, name, "'as' is basename or file_uri");
 	} else if (strcmp(key, "max_length") == 0 && kind == JV_KIND_NUMBER) {
 		f->max_length = jv_number_value(v) >= 0 && jv_number_value(v) < 1e9 ?
 		    (long)jv_number_value(v) : 0;
@@ -163,7 +154,7 @@ field_attr(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 	    strspn(jv_string_value(v), "ABCDEFGHIJKLMNOPQRSTUVWXYZ ()0123456789") == strlen(jv_string_value(v))) {
 		f->pg_type = ig_strdup(jv_string_value(v));
 	} else if (strcmp(key, "doc") != 0) {
-		bad_model(ld, name, "unknown field attribute");
+		ig_model_bad(ld, name, "unknown field attribute");
 	}
 }
 
@@ -179,7 +170,7 @@ load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 	f->ref = f->default_from = -1;
 	f->enumv = f->defval = f->edges = f->stamps = jv_invalid();
 	if (ig_kind(spec) != JV_KIND_OBJECT) {
-		bad_model(ld, name, "field spec is not an object");
+		ig_model_bad(ld, name, "field spec is not an object");
 		ig_jv_free(spec);
 		return;
 	}
@@ -191,7 +182,7 @@ load_field(struct loader *ld, struct ig_collection *c, struct ig_field *f, const
 		ig_jv_free(v);
 	}
 	if (!typed)
-		bad_model(ld, name, "field has no type");
+		ig_model_bad(ld, name, "field has no type");
 	ig_jv_free(spec);
 }
 
@@ -224,7 +215,7 @@ add_index(struct loader *ld, struct ig_collection *c, jv fields, int unique)
 	int n = ig_kind(fields) == JV_KIND_ARRAY ? jv_array_length(jv_copy(fields)) : 0;
 
 	if (n < 1 || n > IG_INDEX_MAX) {
-		bad_model(ld, c->name, "an index needs 1 to 4 fields");
+		ig_model_bad(ld, c->name, "an index needs 1 to 4 fields");
 		ig_jv_free(fields);
 		return;
 	}
@@ -239,7 +230,7 @@ add_index(struct loader *ld, struct ig_collection *c, jv fields, int unique)
 
 		if (ig_kind(f) != JV_KIND_STRING ||
 		    (ix->fields[i] = ig_field_find(c, jv_string_value(f))) < 0)
-			bad_model(ld, c->name, "an index names an unknown field");
+			ig_model_bad(ld, c->name, "an index names an unknown field");
 		else
 			ig_buf_printf(&name, "%s%s", i ? "," : "", jv_string_value(f));
 		ig_jv_free(f);
@@ -252,8 +243,8 @@ add_index(struct loader *ld, struct ig_collection *c, jv fields, int unique)
 	ig_jv_free(fields);
 }
 
-static int
-find_index(const struct ig_collection *c, int nf, const int *fields, int prefix)
+int
+ig_model_index_of(const struct ig_collection *c, int nf, const int *fields, int prefix)
 {
 	for (int i = 0; i < c->nindexes; i++) {
 		const struct ig_index *ix = &c->indexes[i];
@@ -280,154 +271,6 @@ add_indexes(struct loader *ld, struct ig_collection *c, jv spec, const char *key
 	ig_jv_free(list);
 }
 
-/* a derive's rules (borrowed): which children's states make the field what */
-static void
-load_rules(struct loader *ld, struct ig_collection *c, struct ig_derive *dv, jv rules)
-{
-	jv_array_foreach(rules, i, r) {
-		jv any = ig_get(r, "any"), all = ig_get(r, "all"), then = ig_get(r, "then");
-		int is_all = ig_kind(all) == JV_KIND_ARRAY;
-		jv states = is_all ? all : any;
-
-		ig_jv_free(is_all ? any : all);
-		if (ld->bad || ig_kind(states) != JV_KIND_ARRAY || ig_kind(then) != JV_KIND_STRING) {
-			bad_model(ld, c->name, "a derive rule needs any or all, and then");
-			ig_jv_free(states);
-			ig_jv_free(then);
-		} else {
-			dv->rules = ig_realloc(dv->rules, (size_t)(dv->nrules + 1) * sizeof *dv->rules);
-			dv->rules[dv->nrules++] = (struct ig_derive_rule){ is_all, states, then };
-		}
-		ig_jv_free(r);
-	}
-}
-
-static void
-load_one_derive(struct loader *ld, const struct ig_model *m, struct ig_collection *c,
-    const char *name, jv d)
-{
-	jv from = ig_get(d, "from"), by = ig_get(d, "by"), field = ig_get(d, "field");
-	jv rules = ig_get(d, "rules"), planned = ig_get(d, "planned");
-	const struct ig_collection *child = NULL;
-	struct ig_derive *dv;
-	int pair[2];
-
-	c->derives = ig_realloc(c->derives, (size_t)(c->nderives + 1) * sizeof *c->derives);
-	dv = &c->derives[c->nderives++];
-	memset(dv, 0, sizeof *dv);
-	dv->fallback = jv_invalid();
-	dv->planned = -1;
-	if ((dv->field = ig_field_find(c, name)) < 0 ||
-	    ig_kind(from) != JV_KIND_STRING ||
-	    !(child = ig_model_find(m, jv_string_value(from))) ||
-	    ig_kind(by) != JV_KIND_STRING || ig_kind(field) != JV_KIND_STRING ||
-	    (dv->child_by = ig_field_find(child, jv_string_value(by))) < 0 ||
-	    (dv->child_field = ig_field_find(child, jv_string_value(field))) < 0 ||
-	    ig_kind(rules) != JV_KIND_ARRAY) {
-		bad_model(ld, c->name, "bad derive");
-		goto out;
-	}
-	dv->child = child->index;
-	pair[0] = dv->child_by;
-	pair[1] = dv->child_field;
-	if ((dv->child_index = find_index(child, 2, pair, 0)) < 0) {
-		bad_model(ld, c->name, "a derive needs an index on its child's (by, field)");
-		goto out;
-	}
-	dv->fallback = jv_copy(c->fields[dv->field].defval);
-	if (ig_kind(planned) == JV_KIND_STRING &&
-	    ((dv->planned = ig_field_find(c, jv_string_value(planned))) < 0 ||
-	    c->fields[dv->planned].type != IG_T_ARRAY)) {
-		bad_model(ld, c->name, "a derive's planned names no array field");
-		goto out;
-	}
-	load_rules(ld, c, dv, rules);
-out:
-	ig_jv_free(planned);
-	ig_jv_free(from);
-	ig_jv_free(by);
-	ig_jv_free(field);
-	ig_jv_free(rules);
-	ig_jv_free(d);
-}
-
-static void
-load_derive(struct loader *ld, const struct ig_model *m, struct ig_collection *c, jv spec)
-{
-	jv_object_foreach(spec, k, d) {
-		if (!ld->bad)
-			load_one_derive(ld, m, c, jv_string_value(k), d);
-		else
-			ig_jv_free(d);
-		ig_jv_free(k);
-	}
-	ig_jv_free(spec);
-}
-
-/* a field a lifecycle names, or -1 (and the model is bad if it must be) */
-static int
-life_field(const struct ig_collection *c, jv name)
-{
-	return ig_kind(name) == JV_KIND_STRING ? ig_field_find(c, jv_string_value(name)) : -1;
-}
-
-/* a lifecycle's stages, each a value of its field's enum */
-static void
-load_lifecycle(struct loader *ld, struct ig_collection *c, jv spec)
-{
-	static const char *stages[IG_NSTAGES] = { "ready", "working", "succeeded", "failed" };
-	struct ig_lifecycle *l = ig_malloc(sizeof *l);
-	jv claim = ig_get(spec, "claim"), reason = ig_get(spec, "reason");
-	jv holder = ig_get(spec, "holder"), field = ig_get(spec, "field"), remote = ig_get(spec, "remote");
-
-	memset(l, 0, sizeof *l);
-	c->life = l;
-	l->claim = l->reason = l->holder = -1;
-	if ((l->field = life_field(c, field)) < 0) {
-		bad_model(ld, c->name, "a lifecycle names no field");
-		goto out;
-	}
-	for (int i = 0; i < IG_NSTAGES && !ld->bad; i++) {
-		jv name = ig_get(spec, stages[i]), allowed = c->fields[l->field].enumv;
-		int ok = 0;
-
-		if (ig_kind(name) != JV_KIND_STRING) {
-			bad_model(ld, c->name, "a lifecycle names every stage");
-		} else {
-			if (ig_kind(allowed) == JV_KIND_ARRAY)
-				jv_array_foreach(allowed, k, v)
-					ok |= jv_equal(v, jv_copy(name));
-			if (!ok)
-				bad_model(ld, c->name, "a lifecycle stage is not a value of its field");
-			else
-				l->names[i] = ig_strdup(jv_string_value(name));
-		}
-		ig_jv_free(name);
-	}
-	if (ld->bad)
-		goto out;
-	if (ig_kind(claim) == JV_KIND_STRING &&
-	    ((l->claim = life_field(c, claim)) < 0 || c->fields[l->claim].type != IG_T_UUID))
-		bad_model(ld, c->name, "a lifecycle's claim names no uuid field");
-	else if (ig_kind(reason) == JV_KIND_STRING && (l->reason = life_field(c, reason)) < 0)
-		bad_model(ld, c->name, "a lifecycle's reason names no field");
-	else if (l->claim >= 0 && (l->holder = life_field(c, holder)) < 0)
-		bad_model(ld, c->name, "a claimed lifecycle names its holder field");
-	else if (l->claim >= 0 && find_index(c, 1, &l->field, 1) < 0)
-		bad_model(ld, c->name, "a claimed lifecycle needs an index on its field");
-	else if (ig_kind(remote) == JV_KIND_STRING && (l->claim < 0 || !*jv_string_value(remote)))
-		bad_model(ld, c->name, "a lifecycle's remote prefix needs a claim, and is not empty");
-	else if (ig_kind(remote) == JV_KIND_STRING)
-		l->remote = ig_strdup(jv_string_value(remote));
-out:
-	ig_jv_free(remote);
-	ig_jv_free(holder);
-	ig_jv_free(field);
-	ig_jv_free(claim);
-	ig_jv_free(reason);
-	ig_jv_free(spec);
-}
-
 /* each collection's fields: the base fields, then its own (specs borrowed) */
 static void
 load_collections(struct loader *ld, struct ig_model *m, jv base, jv specs)
@@ -442,11 +285,11 @@ load_collections(struct loader *ld, struct ig_model *m, jv base, jv specs)
 		if (ld->bad) {
 			/* nothing */
 		} else if (ig_kind(name) != JV_KIND_STRING) {
-			bad_model(ld, "model", "a file has no collection name");
+			ig_model_bad(ld, "model", "a file has no collection name");
 		} else if (ig_model_find(m, jv_string_value(name))) {
-			bad_model(ld, jv_string_value(name), "two files name the collection");
+			ig_model_bad(ld, jv_string_value(name), "two files name the collection");
 		} else if (ig_kind(own) != JV_KIND_OBJECT || ig_kind(fields) != JV_KIND_OBJECT) {
-			bad_model(ld, jv_string_value(name), "no fields");
+			ig_model_bad(ld, jv_string_value(name), "no fields");
 		} else {
 			c->name = ig_strdup(jv_string_value(name));
 			m->ncolls = i + 1;
@@ -474,12 +317,12 @@ resolve_names(struct loader *ld, struct ig_model *m)
 		if (ld->bad) {
 			/* nothing */
 		} else if (p->ref && !(to = ig_model_find(m, p->ref))) {
-			bad_model(ld, p->c->name, "ref names an unknown collection");
+			ig_model_bad(ld, p->c->name, "ref names an unknown collection");
 		} else {
 			if (p->ref)
 				p->f->ref = to->index;
 			if (p->from && (p->f->default_from = ig_field_find(p->c, p->from)) < 0)
-				bad_model(ld, p->c->name, "default_from names an unknown field");
+				ig_model_bad(ld, p->c->name, "default_from names an unknown field");
 		}
 		free(p->ref);
 		free(p->from);
@@ -499,14 +342,14 @@ load_shape(struct loader *ld, struct ig_collection *c, jv base, jv spec)
 	add_indexes(ld, c, spec, "unique", 1);
 	/* a foreign key is followed through any index that starts with it */
 	for (int f = 0; f < c->nfields && !ld->bad; f++)
-		if (c->fields[f].ref >= 0 && find_index(c, 1, &f, 1) < 0)
+		if (c->fields[f].ref >= 0 && ig_model_index_of(c, 1, &f, 1) < 0)
 			add_index(ld, c, JV_ARRAY(jv_string(c->fields[f].name)), 0);
 	if ((c->f_id = ig_field_find(c, "id")) < 0 ||
 	    (c->f_created = ig_field_find(c, "created_at")) < 0 ||
 	    (c->f_updated = ig_field_find(c, "updated_at")) < 0 ||
 	    (c->f_deleted_at = ig_field_find(c, "deleted_at")) < 0 ||
 	    (c->f_is_deleted = ig_field_find(c, "is_deleted")) < 0) {
-		bad_model(ld, "base.json", "id, created_at, updated_at, deleted_at and is_deleted are required");
+		ig_model_bad(ld, "base.json", "id, created_at, updated_at, deleted_at and is_deleted are required");
 		return;
 	}
 	c->stamps = ig_get(spec, "stamps");
@@ -545,7 +388,7 @@ order_collections(struct loader *ld, struct ig_model *m)
 			}
 		}
 		if (!progress) {
-			bad_model(ld, "model", "foreign keys form a cycle");
+			ig_model_bad(ld, "model", "foreign keys form a cycle");
 			break;
 		}
 	}
@@ -562,7 +405,7 @@ load(struct ig_model *m, const char *text, size_t len, char *err, size_t errlen)
 	int n;
 
 	if (ig_kind(all) != JV_KIND_ARRAY) {
-		bad_model(&ld, "model", ig_valid(all) ? "not an array of collections" : perr);
+		ig_model_bad(&ld, "model", ig_valid(all) ? "not an array of collections" : perr);
 		ig_jv_free(all);
 		ig_jv_free(specs);
 		return -1;
@@ -577,7 +420,7 @@ load(struct ig_model *m, const char *text, size_t len, char *err, size_t errlen)
 	}
 	ig_jv_free(all);
 	if (!ig_valid(base))
-		bad_model(&ld, "base.json", "missing");
+		ig_model_bad(&ld, "base.json", "missing");
 	n = jv_array_length(jv_copy(specs));
 	m->colls = ig_malloc((size_t)n * sizeof *m->colls + 1);
 	memset(m->colls, 0, (size_t)n * sizeof *m->colls);
@@ -594,11 +437,11 @@ load(struct ig_model *m, const char *text, size_t len, char *err, size_t errlen)
 		jv d = ig_get(spec, "derive"), life = ig_get(spec, "lifecycle");
 
 		if (!ld.bad && ig_kind(life) == JV_KIND_OBJECT)
-			load_lifecycle(&ld, &m->colls[i], life);
+			ig_model_load_lifecycle(&ld, &m->colls[i], life);
 		else
 			ig_jv_free(life);
 		if (!ld.bad && ig_kind(d) == JV_KIND_OBJECT)
-			load_derive(&ld, m, &m->colls[i], d);
+			ig_model_load_derive(&ld, m, &m->colls[i], d);
 		else
 			ig_jv_free(d);
 		ig_jv_free(spec);
