@@ -446,6 +446,16 @@ load(struct ig_model *m, const char *text, size_t len, char *err, size_t errlen)
 			ig_jv_free(d);
 		ig_jv_free(spec);
 	}
+	/* after every lifecycle: a summary reads its children's */
+	jv_array_foreach(specs, i, spec) {
+		jv sum = ig_get(spec, "summary");
+
+		if (!ld.bad && ig_kind(sum) == JV_KIND_OBJECT)
+			ig_model_load_summary(&ld, m, &m->colls[i], sum);
+		else
+			ig_jv_free(sum);
+		ig_jv_free(spec);
+	}
 	if (!ld.bad)
 		order_collections(&ld, m);
 	ig_jv_free(specs);
@@ -542,6 +552,7 @@ ig_model_free(struct ig_model *m)
 			free((char *)c->life->remote);
 			free(c->life);
 		}
+		free(c->summary);
 	}
 	free(m->colls);
 	free(m->order);

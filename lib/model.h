@@ -97,6 +97,20 @@ ig_holder_remote(const struct ig_lifecycle *l, const char *holder)
 	return l->remote && holder && strncmp(holder, l->remote, strlen(l->remote)) == 0;
 }
 
+/* What `ig-query summary` tells of a record of this collection (a batch):
+ * its jobs (the children that name it), by their lifecycle's status, and
+ * their cost; the jobs' images; of those, the gridded (with a grid whose
+ * flag is not false); and the failed jobs by their tasks' last reason.
+ * Each relation is the child's foreign key to its parent. */
+struct ig_summary {
+	int name;		/* field printed as the record's name, or -1 */
+	int jobs, jobs_by;	/* collection, its field naming the record */
+	int cost;		/* the jobs' field summed, or -1 */
+	int images, images_by;
+	int grids, grids_by, grids_flag;
+	int tasks, tasks_by;	/* with a lifecycle that has a reason */
+};
+
 struct ig_collection {
 	char *name;
 	int index;
@@ -110,6 +124,7 @@ struct ig_collection {
 	struct ig_derive *derives;
 	int nderives;
 	struct ig_lifecycle *life;	/* or NULL */
+	struct ig_summary *summary;	/* or NULL */
 };
 
 struct ig_model {

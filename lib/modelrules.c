@@ -156,3 +156,69 @@ out:
 	ig_jv_free(spec);
 }
 
+
+/* the first field of child that refers to parent, or -1 */
+static int
+child_ref(const struct ig_collection *child, const struct ig_collection *parent)
+{
+	for (int f = 0; f < child->nfields; f++)
+		if (child->fields[f].ref == parent->index)
+			return f;
+	return -1;
+}
+
+/* a collection the summary names, and its foreign key to parent: the
+ * collection, or NULL (and the model is bad) */
+static const struct ig_collection *
+summary_child(struct loader *ld, const struct ig_model *m, const struct ig_collection *c, jv spec,
+    const char *key, const struct ig_collection *parent, int *child, int *by)
+{
+	jv name = ig_get(spec, key);
+	const struct ig_collection *cc = ig_kind(name) == JV_KIND_STRING ? ig_model_find(m, jv_string_value(name)) : NULL;
+
+	ig_jv_free(name);
+	if (!cc || (*by = child_ref(cc, parent)) < 0) {
+		ig_model_bad(ld, c->name, "a summary's collection names none, or none that refers to its parent");
+		return NULL;
+	}
+	*child = cc->index;
+	return cc;
+}
+
+/* a field the summary names of c, of type t: the field, or -1 (absent: an
+ * optional one) */
+static int
+summary_field(struct loader *ld, const struct ig_collection *c, jv spec, const char *key, enum ig_type t,
+    const char *who)
+{
+	jv name = ig_get(spec, key);
+	int f = ig_kind(name) == JV_KIND_STRING ? ig_field_find(c, jv_string_value(name)) : -1;
+
+	if (ig_valid(name) && (f < 0 || c->fields[f].type != t))
+		ig_model_bad(ld, who, "a summary's field names none of its type");
+	ig_jv_free(name);
+	return f;
+}
+
+void
+ig_model_load_summary(struct loader *ld, const struct ig_model *m, struct ig_collection *c, jv spec)
+{
+	struct ig_summary *sm = ig_malloc(sizeof *sm);
+	const struct ig_collection *jobs, *images, *grids, *tasks;
+
+	c->summary = sm;
+	if (!c->life ||
+	    !(jobs = summary_child(ld, m, c, spec, "jobs", c, &sm->jobs, &sm->jobs_by)) ||
+	    !(images = summary_child(ld, m, c, spec, "images", jobs, &sm->images, &sm->images_by)) ||
+	    !(grids = summary_child(ld, m, c, spec, "gridded", images, &sm->grids, &sm->grids_by)) ||
+	    !(tasks = summary_child(ld, m, c, spec, "errors", jobs, &sm->tasks, &sm->tasks_by)) ||
+	    !jobs->life || !tasks->life || tasks->life->reason < 0) {
+		ig_model_bad(ld, c->name, "a summary needs a lifecycle, its jobs' and a reason in its tasks'");
+	} else {
+		sm->name = summary_field(ld, c, spec, "name", IG_T_STRING, c->name);
+		sm->cost = summary_field(ld, jobs, spec, "cost", IG_T_NUMBER, c->name);
+		if ((sm->grids_flag = summary_field(ld, grids, spec, "gridded_when", IG_T_BOOLEAN, c->name)) < 0)
+			ig_model_bad(ld, c->name, "a summary names the flag that makes an image gridded");
+	}
+	ig_jv_free(spec);
+}

@@ -1,5 +1,6 @@
-/* summary.c - a batch's progress in one line (ig-query summary), read
- * through the references' indexes: its jobs, their images and grids, their
+/* summary.c - a batch's progress in one line (ig-query summary), as the
+ * model's summary (db/model/batches.json) spells it, read through the
+ * children's foreign-key indexes: its jobs, their images and grids, their
  * tasks' errors and their cost */
 #include <string.h>
 
@@ -9,11 +10,36 @@
 #include "summary.h"
 #include "uuid.h"
 
-struct visit {
+struct tally {
 	struct ig_store *s;
 	MDB_txn *txn;
-	int (*fn)(struct ig_store *, MDB_txn *, jv, void *);
-	void *ctx;
+	const struct ig_summary *sm;
+	jv by_status, errors;
+	long jobs, images, gridded;
+	double cost;
+	int grid_on;		/* the image being read has a grid that is on */
+	jv reason;		/* the failed job's tasks' last reason */
+};
+
+/* a field of a record of collection c, by the model's name for it */
+static jv
+field_of(const struct tally *t, int c, int f, jv rec)
+{
+	return ig_get(rec, t->s->m->colls[c].fields[f].name);
+}
+
+/* a record's id, by the model's name for it */
+static const char *
+id_of(const struct tally *t, int c, jv rec)
+{
+	const struct ig_collection *cc = &t->s->m->colls[c];
+
+	return ig_str(rec, cc->fields[cc->f_id].name);
+}
+
+struct visit {
+	struct tally *t;
+	int (*fn)(struct tally *, jv);
 };
 
 static int
@@ -24,28 +50,18 @@ visit_one(const MDB_val *val, void *arg)
 
 	if (ig_stored_deleted(val))
 		return 0;
-	return v->fn(v->s, v->txn, ig_json_parse(val->mv_data, val->mv_size, err, sizeof err), v->ctx);
+	return v->fn(v->t, ig_json_parse(val->mv_data, val->mv_size, err, sizeof err));
 }
 
-/* the records of collection name whose field is id: parsed, the
+/* the records of collection c whose field by names id: parsed, the
  * soft-deleted left out, each handed to fn */
 static int
-each_at(struct ig_store *s, MDB_txn *txn, const char *name, const char *field, const char *id,
-    int (*fn)(struct ig_store *, MDB_txn *, jv, void *), void *ctx)
+each_at(struct tally *t, int c, int by, const char *id, int (*fn)(struct tally *, jv))
 {
-	const struct ig_collection *c = ig_model_find(s->m, name);
-	struct visit v = { s, txn, fn, ctx };
+	struct visit v = { t, fn };
 
-	return ig_record_each_at(s, txn, c, ig_field_find(c, field), id, visit_one, &v);
+	return ig_record_each_at(t->s, t->txn, &t->s->m->colls[c], by, id, visit_one, &v);
 }
-
-struct tally {
-	jv by_status, errors;
-	long jobs, images, gridded;
-	double cost;
-	int failed_job;		/* the job being read ended in error */
-	jv reason;		/* its tasks' last error */
-};
 
 static jv
 bump(jv counts, const char *key)
@@ -58,73 +74,75 @@ bump(jv counts, const char *key)
 }
 
 static int
-on_grid(struct ig_store *s, MDB_txn *txn, jv grid, void *ctx)
+on_grid(struct tally *t, jv grid)
 {
-	int *any = ctx;
-	jv enabled = ig_get(grid, "enabled");
+	jv on = field_of(t, t->sm->grids, t->sm->grids_flag, grid);
 
-	(void)s;
-	(void)txn;
-	if (ig_kind(enabled) != JV_KIND_FALSE)
-		*any = 1;
-	ig_jv_free(enabled);
+	if (ig_kind(on) != JV_KIND_FALSE)
+		t->grid_on = 1;
+	ig_jv_free(on);
 	jv_free(grid);
 	return 0;
 }
 
 static int
-on_image(struct ig_store *s, MDB_txn *txn, jv image, void *ctx)
+on_image(struct tally *t, jv image)
 {
-	struct tally *t = ctx;
-	const char *id = ig_str(image, "id");
-	int rc = 0, gridded = 0;
+	const char *id = id_of(t, t->sm->images, image);
+	int rc = 0;
 
 	t->images++;
+	t->grid_on = 0;
 	if (id)
-		rc = each_at(s, txn, "map_grids", "image_id", id, on_grid, &gridded);
-	t->gridded += gridded;
+		rc = each_at(t, t->sm->grids, t->sm->grids_by, id, on_grid);
+	t->gridded += t->grid_on;
 	jv_free(image);
 	return rc;
 }
 
 static int
-on_task(struct ig_store *s, MDB_txn *txn, jv task, void *ctx)
+on_task(struct tally *t, jv task)
 {
-	struct tally *t = ctx;
-	const char *why = ig_str(task, "last_error");
+	const struct ig_collection *tasks = &t->s->m->colls[t->sm->tasks];
+	jv why = field_of(t, tasks->index, tasks->life->reason, task);
 
-	(void)s;
-	(void)txn;
-	if (why && *why) {
-		jv_free(t->reason);
-		t->reason = jv_string(why);
+	if (ig_kind(why) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(why)) > 0) {
+		ig_jv_free(t->reason);
+		t->reason = why;
+	} else {
+		ig_jv_free(why);
 	}
 	jv_free(task);
 	return 0;
 }
 
 static int
-on_job(struct ig_store *s, MDB_txn *txn, jv job, void *ctx)
+on_job(struct tally *t, jv job)
 {
-	const struct ig_collection *jobs = ig_model_find(s->m, "generations");
-	struct tally *t = ctx;
-	const char *id = ig_str(job, "id"), *status = ig_str(job, "status");
-	jv cost = ig_get(job, "cost_usd");
+	const struct ig_collection *jobs = &t->s->m->colls[t->sm->jobs];
+	const char *id = id_of(t, jobs->index, job);
+	jv status = field_of(t, jobs->index, jobs->life->field, job);
+	const char *st = ig_kind(status) == JV_KIND_STRING ? jv_string_value(status) : NULL;
 	int rc = 0;
 
 	t->jobs++;
-	t->by_status = bump(t->by_status, status ? status : "");
-	if (ig_kind(cost) == JV_KIND_NUMBER)
-		t->cost += jv_number_value(cost);
-	ig_jv_free(cost);
-	if (id)
-		rc = each_at(s, txn, "images", "generation_id", id, on_image, t);
-	if (!rc && id && status && ig_stage_of(jobs, status) == IG_STAGE_FAILED) {
-		t->reason = jv_invalid();
-		rc = each_at(s, txn, "generation_tasks", "generation_id", id, on_task, t);
-		t->errors = bump(t->errors, ig_valid(t->reason) ? jv_string_value(t->reason) : "");
-		jv_free(t->reason);
+	t->by_status = bump(t->by_status, st ? st : "");
+	if (t->sm->cost >= 0) {
+		jv cost = field_of(t, jobs->index, t->sm->cost, job);
+
+		if (ig_kind(cost) == JV_KIND_NUMBER)
+			t->cost += jv_number_value(cost);
+		ig_jv_free(cost);
 	}
+	if (id)
+		rc = each_at(t, t->sm->images, t->sm->images_by, id, on_image);
+	if (!rc && id && st && ig_stage_of(jobs, st) == IG_STAGE_FAILED) {
+		t->reason = jv_invalid();
+		rc = each_at(t, t->sm->tasks, t->sm->tasks_by, id, on_task);
+		t->errors = bump(t->errors, ig_valid(t->reason) ? jv_string_value(t->reason) : "");
+		ig_jv_free(t->reason);
+	}
+	ig_jv_free(status);
 	jv_free(job);
 	return rc;
 }
@@ -135,31 +153,51 @@ or_null(jv v)
 	return ig_valid(v) ? v : jv_null();
 }
 
+/* the collection the model gives a summary: or NULL */
+static const struct ig_collection *
+summarised(const struct ig_model *m)
+{
+	for (int c = 0; c < m->ncolls; c++)
+		if (m->colls[c].summary)
+			return &m->colls[c];
+	return NULL;
+}
+
 int
 ig_batch_summary(struct ig_store *s, MDB_txn *txn, const uint8_t batch[16], jv *out)
 {
-	const struct ig_collection *batches = ig_model_find(s->m, "batches");
-	struct tally t = { .by_status = jv_object(), .errors = jv_object() };
-	char id[IG_UUID_TEXT], err[256];
+	const struct ig_collection *batches = summarised(s->m), *jobs;
+	struct tally t = { s, txn, NULL, jv_object(), jv_object(), 0, 0, 0, 0, 0, jv_invalid() };
+	char id[IG_UUID_TEXT], err[256], by_status[300];
 	MDB_val val;
-	jv b;
+	jv b, sum;
 	int rc;
 
 	*out = jv_invalid();
-	if ((rc = ig_store_get(s, txn, batches->index, batch, &val)))
+	/* a model with no summary has no batch to tell of */
+	if (!batches || (rc = ig_store_get(s, txn, batches->index, batch, &val))) {
+		rc = batches ? rc : MDB_NOTFOUND;
 		goto done;
+	}
+	t.sm = batches->summary;
+	jobs = &s->m->colls[t.sm->jobs];
 	b = ig_json_parse(val.mv_data, val.mv_size, err, sizeof err);
 	ig_uuid_format(batch, id);
-	if ((rc = each_at(s, txn, "generations", "batch_id", id, on_job, &t)) == 0)
-		*out = JV_OBJECT(jv_string("batch"), jv_string(id),
-		    jv_string("name"), or_null(ig_get(b, "name")),
-		    jv_string("status"), or_null(ig_get(b, "status")),
+	if ((rc = each_at(&t, t.sm->jobs, t.sm->jobs_by, id, on_job)) == 0) {
+		snprintf(by_status, sizeof by_status, "by_%s", jobs->fields[jobs->life->field].name);
+		sum = JV_OBJECT(jv_string("batch"), jv_string(id),
+		    jv_string("name"), t.sm->name >= 0 ? or_null(field_of(&t, batches->index, t.sm->name, b)) : jv_null(),
+		    jv_string(batches->fields[batches->life->field].name),
+		    or_null(field_of(&t, batches->index, batches->life->field, b)),
 		    jv_string("jobs"), jv_number((double)t.jobs),
-		    jv_string("by_status"), jv_copy(t.by_status),
+		    jv_string(by_status), jv_copy(t.by_status),
 		    jv_string("images"), jv_number((double)t.images),
 		    jv_string("gridded"), jv_number((double)t.gridded),
-		    jv_string("errors"), jv_copy(t.errors),
-		    jv_string("cost_usd"), jv_number(t.cost));
+		    jv_string("errors"), jv_copy(t.errors));
+		if (t.sm->cost >= 0)
+			sum = jv_object_set(sum, jv_string(jobs->fields[t.sm->cost].name), jv_number(t.cost));
+		*out = sum;
+	}
 	jv_free(b);
 done:
 	jv_free(t.by_status);

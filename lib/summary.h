@@ -1,9 +1,10 @@
 /* summary.h - a batch's progress in one line of JSON (ig-query summary)
  *
  * {"batch","name","status","jobs","by_status":{status: n},"images",
- *  "gridded","errors":{reason: n},"cost_usd"}: its jobs (generations by
- * batch_id), their images, the images with an enabled grid, the jobs in
- * error by their tasks' last error, and what the jobs cost. */
+ *  "gridded","errors":{reason: n},"cost_usd"}: its jobs, their images, the
+ * images with a grid that is on, the jobs in error by their tasks' last
+ * reason, and what the jobs cost, as the model's summary names them
+ * (struct ig_summary); the status and cost keys are their fields' names. */
 #ifndef IG_SUMMARY_H
 #define IG_SUMMARY_H
 #include <stdint.h>
