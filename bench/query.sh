@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/query.sh [N] - ig-query beside sqlite3 on N seed-000 metadata records
-# (default 1M) after 1000 jobs, in one run: a full-scan predicate (native,
-# and through libjq, and jq over the JSON lines), an index plan, a count,
+# (default 1M) after 1000 jobs and 3 themes, in one run: a full-scan predicate (native,
+# and through libjq, and jq over the JSON lines), index plans, a count,
 # a change cursor, and `get ID` in a fresh process beside /bin/true.
 # sqlite3 holds the same rows in seed 000's schema (ig-sql --schema), with
 # the index on generation_id seed 000 has. Figures: bench/README.md.
@@ -13,6 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/bench/measure.sh"
 export IG_STORE="$tmp/store"
 "$top/bench/mkdata.sh" "$n" 1000 >"$tmp/in.jsonl"
+for t in fantasy scifi gothic; do
+	echo '{"collection":"themes","name":"'$t'","display_name":"X","config":{},"variables":{},"prompts":["p"],"styles":[]}'
+done >>"$tmp/in.jsonl"
 "$top/bin/ig-record" "$tmp/in.jsonl" >/dev/null
 "$top/bin/ig-query" export | "$top/bin/ig-sql" "sqlite:$tmp/db.sqlite" >/dev/null
 cat "$IG_STORE"/data.mdb "$tmp/db.sqlite" >/dev/null
@@ -87,6 +90,12 @@ id=$("$top/bin/ig-query" list --limit 1 --reverse metadata | jq -r .id)
 set -- $(in_turn "sqlite3 $tmp/db.sqlite \"SELECT * FROM metadata WHERE id = '$id'\"" \
 	"$top/bin/ig-query list --where '.id == \"$id\"' metadata")
 echo "--where '.id == \"…\"' (the key): sqlite3 $1 ms, ig-query $2 ms"
+# the index plans the issue names, on collections of 3 and 1000 records in
+# the same 1M store
+set -- $(in_turn "$top/bin/ig-query list --where '.name == \"fantasy\"' themes" \
+	"$top/bin/ig-query list --where '.status == \"queued\"' generations")
+echo "--where '.name == \"fantasy\"' on themes (unique, 1 row): ig-query $1 ms;" \
+	"--where '.status == \"queued\"' on generations ($("$top/bin/ig-query" list --count --where '.status == "queued"' generations) rows): ig-query $2 ms"
 
 # a count, and the change cursor on the last records written
 set -- $(best sqlite3 "$tmp/db.sqlite" 'SELECT count(*) FROM metadata')
