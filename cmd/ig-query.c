@@ -199,6 +199,7 @@ main(int argc, char **argv)
 		q.native = jq_only ? NULL : pred;
 		q.planner = scan ? NULL : pred;
 	}
+	q.scan = scan;
 	if (where_expr && (!pred || jq_only) && !(q.jq = ig_filter_new(where_expr, err, sizeof err)))
 		ig_die(IG_EXIT_USAGE, "--where: %s", err);
 	/* end the read transaction on a closed pipe instead of dying in it */

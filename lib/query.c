@@ -192,6 +192,36 @@ plan_key(struct ig_query *q, uint8_t id[16])
 	return 0;
 }
 
+/* --count with nothing to judge: the collection's entries, less the
+ * soft-deleted, which deleted_at's index holds and nothing else (a null is
+ * never indexed; the writer keeps deleted_at set when is_deleted is true).
+ * 0, an LMDB error, or IG_QUERY_READ for a store from before that index. */
+#define IG_QUERY_READ (-40001)
+static int
+plan_count(struct ig_query *q)
+{
+	const struct ig_collection *col = q->col;
+	int ix = ig_index_on(col, col->f_deleted_at), rc;
+	MDB_stat all, gone = { 0 };
+
+	if (ix < 0 || q->store->indexes[col->index][ix] == IG_DBI_NONE)
+		return IG_QUERY_READ;
+	if ((rc = mdb_stat(q->txn, q->store->colls[col->index], &all)) ||
+	    (!q->deleted && (rc = mdb_stat(q->txn, q->store->indexes[col->index][ix], &gone))))
+		return rc;
+	if (gone.ms_entries > all.ms_entries)
+		return MDB_CORRUPTED;
+	q->shown = (long)(all.ms_entries - gone.ms_entries);
+	if (q->limit >= 0 && q->shown > q->limit)
+		q->shown = q->limit;
+	if (q->deleted)
+		snprintf(q->plan, sizeof q->plan, "count %s: its entries", col->name);
+	else
+		snprintf(q->plan, sizeof q->plan, "count %s: its entries, less %s's", col->name,
+		    col->indexes[ix].name);
+	return 0;
+}
+
 /* the index whose leading fields the predicate fixes most of (a unique
  * one that it fixes whole first), and its key prefix; -1 if none */
 static int
@@ -304,6 +334,8 @@ ig_query_list(struct ig_query *q)
 		snprintf(q->plan, sizeof q->plan, "index %s, %d of its %d field%s fixed%s", x->name, used,
 		    x->nfields, x->nfields > 1 ? "s" : "", x->unique && used == x->nfields ? " (unique)" : "");
 		return walk(q, q->store->indexes[col->index][ix], key, klen, NULL, 0, 0);
+	} else if (q->count && !q->where && !q->scan && (rc = plan_count(q)) != IG_QUERY_READ) {
+		return rc;
 	} else if (q->where || q->count) {
 		/* order is the predicate's or nobody's: the records as they lie */
 		snprintf(q->plan, sizeof q->plan, "scan %s by id", col->name);

@@ -4,10 +4,12 @@
  * The plan is the cheapest the store offers for what is asked: --of ID
  * through the foreign keys' indexes, `.id == ID` under the record's key,
  * --changed-since through updated_at's, a predicate's fixed fields
- * (`.f == literal` in its conjunction) through the index they cover best, else every record by created_at. The
- * predicate still judges every record a plan reads, so a plan only ever
- * changes how much is read, never what is printed; an index plan prints
- * in the index's order (its keys, then ids). See ig-query(1).
+ * (`.f == literal` in its conjunction) through the index they cover best,
+ * a --count of no predicate from the entries the store counts, else every
+ * record by created_at. The predicate still judges every record a plan
+ * reads, so a plan only ever changes how much is read, never what is
+ * printed; an index plan prints in the index's order (its keys, then ids).
+ * See ig-query(1).
  */
 #ifndef IG_QUERY_H
 #define IG_QUERY_H
@@ -29,6 +31,7 @@ struct ig_query {
 	const uint8_t *of;		/* --of ID, or NULL */
 	const char *since;		/* --changed-since, canonical, or NULL */
 	int deleted, reverse, count, explain;
+	int scan;			/* --scan: read every record, whatever a plan could spare */
 	long limit;			/* -1: no limit */
 	/* what the run did */
 	long shown, read, failed, asked_jq;

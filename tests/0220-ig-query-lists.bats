@@ -18,6 +18,50 @@ themes() { # n
 	assert_output 0
 }
 
+# the records of themes named so, soft-deleted (or back, with false)
+soft_delete() { # true|false name...
+	local flag=$1
+	shift
+	for n; do
+		ig-query list --deleted --where ".name == \"$n\"" themes | jq -c "{collection, id, is_deleted: $flag}"
+	done | ig-record >/dev/null
+}
+
+@test "ig-query list --count of a collection: its entries less the soft-deleted, from deleted_at's index, no record read" {
+	themes 5
+	soft_delete true t2 t4
+	run -0 --separate-stderr ig-query list --explain --count themes
+	assert_output 3
+	[[ "$stderr" == "ig-query: plan: count themes: its entries, less themes:deleted_at's; predicate: none; 0 read, 3 shown" ]]
+	assert_equal "$(ig-query list --scan --count themes)" 3
+	assert_equal "$(ig-query list --deleted --count themes)" 5
+	assert_equal "$(ig-query list --count --limit 2 themes)" 2
+	soft_delete false t4
+	assert_equal "$(ig-query list --count themes)" 4
+	# a purge takes the deleted record out of the collection and the index
+	run -0 ig-record --purge
+	assert_equal "$(ig-query list --count themes) $(ig-query list --deleted --count themes)" "4 4"
+	[ "$(mdb_dump -s themes:deleted_at store | grep -c '^ ')" = 0 ]
+}
+
+@test "ig-query list --count on a store from before deleted_at's index: every record read, the same count; its next writer builds the index" {
+	themes 4
+	soft_delete true t1
+	mkdir old
+	for db in $(mdb_dump -l store | grep -v ':deleted_at$'); do
+		mdb_dump -s "$db" store | mdb_load -s "$db" old
+	done
+	[ "$(mdb_dump -l old | grep -c ':deleted_at$')" = 0 ]
+	run -0 --separate-stderr ig-query -s old list --explain --count themes
+	assert_output 3
+	[[ "$stderr" == "ig-query: plan: scan themes by id; predicate: none; 4 read, 3 shown" ]]
+	ig-record -s old </dev/null
+	[ "$(mdb_dump -s themes:deleted_at old | grep -c '^ ')" = 2 ]
+	run -0 --separate-stderr ig-query -s old list --explain --count themes
+	assert_output 3
+	[[ "$stderr" == "ig-query: plan: count themes: "* ]]
+}
+
 @test "ig-query list --limit N stops after N records, --reverse gives the newest first" {
 	themes 5
 	assert_equal "$(ig-query list --limit 2 themes | jq -r .name | tr '\n' ' ')" "t1 t2 "
