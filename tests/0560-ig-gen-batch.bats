@@ -204,9 +204,14 @@ creates() { jq -c 'select(.create)' mock.log; }
 	gemini --batch --inline-max 0 jobs | ig-record --strict >/dev/null
 	assert_equal "$(creates | jq -r .mode)" file
 	ig-query list --where "$RUNNING" generations >lines
-	(gemini --collect lines | ig-record --strict >/dev/null) &
+	(gemini --collect lines | tee collected.part | ig-record --strict >/dev/null) &
 	pipeline=$!
-	for _ in $(seq 100); do [ "$(ls out 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+	# killed once a job's record is out: its file is synced before it, so
+	# files on disk alone do not say a record has left
+	for _ in $(seq 200); do
+		grep -q '^{"collection":"generations",.*"status":"done"' collected.part 2>/dev/null && break
+		sleep 0.05
+	done
 	pkill -KILL -f 'ig-gen --endpoint .* --collect'
 	wait "$pipeline" || true
 	done_first=$(ig-query list --where '.status == "done"' generations | jq -r .output_path | sort)
