@@ -156,7 +156,6 @@ out:
 	ig_jv_free(spec);
 }
 
-
 /* the first field of child that refers to parent, or -1 */
 static int
 child_ref(const struct ig_collection *child, const struct ig_collection *parent)
@@ -206,6 +205,8 @@ ig_model_load_summary(struct loader *ld, const struct ig_model *m, struct ig_col
 	struct ig_summary *sm = ig_malloc(sizeof *sm);
 	const struct ig_collection *jobs, *images, *grids, *tasks;
 
+	memset(sm, 0, sizeof *sm);
+	sm->name = sm->cost = sm->grids_flag = -1;
 	c->summary = sm;
 	if (!c->life ||
 	    !(jobs = summary_child(ld, m, c, spec, "jobs", c, &sm->jobs, &sm->jobs_by)) ||

@@ -167,7 +167,7 @@ int
 ig_batch_summary(struct ig_store *s, MDB_txn *txn, const uint8_t batch[16], jv *out)
 {
 	const struct ig_collection *batches = summarised(s->m), *jobs;
-	struct tally t = { s, txn, NULL, jv_object(), jv_object(), 0, 0, 0, 0, 0, jv_invalid() };
+	struct tally t = { .s = s, .txn = txn, .by_status = jv_object(), .errors = jv_object(), .reason = jv_invalid() };
 	char id[IG_UUID_TEXT], err[256], by_status[300];
 	MDB_val val;
 	jv b, sum;
