@@ -98,13 +98,13 @@ echo "--where '.name == \"fantasy\"' on themes (unique, 1 row): ig-query $1 ms;"
 	"--where '.status == \"queued\"' on generations ($("$top/bin/ig-query" list --count --where '.status == "queued"' generations) rows): ig-query $2 ms"
 
 # a count, and the change cursor on the last records written
-set -- $(best sqlite3 "$tmp/db.sqlite" 'SELECT count(*) FROM metadata')
-sqc=$1
-set -- $(best "$top/bin/ig-query" list --count metadata)
-igc=$1
+[ "$(sqlite3 "$tmp/db.sqlite" 'SELECT count(*) FROM metadata')" = "$("$top/bin/ig-query" list --count metadata)" ] ||
+	{ echo "the counts differ" >&2; exit 1; }
+set -- $(in_turn "sqlite3 $tmp/db.sqlite 'SELECT count(*) FROM metadata'" "$top/bin/ig-query list --count metadata")
+sqc=$1 igc=$2
 since=$("$top/bin/ig-query" list --reverse --limit 100 --changed-since 1970-01-01T00:00:00Z metadata | tail -1 | jq -r .updated_at)
 cs=$(mean_ms "$top/bin/ig-query" list --changed-since "$since" metadata)
-echo "count of every record: sqlite3 $sqc s, ig-query --count $igc s;" \
+echo "count of every record: sqlite3 $sqc ms, ig-query --count $igc ms;" \
 	"--changed-since the 100th newest change: $cs ms ($("$top/bin/ig-query" list --count --changed-since "$since" metadata) records)"
 
 # get ID in a fresh process, beside /bin/true, 300 of each in turn

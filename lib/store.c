@@ -247,30 +247,25 @@ fail:
 	return rc;
 }
 
-static int
-file_in(const char *dir, const char *name)
-{
-	char path[4200];
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
-}
-
 int
 ig_store_open_optional(struct ig_store *s, const char *opt)
 {
 	const char *dir = ig_store_default(opt);
 	struct stat st;
 	char err[512];
+	int rc;
 
 	if (stat(dir, &st) != 0) {
 		if (opt || errno != ENOENT)
 			ig_die(IG_EXIT_SYSTEM, "store %s: %s", dir, strerror(errno));
 		return 0;
 	}
-	if (ig_store_open(s, dir, 1, err, sizeof err) != 0) {
-		/* a directory being made into a store by a writer down the pipe */
-		if (!opt && access(dir, F_OK) == 0 && !file_in(dir, "data.mdb"))
+	if ((rc = ig_store_open(s, dir, 1, err, sizeof err)) != 0) {
+		/* a directory a writer down the pipe is making into a store, by
+		 * what the open found, not by what the directory holds by now:
+		 * no data.mdb yet (ENOENT), or one still empty, whose header
+		 * LMDB could not write through a reader's descriptor (EBADF) */
+		if (!opt && (rc == ENOENT || rc == EBADF))
 			return 0;
 		ig_die(IG_EXIT_SYSTEM, "%s", err);
 	}

@@ -301,6 +301,18 @@ ig-plan: in:4: unknown plan field 'colour'"
 	assert_output ""
 }
 
+@test "ig-plan: a store a writer down the pipe is still making (its data.mdb not yet written) is read as none yet" {
+	{ mini_library; plan '{}'; } >in
+	mkdir -p "$IG_STORE"
+	: >"$IG_STORE/data.mdb"
+	run -0 --separate-stderr ig-plan in
+	[ -z "$stderr" ]
+	assert_equal "$(jq -r 'select(.collection == "generations") | .collection' <<<"$output" | wc -l)" 1
+	rm "$IG_STORE/data.mdb"
+	run -0 --separate-stderr ig-plan in
+	[ -z "$stderr" ]
+}
+
 # Limits (issue 12.10)
 
 vars_plan() { # variables values-each
