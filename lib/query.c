@@ -166,30 +166,36 @@ plan_of(struct ig_query *q)
 	return 0;
 }
 
+/* the literal the predicate's conjunction fixes field f to, of the nf in
+ * fx: or NULL */
+static const struct ig_pred_fixed *
+fixed_to(const struct ig_pred_fixed *fx, int nf, const struct ig_field *f)
+{
+	for (int k = 0; k < nf; k++)
+		if (fx[k].flen == f->namelen && memcmp(fx[k].field, f->name, f->namelen) == 0)
+			return &fx[k];
+	return NULL;
+}
+
 /* a predicate that fixes .id to a UUID as ig writes it (lowercase,
  * hyphenated): that id, for the record under its key; 0 if it fixes none */
 static int
 plan_key(struct ig_query *q, uint8_t id[16])
 {
-	const struct ig_field *f = &q->col->fields[q->col->f_id];
 	struct ig_pred_fixed fx[4];
 	int nf = q->planner ? ig_pred_fixed(q->planner, fx, 4) : 0;
-	char text[IG_UUID_TEXT];
+	const struct ig_pred_fixed *v = fixed_to(fx, nf, &q->col->fields[q->col->f_id]);
+	char text[IG_UUID_TEXT], canon[IG_UUID_TEXT];
 
-	for (int k = 0; k < nf; k++)
-		if (fx[k].flen == f->namelen && memcmp(fx[k].field, f->name, f->namelen) == 0 &&
-		    fx[k].is_string && fx[k].vlen == IG_UUID_TEXT - 1) {
-			memcpy(text, fx[k].value, fx[k].vlen);
-			text[fx[k].vlen] = '\0';
-			if (ig_uuid_parse(text, id) == 0) {
-				/* another spelling of it is no stored id: the scan says so */
-				char canon[IG_UUID_TEXT];
-
-				ig_uuid_format(id, canon);
-				return strcmp(canon, text) == 0;
-			}
-		}
-	return 0;
+	if (!v || !v->is_string || v->vlen != IG_UUID_TEXT - 1)
+		return 0;
+	memcpy(text, v->value, v->vlen);
+	text[v->vlen] = '\0';
+	if (ig_uuid_parse(text, id) != 0)
+		return 0;
+	/* another spelling of it is no stored id: the scan says so */
+	ig_uuid_format(id, canon);
+	return strcmp(canon, text) == 0;
 }
 
 /* --count with nothing to judge: the collection's entries, less the
@@ -238,16 +244,8 @@ plan_fixed(struct ig_query *q, uint8_t *key, size_t *klen, int *used)
 		const struct ig_index *ix = &col->indexes[i];
 		int n = 0;
 
-		for (; n < ix->nfields; n++) {
-			const struct ig_field *f = &col->fields[ix->fields[n]];
-			int k;
-
-			for (k = 0; k < nf; k++)
-				if (fx[k].flen == f->namelen && memcmp(fx[k].field, f->name, f->namelen) == 0)
-					break;
-			if (k == nf)
-				break;
-		}
+		while (n < ix->nfields && fixed_to(fx, nf, &col->fields[ix->fields[n]]))
+			n++;
 		if (n == 0)
 			continue;
 		if (n > best_n || (n == best_n && ix->unique && n == ix->nfields && !best_unique)) {
@@ -262,17 +260,12 @@ plan_fixed(struct ig_query *q, uint8_t *key, size_t *klen, int *used)
 	row = ig_row_new(col);
 	for (int n = 0; n < best_n; n++) {
 		int fi = col->indexes[best].fields[n];
-		const struct ig_field *f = &col->fields[fi];
+		const struct ig_pred_fixed *v = fixed_to(fx, nf, &col->fields[fi]);
+		char err[64];
 
-		for (int k = 0; k < nf; k++)
-			if (fx[k].flen == f->namelen && memcmp(fx[k].field, f->name, f->namelen) == 0) {
-				char err[64];
-
-				ig_jv_free(row[fi]);
-				row[fi] = fx[k].is_string ? jv_string_sized(fx[k].value, (int)fx[k].vlen) :
-				    ig_json_parse(fx[k].value, fx[k].vlen, err, sizeof err);
-				break;
-			}
+		ig_jv_free(row[fi]);
+		row[fi] = v->is_string ? jv_string_sized(v->value, (int)v->vlen) :
+		    ig_json_parse(v->value, v->vlen, err, sizeof err);
 	}
 	{
 		struct ig_index part = col->indexes[best];
