@@ -21,13 +21,6 @@ done >>"$tmp/in.jsonl"
 cat "$IG_STORE"/data.mdb "$tmp/db.sqlite" >/dev/null
 echo "input: $n metadata records after 1000 jobs, in the store and in SQLite"
 
-# the mean of 20 runs, in ms: for what takes milliseconds
-mean_ms() {
-	s=$(date +%s%N)
-	i=0
-	while [ $i -lt 20 ]; do "$@" >/dev/null; i=$((i + 1)); done
-	awk -v ns=$(($(date +%s%N) - s)) 'BEGIN { printf "%.1f", ns / 20 / 1e6 }'
-}
 # in_turn CMD...: each command's mean ms over 30 runs, taken in turns of
 # ten so that what else the machine does is shared out; in order
 in_turn() {
@@ -103,9 +96,9 @@ echo "--where '.name == \"fantasy\"' on themes (unique, 1 row): ig-query $1 ms;"
 set -- $(in_turn "sqlite3 $tmp/db.sqlite 'SELECT count(*) FROM metadata'" "$top/bin/ig-query list --count metadata")
 sqc=$1 igc=$2
 since=$("$top/bin/ig-query" list --reverse --limit 100 --changed-since 1970-01-01T00:00:00Z metadata | tail -1 | jq -r .updated_at)
-cs=$(mean_ms "$top/bin/ig-query" list --changed-since "$since" metadata)
+cs=$(in_turn "$top/bin/ig-query list --changed-since $since metadata")
 echo "count of every record: sqlite3 $sqc ms, ig-query --count $igc ms;" \
-	"--changed-since the 100th newest change: $cs ms ($("$top/bin/ig-query" list --count --changed-since "$since" metadata) records)"
+	"--changed-since the 100th newest change: ${cs% } ms ($("$top/bin/ig-query" list --count --changed-since "$since" metadata) records)"
 
 # get ID in a fresh process, beside /bin/true, 300 of each in turn
 id=$("$top/bin/ig-query" list --limit 1 metadata | jq -r .id)
